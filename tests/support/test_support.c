@@ -157,6 +157,8 @@ static void test_json_alloc_failures(void** state) {
 }
 
 #ifdef OTAP_TEST_HAVE_ARROW
+#include <dirent.h>
+
 #include "support/arrow_compare.h"
 #include "support/integration_json.h"
 
@@ -343,19 +345,49 @@ static void test_compare(void** state) {
 
 static void test_gold_file_loads(void** state) {
   (void)state;
+  // Every integration JSON of the corpus loads (FULL validation by otap_array_finish) and
+  // compares equal to itself.
+  static const char* kDirs[] = {"0.14.1", "1.0.0-bigendian", "2.0.0-compression",
+                                "4.0.0-shareddict", "cpp-21.0.0"};
+  int loaded = 0, failed = 0;
+  for (size_t d = 0; d < sizeof(kDirs) / sizeof(kDirs[0]); d++) {
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/%s",
+             otap_test_data_path("arrow-testing/data/arrow-ipc-stream/integration"), kDirs[d]);
+    DIR* dh = opendir(dir);
+    if (!dh) fail_msg("cannot open %s", dir);
+    struct dirent* e;
+    while ((e = readdir(dh)) != NULL) {
+      size_t len = strlen(e->d_name);
+      if (len < 8 || strcmp(e->d_name + len - 8, ".json.gz") != 0) continue;
+      char path[2048];
+      snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+      struct otap_test_integration it;
+      struct otap_error err;
+      int rc = otap_test_integration_load_file(path, &it, &err);
+      if (rc != 0) {
+        printf("load failed: %s\n", err.message);
+        failed++;
+        continue;
+      }
+      struct otap_test_diff diff;
+      assert_true(otap_test_schema_equal(&it.schema, &it.schema, NULL, &diff));
+      for (int64_t i = 0; i < it.n_batches; i++) {
+        if (!otap_test_array_equal(&it.schema, &it.batches[i], &it.schema, &it.batches[i], NULL,
+                                   &diff)) {
+          printf("%s: self-compare failed: %s\n", path, diff.message);
+          failed++;
+        }
+      }
+      loaded++;
+      otap_test_integration_reset(&it);
+    }
+    closedir(dh);
+  }
+  assert_int_equal(failed, 0);
+  assert_true(loaded >= 38);  // the corpus has 38 integration JSON files
   struct otap_test_integration it;
   struct otap_error err;
-  const char* path = otap_test_data_path(
-      "arrow-testing/data/arrow-ipc-stream/integration/cpp-21.0.0/generated_nested.json.gz");
-  int rc = otap_test_integration_load_file(path, &it, &err);
-  if (rc != 0) fail_msg("%s", err.message);
-  assert_true(it.n_batches > 0);
-  struct otap_test_diff diff;
-  for (int64_t i = 0; i < it.n_batches; i++) {
-    assert_true(otap_test_array_equal(&it.schema, &it.batches[i], &it.schema, &it.batches[i],
-                                      NULL, &diff));
-  }
-  otap_test_integration_reset(&it);
   assert_int_equal(otap_test_integration_load_file("/nonexistent/x.json.gz", &it, &err) != 0, 1);
 }
 #endif

@@ -1,0 +1,504 @@
+// IPC conformance: every Apache arrow-testing integration gold file is read with otap's IPC
+// readers (stream via the memory reader and the push decoder fed in small pieces, file via
+// the random-access file reader) and compared value by value with its integration JSON; the
+// batches read are re-written with otap's writers (stream and file; none, LZ4, ZSTD), read back
+// and compared again; the JSON alone is written and read back too (writer round trip).
+// READ-OPT files (legacy framing, big-endian) must read correctly or fail with ENOTSUP;
+// forward-compatibility/schema_v6.arrow must be rejected cleanly. Prints one line per file and
+// a summary "N passed, N failed"; fails if any file fails.
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "otap/arrow.h"
+#include "otap/ipc.h"
+#include "support/arrow_compare.h"
+#include "support/integration_json.h"
+#include "testutil.h"
+
+#define GOLD_DIR "arrow-testing/data/arrow-ipc-stream/integration"
+
+// ---------------------------------------------------------------------------------------------
+// Batches read from somewhere
+
+struct batches {
+  struct ArrowSchema schema;
+  int64_t n;
+  struct ArrowArray* arrays;
+};
+
+static void batches_reset(struct batches* b) {
+  for (int64_t i = 0; i < b->n; i++) otap_array_release(&b->arrays[i]);
+  free(b->arrays);
+  otap_schema_release(&b->schema);
+  memset(b, 0, sizeof(*b));
+}
+
+static int batches_push(struct batches* b, struct ArrowArray* a) {
+  struct ArrowArray* grown = realloc(b->arrays, (size_t)(b->n + 1) * sizeof(*grown));
+  if (!grown) return ENOMEM;
+  b->arrays = grown;
+  otap_array_move(a, &b->arrays[b->n++]);
+  return 0;
+}
+
+// Outcome of one step: rc and message.
+struct outcome {
+  int rc;
+  char msg[2300];
+};
+
+static int set_outcome(struct outcome* o, int rc, const char* fmt, ...) OTAP_PRINTF(3, 4);
+static int set_outcome(struct outcome* o, int rc, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(o->msg, sizeof(o->msg), fmt, ap);
+  va_end(ap);
+  o->rc = rc;
+  return rc;
+}
+
+// Drains an ArrowArrayStream (released here).
+static int drain_stream(struct ArrowArrayStream* s, struct batches* out, struct outcome* o,
+                        const char* what) {
+  int rc = s->get_schema(s, &out->schema);
+  if (rc != 0) {
+    const char* m = s->get_last_error(s);
+    set_outcome(o, rc, "%s: get_schema: %s (%s)", what, m ? m : "", otap_errno_name(rc));
+    goto done;
+  }
+  for (;;) {
+    struct ArrowArray a;
+    memset(&a, 0, sizeof(a));
+    rc = s->get_next(s, &a);
+    if (rc != 0) {
+      const char* m = s->get_last_error(s);
+      set_outcome(o, rc, "%s: batch %lld: %s (%s)", what, (long long)out->n, m ? m : "",
+                  otap_errno_name(rc));
+      goto done;
+    }
+    if (!a.release) break;
+    rc = batches_push(out, &a);
+    if (rc != 0) {
+      otap_array_release(&a);
+      set_outcome(o, rc, "%s: out of memory", what);
+      goto done;
+    }
+  }
+done:
+  s->release(s);
+  return rc;
+}
+
+static int read_memory_reader(const uint8_t* data, size_t size, struct batches* out,
+                              struct outcome* o, const char* what) {
+  struct ArrowArrayStream s;
+  struct otap_error err;
+  memset(&s, 0, sizeof(s));
+  int rc = otap_ipc_reader_open_memory(&s, data, size, NULL, NULL, &err);
+  if (rc != 0) {
+    return set_outcome(o, rc, "%s: open: %s (%s)", what, err.message, otap_errno_name(rc));
+  }
+  return drain_stream(&s, out, o, what);
+}
+
+// Push decoder fed `chunk` bytes at a time.
+static int read_push_decoder(const uint8_t* data, size_t size, size_t chunk, struct batches* out,
+                             struct outcome* o, const char* what) {
+  struct otap_ipc_decoder* dec = NULL;
+  struct otap_error err;
+  int rc = otap_ipc_decoder_new(&dec, NULL, &err);
+  if (rc != 0) return set_outcome(o, rc, "%s: decoder_new: %s", what, err.message);
+  bool ended = false;
+  for (size_t off = 0; off < size && !ended; off += chunk) {
+    size_t n = size - off < chunk ? size - off : chunk;
+    rc = otap_ipc_decoder_push(dec, data + off, n, &err);
+    if (rc != 0) goto fail;
+    for (;;) {
+      enum otap_ipc_event ev;
+      struct ArrowArray a;
+      memset(&a, 0, sizeof(a));
+      rc = otap_ipc_decoder_pull(dec, &ev, &a, &err);
+      if (rc != 0) goto fail;
+      if (ev == OTAP_IPC_EVENT_NEED_MORE) break;
+      if (ev == OTAP_IPC_EVENT_END) {
+        ended = true;
+        break;
+      }
+      if (ev == OTAP_IPC_EVENT_BATCH) {
+        rc = batches_push(out, &a);
+        if (rc != 0) {
+          otap_array_release(&a);
+          goto fail;
+        }
+      }
+    }
+  }
+  rc = otap_ipc_decoder_finish(dec, &err);
+  if (rc != 0) goto fail;
+  rc = otap_ipc_decoder_get_schema(dec, &out->schema, &err);
+  if (rc != 0) goto fail;
+  otap_ipc_decoder_free(dec);
+  return 0;
+fail:
+  set_outcome(o, rc, "%s: push decoder (%zu-byte pieces): %s (%s)", what, chunk, err.message,
+              otap_errno_name(rc));
+  otap_ipc_decoder_free(dec);
+  return rc;
+}
+
+// Random-access file reader; batches read last to first to exercise random access.
+static int read_file_reader(const uint8_t* data, size_t size, struct batches* out,
+                            struct outcome* o, const char* what) {
+  struct otap_source src;
+  struct otap_error err;
+  struct otap_ipc_file_reader* r = NULL;
+  int rc = otap_source_init_memory(&src, data, size, what, &err);
+  if (rc == 0) rc = otap_ipc_file_reader_open(&r, &src, NULL, &err);
+  if (rc != 0) {
+    return set_outcome(o, rc, "%s: file reader open: %s (%s)", what, err.message,
+                       otap_errno_name(rc));
+  }
+  int64_t n = otap_ipc_file_reader_num_batches(r);
+  rc = otap_schema_deep_copy(otap_ipc_file_reader_schema(r), &out->schema, &err);
+  if (rc != 0) goto fail;
+  if (n > 0) {
+    out->arrays = calloc((size_t)n, sizeof(struct ArrowArray));
+    if (!out->arrays) {
+      rc = ENOMEM;
+      goto fail;
+    }
+    out->n = n;
+  }
+  for (int64_t i = n - 1; i >= 0; i--) {
+    rc = otap_ipc_file_reader_read_batch(r, i, &out->arrays[i], &err);
+    if (rc != 0) {
+      otap_error_prefix(&err, rc, "batch %lld: ", (long long)i);
+      goto fail;
+    }
+  }
+  otap_ipc_file_reader_free(r);
+  return 0;
+fail:
+  set_outcome(o, rc, "%s: file reader: %s (%s)", what, err.message, otap_errno_name(rc));
+  otap_ipc_file_reader_free(r);
+  return rc;
+}
+
+// Compares batches with the expected integration content.
+static int compare_with(const struct otap_test_integration* exp, const struct batches* got,
+                        struct outcome* o, const char* what) {
+  struct otap_test_diff diff;
+  if (!otap_test_schema_equal(&exp->schema, &got->schema, NULL, &diff)) {
+    return set_outcome(o, EINVAL, "%s: schema differs: %s", what, diff.message);
+  }
+  if (exp->n_batches != got->n) {
+    return set_outcome(o, EINVAL, "%s: %lld batches, expected %lld", what, (long long)got->n,
+                       (long long)exp->n_batches);
+  }
+  for (int64_t i = 0; i < got->n; i++) {
+    if (!otap_test_array_equal(&exp->schema, &exp->batches[i], &got->schema, &got->arrays[i],
+                               NULL, &diff)) {
+      return set_outcome(o, EINVAL, "%s: batch %lld: %s", what, (long long)i, diff.message);
+    }
+  }
+  return 0;
+}
+
+// Writes schema + arrays with otap's writer into buf.
+static int write_ipc(const struct ArrowSchema* schema, const struct ArrowArray* arrays, int64_t n,
+                     enum otap_ipc_format format, enum otap_ipc_compression comp,
+                     struct otap_buffer* buf, struct outcome* o, const char* what) {
+  struct otap_sink sink;
+  struct otap_error err;
+  struct otap_ipc_writer* w = NULL;
+  struct otap_ipc_write_options opts;
+  otap_ipc_write_options_init(&opts);
+  opts.compression = comp;
+  memset(&sink, 0, sizeof(sink));
+  int rc = otap_sink_init_buffer(&sink, buf, &err);
+  if (rc == 0) rc = otap_ipc_writer_new(&w, &sink, format, schema, &opts, &err);
+  for (int64_t i = 0; rc == 0 && i < n; i++) {
+    rc = otap_ipc_writer_write(w, &arrays[i], &err);
+    if (rc != 0) otap_error_prefix(&err, rc, "batch %lld: ", (long long)i);
+  }
+  if (rc == 0) rc = otap_ipc_writer_finish(w, &err);
+  otap_ipc_writer_free(w);
+  otap_sink_release(&sink);
+  if (rc != 0) {
+    return set_outcome(o, rc, "%s: write: %s (%s)", what, err.message, otap_errno_name(rc));
+  }
+  return 0;
+}
+
+static const enum otap_ipc_compression kCodecs[] = {
+    OTAP_IPC_COMPRESSION_NONE, OTAP_IPC_COMPRESSION_LZ4_FRAME, OTAP_IPC_COMPRESSION_ZSTD};
+
+// Writes (stream and file, every codec), reads back with the matching reader, compares.
+static int roundtrip(const struct otap_test_integration* exp, const struct ArrowSchema* schema,
+                     const struct ArrowArray* arrays, int64_t n, struct outcome* o,
+                     const char* source, int* count) {
+  for (int f = 0; f < 2; f++) {
+    enum otap_ipc_format fmt = f == 0 ? OTAP_IPC_FORMAT_STREAM : OTAP_IPC_FORMAT_FILE;
+    for (size_t k = 0; k < sizeof(kCodecs) / sizeof(kCodecs[0]); k++) {
+      char what[200];
+      snprintf(what, sizeof(what), "%s -> otap %s writer (%s)", source,
+               f == 0 ? "stream" : "file", otap_ipc_compression_name(kCodecs[k]));
+      struct otap_buffer buf;
+      otap_buffer_init(&buf);
+      struct batches back;
+      memset(&back, 0, sizeof(back));
+      int rc = write_ipc(schema, arrays, n, fmt, kCodecs[k], &buf, o, what);
+      if (rc == 0) {
+        rc = f == 0 ? read_memory_reader(buf.data, (size_t)buf.size, &back, o, what)
+                    : read_file_reader(buf.data, (size_t)buf.size, &back, o, what);
+      }
+      if (rc == 0) rc = compare_with(exp, &back, o, what);
+      batches_reset(&back);
+      otap_buffer_reset(&buf);
+      if (rc != 0) return rc;
+      (*count)++;
+    }
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One gold file
+
+enum expectation { EXPECT_READ, EXPECT_READ_OPT };
+
+// True when the schema uses a type the foundation allows to be unsupported (ENOTSUP): unions,
+// run-end encoded and view types.
+static bool uses_optional_type(const struct ArrowSchema* s) {
+  const char* f = s->format ? s->format : "";
+  if (strncmp(f, "+u", 2) == 0 || strcmp(f, "+r") == 0 || strcmp(f, "vu") == 0 ||
+      strcmp(f, "vz") == 0 || strcmp(f, "+vl") == 0 || strcmp(f, "+vL") == 0) {
+    return true;
+  }
+  for (int64_t i = 0; i < s->n_children; i++) {
+    if (uses_optional_type(s->children[i])) return true;
+  }
+  return s->dictionary && uses_optional_type(s->dictionary);
+}
+
+struct tally {
+  int passed, failed, enotsup;
+};
+
+static int read_whole(const char* path, struct otap_buffer* buf, struct outcome* o) {
+  struct otap_error err;
+  int rc = otap_read_file(path, buf, &err);
+  if (rc != 0) set_outcome(o, rc, "%s", err.message);
+  return rc;
+}
+
+// Reads + compares + rewrites one twin (stream or file). Returns rc; *rewrites counts checks.
+static int check_twin(const struct otap_test_integration* exp, const char* path, bool is_file,
+                      struct outcome* o, int* checks) {
+  struct otap_buffer data;
+  otap_buffer_init(&data);
+  struct batches got, got2;
+  memset(&got, 0, sizeof(got));
+  memset(&got2, 0, sizeof(got2));
+  const char* base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  char what[300];
+  int rc = read_whole(path, &data, o);
+  if (rc != 0) goto done;
+  if (is_file) {
+    snprintf(what, sizeof(what), "%s (file reader)", base);
+    rc = read_file_reader(data.data, (size_t)data.size, &got, o, what);
+    if (rc == 0) rc = compare_with(exp, &got, o, what);
+    if (rc != 0) goto done;
+    (*checks)++;
+    snprintf(what, sizeof(what), "%s (memory reader)", base);
+    rc = read_memory_reader(data.data, (size_t)data.size, &got2, o, what);
+    if (rc == 0) rc = compare_with(exp, &got2, o, what);
+  } else {
+    snprintf(what, sizeof(what), "%s (memory reader)", base);
+    rc = read_memory_reader(data.data, (size_t)data.size, &got, o, what);
+    if (rc == 0) rc = compare_with(exp, &got, o, what);
+    if (rc != 0) goto done;
+    (*checks)++;
+    snprintf(what, sizeof(what), "%s (push decoder)", base);
+    rc = read_push_decoder(data.data, (size_t)data.size, 7, &got2, o, what);
+    if (rc == 0) rc = compare_with(exp, &got2, o, what);
+  }
+  if (rc != 0) goto done;
+  (*checks)++;
+  rc = roundtrip(exp, &got.schema, got.arrays, got.n, o, base, checks);
+done:
+  batches_reset(&got);
+  batches_reset(&got2);
+  otap_buffer_reset(&data);
+  return rc;
+}
+
+static void check_gold(const char* dir, const char* name, enum expectation expect,
+                       struct tally* t) {
+  char json_path[1024], stream_path[1024], file_path[1024], label[300];
+  snprintf(json_path, sizeof(json_path), "%s/%s.json.gz", dir, name);
+  snprintf(stream_path, sizeof(stream_path), "%s/%s.stream", dir, name);
+  snprintf(file_path, sizeof(file_path), "%s/%s.arrow_file", dir, name);
+  const char* version = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+  snprintf(label, sizeof(label), "%s/%s", version, name);
+
+  struct otap_test_integration exp;
+  struct otap_error err;
+  struct outcome o = {0, ""};
+  int checks = 0;
+  int rc = otap_test_integration_load_file(json_path, &exp, &err);
+  if (rc != 0) {
+    printf("FAIL  %-48s cannot load expected JSON: %s\n", label, err.message);
+    t->failed++;
+    return;
+  }
+  bool optional_type = uses_optional_type(&exp.schema);
+  rc = check_twin(&exp, stream_path, false, &o, &checks);
+  if (rc == 0) rc = check_twin(&exp, file_path, true, &o, &checks);
+  if (rc == 0) {
+    rc = roundtrip(&exp, &exp.schema, exp.batches, exp.n_batches, &o, "JSON", &checks);
+  }
+  const char* kind = expect == EXPECT_READ_OPT ? "READ-OPT" : "READ";
+  if (rc == 0) {
+    printf("PASS  %-48s %s: stream+file read equal to JSON; %d checks incl. rewrites "
+           "(stream/file x none/lz4/zstd) and JSON->IPC round trips\n",
+           label, kind, checks);
+    t->passed++;
+  } else if (rc == ENOTSUP && (expect == EXPECT_READ_OPT || optional_type)) {
+    printf("PASS  %-48s %s: unsupported, failed cleanly with ENOTSUP (%s)\n", label, kind,
+           o.msg);
+    t->passed++;
+    t->enotsup++;
+  } else {
+    printf("FAIL  %-48s %s: %s\n", label, kind, o.msg);
+    t->failed++;
+  }
+  fflush(stdout);
+  otap_test_integration_reset(&exp);
+}
+
+static int cmp_str(const void* a, const void* b) {
+  return strcmp(*(const char* const*)a, *(const char* const*)b);
+}
+
+static void test_gold_files(void** state) {
+  (void)state;
+  struct tally t = {0, 0, 0};
+  char root[1024];
+  snprintf(root, sizeof(root), "%s", otap_test_data_path(GOLD_DIR));
+  DIR* d = opendir(root);
+  if (!d) fail_msg("cannot open %s", root);
+  char* versions[64];
+  int nv = 0;
+  struct dirent* e;
+  while ((e = readdir(d)) != NULL && nv < 64) {
+    if (e->d_name[0] == '.') continue;
+    versions[nv++] = strdup(e->d_name);
+  }
+  closedir(d);
+  qsort(versions, (size_t)nv, sizeof(char*), cmp_str);
+  int files = 0;
+  for (int v = 0; v < nv; v++) {
+    char dir[1200];
+    snprintf(dir, sizeof(dir), "%s/%s", root, versions[v]);
+    enum expectation expect = (strcmp(versions[v], "0.14.1") == 0 ||
+                               strcmp(versions[v], "1.0.0-bigendian") == 0)
+                                  ? EXPECT_READ_OPT
+                                  : EXPECT_READ;
+    DIR* vd = opendir(dir);
+    if (!vd) continue;
+    char* names[256];
+    int nn = 0;
+    while ((e = readdir(vd)) != NULL && nn < 256) {
+      size_t len = strlen(e->d_name);
+      if (len > 8 && strcmp(e->d_name + len - 8, ".json.gz") == 0) {
+        names[nn++] = strndup(e->d_name, len - 8);
+      }
+    }
+    closedir(vd);
+    qsort(names, (size_t)nn, sizeof(char*), cmp_str);
+    for (int k = 0; k < nn; k++) {
+      check_gold(dir, names[k], expect, &t);
+      files++;
+      free(names[k]);
+    }
+    free(versions[v]);
+  }
+  printf("IPC conformance: %d passed, %d failed (%d of the passes are clean ENOTSUP for "
+         "optional features)\n",
+         t.passed, t.failed, t.enotsup);
+  fflush(stdout);
+  assert_true(files >= 38);  // the corpus has 38 gold files
+  assert_int_equal(t.failed, 0);
+}
+
+// forward-compatibility/schema_v6.arrow: a Schema message with MetadataVersion V6 must be
+// rejected cleanly by every reader entry point.
+static void test_reject_future_version(void** state) {
+  (void)state;
+  struct otap_buffer data;
+  otap_buffer_init(&data);
+  struct outcome o = {0, ""};
+  const char* path = otap_test_data_path("arrow-testing/data/forward-compatibility/schema_v6.arrow");
+  assert_int_equal(read_whole(path, &data, &o), 0);
+  struct batches b;
+  memset(&b, 0, sizeof(b));
+  int rc = read_memory_reader(data.data, (size_t)data.size, &b, &o, "schema_v6.arrow");
+  batches_reset(&b);
+  printf("REJECT schema_v6.arrow (memory reader): %s\n", o.msg);
+  assert_true(rc == EINVAL || rc == ENOTSUP);
+  assert_true(strlen(o.msg) > 0);
+  rc = read_push_decoder(data.data, (size_t)data.size, 1, &b, &o, "schema_v6.arrow");
+  batches_reset(&b);
+  printf("REJECT schema_v6.arrow (push decoder): %s\n", o.msg);
+  assert_true(rc == EINVAL || rc == ENOTSUP);
+  struct ArrowSchema s;
+  struct otap_error err;
+  rc = otap_ipc_schema_decode(data.data, (size_t)data.size, &s, &err);
+  if (rc == 0) otap_schema_release(&s);
+  assert_true(rc == EINVAL || rc == ENOTSUP);
+  otap_buffer_reset(&data);
+}
+
+// A gold stream read through an fd-backed reader (pipe-like sequential path) equals its JSON.
+static void test_fd_reader(void** state) {
+  (void)state;
+  char json_path[1024], stream_path[1024];
+  snprintf(json_path, sizeof(json_path), "%s",
+           otap_test_data_path(GOLD_DIR "/cpp-21.0.0/generated_dictionary.json.gz"));
+  snprintf(stream_path, sizeof(stream_path), "%s",
+           otap_test_data_path(GOLD_DIR "/cpp-21.0.0/generated_dictionary.stream"));
+  struct otap_test_integration exp;
+  struct otap_error err;
+  if (otap_test_integration_load_file(json_path, &exp, &err) != 0) fail_msg("%s", err.message);
+  FILE* f = fopen(stream_path, "rb");
+  assert_non_null(f);
+  struct ArrowArrayStream s;
+  int rc = otap_ipc_reader_open_fd(&s, fileno(f), false, NULL, &err);
+  if (rc != 0) fail_msg("open_fd: %s", err.message);
+  struct batches b;
+  memset(&b, 0, sizeof(b));
+  struct outcome o = {0, ""};
+  rc = drain_stream(&s, &b, &o, "fd reader");
+  if (rc == 0) rc = compare_with(&exp, &b, &o, "fd reader");
+  fclose(f);
+  batches_reset(&b);
+  otap_test_integration_reset(&exp);
+  if (rc != 0) fail_msg("%s", o.msg);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_gold_files),
+      cmocka_unit_test(test_reject_future_version),
+      cmocka_unit_test(test_fd_reader),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
