@@ -88,6 +88,19 @@ void otap__dict_read_indices(const struct otap_array_view* v, int64_t start, int
   }
 }
 
+int64_t otap__dict_first_bad_index(const struct otap_array_view* v, int64_t start, int64_t len,
+                                   int64_t dict_len) {
+  int64_t chunk[512];
+  for (int64_t done = 0; done < len; done += 512) {
+    int64_t m = len - done < 512 ? len - done : 512;
+    otap__dict_read_indices(v, start + done, m, chunk);
+    for (int64_t i = 0; i < m; i++) {
+      if (chunk[i] >= dict_len) return done + i;
+    }
+  }
+  return -1;
+}
+
 #define WRITE_IDX(T)                                           \
   for (int64_t i = 0; i < n; i++) {                            \
     T x = (T)(src[i] < 0 ? 0 : src[i]);                        \

@@ -964,6 +964,17 @@ static int concat_dictionary(const struct ArrowSchema* schema, const struct seg*
                           otap__schema_name(schema));
   }
   if (same_dictionary(segs, k)) {
+    int64_t dlen = segs[0].v->dictionary->length;
+    for (int64_t s = 0; s < k; s++) {
+      int64_t bad = otap__dict_first_bad_index(segs[s].v, segs[s].start, segs[s].len, dlen);
+      if (bad >= 0) {
+        return otap_error_set(err, EINVAL,
+                              "concat: column '%s': input %lld row %lld: dictionary index out "
+                              "of range (dictionary length %lld)",
+                              otap__schema_name(schema), (long long)s,
+                              (long long)(segs[s].start + bad), (long long)dlen);
+      }
+    }
     OTAP_RETURN_NOT_OK(concat_fixed(segs, k, w, total, out, err));
     return otap__arrow_share_dictionary(out, schema->dictionary, segs[0].v->dictionary, err);
   }

@@ -62,6 +62,10 @@ const char* otap__dict_index_format(enum otap_type t);
 /// (validity) as -1. Unsigned 64-bit indices above INT64_MAX become INT64_MAX.
 void otap__dict_read_indices(const struct otap_array_view* v, int64_t start, int64_t len,
                              int64_t* dst);
+/// First row in [start, start+len) of dictionary view v whose (non-null) index is outside
+/// [0, dict_len), relative to start; -1 when all are in range.
+int64_t otap__dict_first_bad_index(const struct otap_array_view* v, int64_t start, int64_t len,
+                                   int64_t dict_len);
 /// Writes n int64 indices (all in range of the type; negative ones are written as 0) with the
 /// width of index type t into dst.
 void otap__dict_write_indices(enum otap_type t, const int64_t* src, int64_t n, uint8_t* dst);

@@ -525,6 +525,80 @@ static void test_take_foreign_dictionary(void** state) {
   otap_schema_release(&s);
 }
 
+
+// Hostile foreign inputs that DEFAULT validation lets through: decreasing offsets inside the
+// array and dictionary indices past the dictionary. Every operation reports EINVAL.
+static void test_hostile_foreign_inputs(void** state) {
+  (void)state;
+  struct ArrowSchema s;
+  schema_leaf(&s, "u", "msg");
+  static const int32_t offs[4] = {0, 4, 2, 5};
+  static const char data[] = "abcde";
+  const void* bufs[3] = {NULL, offs, data};
+  struct ArrowArray a = {.length = 3, .n_buffers = 3, .buffers = bufs, .release = foreign_release};
+  const struct ArrowArray* two[2] = {&a, &a};
+  struct ArrowArray out;
+  struct otap_error err;
+  memset(&out, 0, sizeof(out));
+  assert_int_equal(otap_array_concat(&s, two, 2, &out, &err), EINVAL);
+  assert_non_null(strstr(err.message, "msg"));
+  assert_null(out.release);
+  struct ArrowSchema ds;
+  assert_int_equal(otap_dict_encode(&s, &a, OTAP_TYPE_INT32, &ds, &out, &err), EINVAL);
+  assert_null(out.release);
+
+  // dictionary<int8, utf8> with index 7 into a dictionary of 2 values (and a negative one).
+  struct ArrowSchema d;
+  schema_dict(&d, "c", "u", "sev");
+  static const int32_t doffs[3] = {0, 4, 9};
+  static const char ddata[] = "INFOERROR";
+  const void* dbufs[3] = {NULL, doffs, ddata};
+  struct ArrowArray dict = {.length = 2, .n_buffers = 3, .buffers = dbufs,
+                            .release = foreign_release};
+  static const int8_t bad_ind[3] = {1, 7, 0};
+  static const int8_t neg_ind[3] = {1, -3, 0};
+  const int8_t* cases[2] = {bad_ind, neg_ind};
+  for (int c = 0; c < 2; c++) {
+    const void* ibufs[2] = {NULL, cases[c]};
+    // (release set so the array counts as live; never called: dict is released once below)
+    struct ArrowArray x = {.length = 3, .n_buffers = 2, .buffers = ibufs, .dictionary = &dict,
+                           .release = foreign_release};
+    const struct ArrowArray* xx[2] = {&x, &x};
+    assert_int_equal(otap_dict_decode(&d, &x, &out, &err), EINVAL);
+    if (!strstr(err.message, "row 1")) fail_msg("%s", err.message);
+    assert_int_equal(otap_dict_compact(&d, &x, &out, &err), EINVAL);
+    int64_t remap[2] = {0, 1};
+    struct ArrowArray nd;
+    struct ArrowSchema rs;
+    struct ArrowSchema vs;
+    schema_leaf(&vs, "u", NULL);
+    gen_array(&vs, 2, 0, 0, &nd);
+    assert_int_equal(
+        otap_dict_remap_indices(&d, &x, remap, 2, OTAP_TYPE_INT16, &nd, &rs, &out, &err), EINVAL);
+    otap_array_release(&nd);
+    otap_schema_release(&vs);
+    // Concat with the same dictionary (shared, indices copied) and with distinct dictionaries
+    // (merged, indices remapped): bad indices are reported either way.
+    assert_int_equal(otap_array_concat(&d, xx, 2, &out, &err), EINVAL);
+    assert_non_null(strstr(err.message, "dictionary index"));
+    struct ArrowArray dict2 = dict;
+    struct ArrowArray y = x;
+    y.dictionary = &dict2;
+    const struct ArrowArray* xy[2] = {&x, &y};
+    static const int32_t doffs2[3] = {0, 3, 9};
+    const void* dbufs2[3] = {NULL, doffs2, ddata};
+    dict2.buffers = dbufs2;
+    assert_int_equal(otap_array_concat(&d, xy, 2, &out, &err), EINVAL);
+    assert_non_null(strstr(err.message, "dictionary index"));
+  }
+  g_foreign_releases = 0;
+  dict.release(&dict);
+  a.release(&a);
+  assert_int_equal(g_foreign_releases, 2);
+  otap_schema_release(&d);
+  otap_schema_release(&s);
+}
+
 // ---------------------------------------------------------------------------------------------
 // concat
 
@@ -953,6 +1027,7 @@ int main(void) {
       cmocka_unit_test(test_take_hostile_indices),
       cmocka_unit_test(test_take_foreign_corrupt_offsets),
       cmocka_unit_test(test_take_foreign_dictionary),
+      cmocka_unit_test(test_hostile_foreign_inputs),
       cmocka_unit_test(test_concat_all_types),
       cmocka_unit_test(test_concat_empty_and_overflow),
       cmocka_unit_test(test_dict_encode_decode),
