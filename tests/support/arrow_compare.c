@@ -184,6 +184,8 @@ static void pop(struct cmp* c, size_t old) { c->path[old] = 0; }
 // ---------------------------------------------------------------------------------------------
 // Schemas
 
+// Metadata is a key-value map: entries are compared as a multiset (order-insensitive, as
+// Arrow's own integration checks do); NULL equals an empty map.
 static bool metadata_equal(struct cmp* c, const char* a, const char* b) {
   int32_t na = 0, nb = 0;
   if (otap_metadata_count(a, &na, NULL) != 0 || otap_metadata_count(b, &nb, NULL) != 0) {
@@ -194,26 +196,41 @@ static bool metadata_equal(struct cmp* c, const char* a, const char* b) {
     report(c, "metadata has %d entries, expected %d", nb, na);
     return false;
   }
-  for (int32_t i = 0; i < na; i++) {
-    struct otap_metadata_entry ea, eb;
-    if (otap_metadata_get_entry(a, i, &ea, NULL) != 0 ||
-        otap_metadata_get_entry(b, i, &eb, NULL) != 0) {
+  bool* used = calloc((size_t)(nb ? nb : 1), sizeof(bool));
+  if (!used) return false;
+  bool ok = true;
+  for (int32_t i = 0; i < na && ok; i++) {
+    struct otap_metadata_entry ea;
+    if (otap_metadata_get_entry(a, i, &ea, NULL) != 0) {
       report(c, "malformed metadata entry %d", i);
-      return false;
+      ok = false;
+      break;
     }
-    if (ea.key_len != eb.key_len || memcmp(ea.key, eb.key, (size_t)ea.key_len) != 0 ||
-        ea.value_len != eb.value_len || memcmp(ea.value, eb.value, (size_t)ea.value_len) != 0) {
-      report(c, "metadata entry %d is '%.*s'='%.*s', expected '%.*s'='%.*s'", i,
-             (int)eb.key_len, eb.key, (int)eb.value_len, eb.value, (int)ea.key_len, ea.key,
+    bool found = false;
+    for (int32_t j = 0; j < nb && !found; j++) {
+      struct otap_metadata_entry eb;
+      if (used[j] || otap_metadata_get_entry(b, j, &eb, NULL) != 0) continue;
+      if (ea.key_len == eb.key_len && memcmp(ea.key, eb.key, (size_t)ea.key_len) == 0 &&
+          ea.value_len == eb.value_len &&
+          memcmp(ea.value, eb.value, (size_t)ea.value_len) == 0) {
+        used[j] = true;
+        found = true;
+      }
+    }
+    if (!found) {
+      report(c, "metadata entry '%.*s'='%.*s' missing or different", (int)ea.key_len, ea.key,
              (int)ea.value_len, ea.value);
-      return false;
+      ok = false;
     }
   }
-  return true;
+  free(used);
+  return ok;
 }
 
+// `map_names`: this node is a map's entries struct or one of its key/value fields, whose
+// names are not significant (Schema.fbs: "not enforced"; Arrow C++ normalizes them).
 static bool schema_eq(struct cmp* c, const struct ArrowSchema* e, const struct ArrowSchema* a,
-                      bool root, bool dict_value) {
+                      bool root, bool dict_value, int map_names) {
   char fe[256], fa[256];
   canonical_format(e->format, fe, sizeof(fe));
   canonical_format(a->format, fa, sizeof(fa));
@@ -221,7 +238,7 @@ static bool schema_eq(struct cmp* c, const struct ArrowSchema* e, const struct A
     report(c, "format '%s', expected '%s'", fa, fe);
     return false;
   }
-  if (!root && !dict_value && c->opts->compare_names) {
+  if (!root && !dict_value && !map_names && c->opts->compare_names) {
     const char* ne = e->name ? e->name : "";
     const char* na = a->name ? a->name : "";
     if (strcmp(ne, na) != 0) {
@@ -255,13 +272,14 @@ static bool schema_eq(struct cmp* c, const struct ArrowSchema* e, const struct A
   for (int64_t i = 0; i < e->n_children; i++) {
     size_t m = push(c, "%s%s", c->path[0] ? " > " : "",
                     e->children[i]->name ? e->children[i]->name : "?");
-    bool ok = schema_eq(c, e->children[i], a->children[i], false, false);
+    int child_map_names = strcmp(fe, "+m") == 0 ? 2 : (map_names == 2 ? 1 : 0);
+    bool ok = schema_eq(c, e->children[i], a->children[i], false, false, child_map_names);
     pop(c, m);
     if (!ok) return false;
   }
   if (e->dictionary) {
     size_t m = push(c, " <dictionary>");
-    bool ok = schema_eq(c, e->dictionary, a->dictionary, false, true);
+    bool ok = schema_eq(c, e->dictionary, a->dictionary, false, true, 0);
     pop(c, m);
     if (!ok) return false;
   }
@@ -279,7 +297,7 @@ bool otap_test_schema_equal(const struct ArrowSchema* expected, const struct Arr
     report(&c, "schema missing or released");
     return false;
   }
-  return schema_eq(&c, expected, actual, true, false) && !c.failed;
+  return schema_eq(&c, expected, actual, true, false, 0) && !c.failed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -710,7 +728,7 @@ bool otap_test_array_equal(const struct ArrowSchema* expected_schema,
     types_only.compare_nullability = false;
     const struct otap_test_compare_options* saved = c.opts;
     c.opts = &types_only;
-    bool same = schema_eq(&c, expected_schema, actual_schema, true, false);
+    bool same = schema_eq(&c, expected_schema, actual_schema, true, false, 0);
     c.opts = saved;
     if (!same) goto done;
   }

@@ -330,7 +330,7 @@ static void test_compare(void** state) {
   expect_diff(doc, "column 'd'");
   free(doc);
   doc = replace_once(kDoc, "\"value\": \"1\"", "\"value\": \"2\"");
-  expect_diff(doc, "metadata entry 0");
+  expect_diff(doc, "metadata entry 'top'='1'");
   free(doc);
   doc = replace_once(kDoc, "\"bitWidth\": 64", "\"bitWidth\": 32");
   char* doc2 = replace_once(doc, "[\"-9223372036854775808\", \"5\", \"9223372036854775807\"]",
