@@ -1,0 +1,224 @@
+// Arrow C Data Interface arrays and schemas produced by the Parquet reader. Buffers are
+// reference counted (otap_shared), so slicing a decoded row group into batches copies nothing.
+#include "parquet/parquet_internal.h"
+
+struct pq_arr_priv {
+  struct otap_shared* bufs[3];
+  const void* buf_ptrs[3];
+  struct ArrowArray** child_ptrs;
+  struct ArrowArray* child_store;
+  struct ArrowArray dict_store;
+};
+
+static void arr_release(struct ArrowArray* a) {
+  if (!a || !a->release) return;
+  struct pq_arr_priv* p = a->private_data;
+  for (int i = 0; i < 3; i++) otap_shared_unref(p->bufs[i]);
+  for (int64_t i = 0; i < a->n_children; i++) {
+    if (p->child_store[i].release) p->child_store[i].release(&p->child_store[i]);
+  }
+  if (p->dict_store.release) p->dict_store.release(&p->dict_store);
+  otap_free(p->child_ptrs);
+  otap_free(p->child_store);
+  otap_free(p);
+  a->release = NULL;
+}
+
+static int arr_alloc(struct ArrowArray* out, int64_t n_children, struct pq_arr_priv** pp) {
+  memset(out, 0, sizeof(*out));
+  struct pq_arr_priv* p = otap_calloc(1, sizeof(*p));
+  if (!p) return ENOMEM;
+  if (n_children > 0) {
+    p->child_ptrs = otap_calloc((size_t)n_children, sizeof(*p->child_ptrs));
+    p->child_store = otap_calloc((size_t)n_children, sizeof(*p->child_store));
+    if (!p->child_ptrs || !p->child_store) {
+      otap_free(p->child_ptrs);
+      otap_free(p->child_store);
+      otap_free(p);
+      return ENOMEM;
+    }
+    for (int64_t i = 0; i < n_children; i++) p->child_ptrs[i] = &p->child_store[i];
+  }
+  out->n_children = n_children;
+  out->children = p->child_ptrs;
+  out->buffers = p->buf_ptrs;
+  out->private_data = p;
+  out->release = arr_release;
+  *pp = p;
+  return 0;
+}
+
+int otap__pq_array_make(struct ArrowArray* out, int64_t length, int64_t null_count, int n_buffers,
+                        struct otap_buffer* bufs, int64_t n_children, bool with_dictionary) {
+  struct pq_arr_priv* p;
+  if (arr_alloc(out, n_children, &p)) {
+    for (int i = 0; i < n_buffers; i++) otap_buffer_reset(&bufs[i]);
+    return ENOMEM;
+  }
+  out->length = length;
+  out->null_count = null_count;
+  out->n_buffers = n_buffers;
+  int rc = 0;
+  for (int i = 0; i < n_buffers; i++) {
+    if (!bufs || !bufs[i].data) continue;
+    if (rc == 0 && otap_shared_from_buffer(&p->bufs[i], &bufs[i]) != 0) rc = ENOMEM;
+    otap_buffer_reset(&bufs[i]);
+    if (p->bufs[i]) p->buf_ptrs[i] = otap_shared_data(p->bufs[i]);
+  }
+  if (with_dictionary) out->dictionary = &p->dict_store;
+  if (rc) arr_release(out);
+  return rc;
+}
+
+static int arr_ref(const struct ArrowArray* src, int64_t offset, int64_t length,
+                   struct ArrowArray* out) {
+  const struct pq_arr_priv* sp = src->private_data;
+  struct pq_arr_priv* p;
+  if (arr_alloc(out, src->n_children, &p)) return ENOMEM;
+  out->length = length;
+  out->offset = offset;
+  out->n_buffers = src->n_buffers;
+  for (int i = 0; i < 3; i++) {
+    p->bufs[i] = sp->bufs[i];
+    if (p->bufs[i]) otap_shared_ref(p->bufs[i]);
+    p->buf_ptrs[i] = sp->buf_ptrs[i];
+  }
+  for (int64_t i = 0; i < src->n_children; i++) {
+    const struct ArrowArray* c = src->children[i];
+    if (arr_ref(c, c->offset, c->length, &p->child_store[i])) {
+      arr_release(out);
+      return ENOMEM;
+    }
+  }
+  if (src->dictionary) {
+    out->dictionary = &p->dict_store;
+    if (arr_ref(src->dictionary, src->dictionary->offset, src->dictionary->length,
+                &p->dict_store)) {
+      arr_release(out);
+      return ENOMEM;
+    }
+  }
+  // Null count of the slice.
+  if (src->n_buffers == 0) {
+    out->null_count = length;  // null type
+  } else if (!p->buf_ptrs[0]) {
+    out->null_count = 0;
+  } else if (offset == src->offset && length == src->length) {
+    out->null_count = src->null_count;
+  } else {
+    out->null_count = length - otap_bitmap_count_set(p->buf_ptrs[0], offset, length);
+  }
+  return 0;
+}
+
+int otap__pq_array_slice(const struct ArrowArray* src, int64_t offset, int64_t length,
+                         struct ArrowArray* out) {
+  return arr_ref(src, offset, length, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+
+struct pq_schema_priv {
+  char* format;
+  char* name;
+  char* metadata;
+  struct ArrowSchema** child_ptrs;
+  struct ArrowSchema* child_store;
+  struct ArrowSchema dict_store;
+};
+
+static void schema_release(struct ArrowSchema* s) {
+  if (!s || !s->release) return;
+  struct pq_schema_priv* p = s->private_data;
+  for (int64_t i = 0; i < s->n_children; i++) {
+    if (p->child_store[i].release) p->child_store[i].release(&p->child_store[i]);
+  }
+  if (p->dict_store.release) p->dict_store.release(&p->dict_store);
+  otap_free(p->format);
+  otap_free(p->name);
+  otap_free(p->metadata);
+  otap_free(p->child_ptrs);
+  otap_free(p->child_store);
+  otap_free(p);
+  s->release = NULL;
+}
+
+int otap__pq_schema_make(struct ArrowSchema* out, const char* format, const char* name,
+                         bool nullable, int64_t n_children) {
+  memset(out, 0, sizeof(*out));
+  struct pq_schema_priv* p = otap_calloc(1, sizeof(*p));
+  if (!p) return ENOMEM;
+  p->format = otap_strdup(format);
+  p->name = name ? otap_strdup(name) : NULL;
+  if (n_children > 0) {
+    p->child_ptrs = otap_calloc((size_t)n_children, sizeof(*p->child_ptrs));
+    p->child_store = otap_calloc((size_t)n_children, sizeof(*p->child_store));
+  }
+  if (!p->format || (name && !p->name) ||
+      (n_children > 0 && (!p->child_ptrs || !p->child_store))) {
+    otap_free(p->format);
+    otap_free(p->name);
+    otap_free(p->child_ptrs);
+    otap_free(p->child_store);
+    otap_free(p);
+    return ENOMEM;
+  }
+  for (int64_t i = 0; i < n_children; i++) p->child_ptrs[i] = &p->child_store[i];
+  out->format = p->format;
+  out->name = p->name;
+  out->flags = nullable ? ARROW_FLAG_NULLABLE : 0;
+  out->n_children = n_children;
+  out->children = p->child_ptrs;
+  out->private_data = p;
+  out->release = schema_release;
+  return 0;
+}
+
+int otap__pq_schema_set_metadata(struct ArrowSchema* s, const char* metadata, int64_t len) {
+  struct pq_schema_priv* p = s->private_data;
+  char* m = otap_malloc((size_t)len + 1);
+  if (!m) return ENOMEM;
+  memcpy(m, metadata, (size_t)len);
+  m[len] = 0;
+  otap_free(p->metadata);
+  p->metadata = m;
+  s->metadata = m;
+  return 0;
+}
+
+void otap__pq_schema_add_dictionary(struct ArrowSchema* s) {
+  struct pq_schema_priv* p = s->private_data;
+  s->dictionary = &p->dict_store;
+}
+
+static int64_t metadata_len(const char* m) {
+  if (!m) return 0;
+  int32_t n;
+  memcpy(&n, m, 4);
+  int64_t pos = 4;
+  for (int32_t i = 0; i < n; i++) {
+    int32_t l;
+    memcpy(&l, m + pos, 4);
+    pos += 4 + l;
+    memcpy(&l, m + pos, 4);
+    pos += 4 + l;
+  }
+  return pos;
+}
+
+int otap__pq_schema_copy(const struct ArrowSchema* src, struct ArrowSchema* out) {
+  OTAP_RETURN_NOT_OK(otap__pq_schema_make(out, src->format, src->name, false, src->n_children));
+  out->flags = src->flags;
+  int rc = 0;
+  if (src->metadata) OTAP_GOTO_NOT_OK(rc, otap__pq_schema_set_metadata(out, src->metadata, metadata_len(src->metadata)));
+  for (int64_t i = 0; i < src->n_children; i++)
+    OTAP_GOTO_NOT_OK(rc, otap__pq_schema_copy(src->children[i], out->children[i]));
+  if (src->dictionary) {
+    otap__pq_schema_add_dictionary(out);
+    OTAP_GOTO_NOT_OK(rc, otap__pq_schema_copy(src->dictionary, out->dictionary));
+  }
+done:
+  if (rc) schema_release(out);
+  return rc;
+}

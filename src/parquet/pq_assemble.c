@@ -1,0 +1,326 @@
+// Record assembly: definition/repetition levels + dense leaf values -> Arrow arrays.
+//
+// Every Arrow node has a slot context: a level entry i opens a slot of node N when
+// rep[i] <= N.rep and def[i] >= N.slot_def (scanning any leaf below N gives the same slots),
+// and the slot is non-null when def[i] >= N.def. List elements are the slots of the child.
+#include "parquet/parquet_internal.h"
+
+static int nomem(struct otap_error* err) { return otap_error_set(err, ENOMEM, "out of memory"); }
+
+/// Scans the slots of node n: returns their count, fills a validity bitmap (dropped when no
+/// slot is null) and the null count.
+static int scan_slots(const struct pq_node* n, const struct pq_leaf_data* L, struct otap_buffer* validity,
+                      int64_t* n_slots, int64_t* null_count, struct otap_error* err) {
+  const int16_t* def = L->def;
+  const int16_t* rep = L->rep;
+  int64_t nl = L->n_levels;
+  otap_buffer_init(validity);
+  if (!rep && n->slot_def == 0) {
+    *n_slots = nl;
+    if (!def || n->def == 0) {
+      *null_count = 0;
+      return 0;
+    }
+    if (otap_buffer_resize(validity, otap_bytes_for_bits(nl), true)) return nomem(err);
+    int64_t nulls = 0;
+    uint8_t* bits = validity->data;
+    int16_t d0 = n->def;
+    for (int64_t i = 0; i < nl; i++) {
+      bool v = def[i] >= d0;
+      bits[i >> 3] |= (uint8_t)((unsigned)v << (i & 7));
+      nulls += !v;
+    }
+    *null_count = nulls;
+    if (nulls == 0) otap_buffer_reset(validity);
+    return 0;
+  }
+  if (otap_buffer_resize(validity, otap_bytes_for_bits(nl), true)) return nomem(err);
+  uint8_t* bits = validity->data;
+  int64_t k = 0, nulls = 0;
+  for (int64_t i = 0; i < nl; i++) {
+    int16_t d = def ? def[i] : 0, r = rep ? rep[i] : 0;
+    if (r <= n->rep && d >= n->slot_def) {
+      bool v = d >= n->def;
+      bits[k >> 3] |= (uint8_t)((unsigned)v << (k & 7));
+      nulls += !v;
+      k++;
+    }
+  }
+  *n_slots = k;
+  *null_count = nulls;
+  if (nulls == 0) otap_buffer_reset(validity);
+  return 0;
+}
+
+static void put_decimal(uint8_t* dst, int bytes, const uint8_t* be, int64_t len) {
+  // Big-endian two's complement -> little-endian, sign-extended to `bytes`.
+  uint8_t fill = (len > 0 && (be[0] & 0x80)) ? 0xff : 0x00;
+  for (int64_t i = 0; i < bytes; i++) dst[i] = i < len ? be[len - 1 - i] : fill;
+}
+
+static void put_int_decimal(uint8_t* dst, int bytes, int64_t v) {
+  uint8_t fill = v < 0 ? 0xff : 0;
+  for (int i = 0; i < bytes; i++) dst[i] = i < 8 ? (uint8_t)((uint64_t)v >> (8 * i)) : fill;
+}
+
+static int64_t int96_value(const uint8_t* p, enum otap_time_unit unit) {
+  uint64_t nanos = otap_load_u64le(p);
+  int64_t days = (int64_t)(int32_t)otap_load_u32le(p + 8) - 2440588;
+  switch (unit) {
+    case OTAP_TIME_UNIT_SECOND: return days * 86400 + (int64_t)(nanos / 1000000000u);
+    case OTAP_TIME_UNIT_MILLI: return days * 86400000 + (int64_t)(nanos / 1000000u);
+    case OTAP_TIME_UNIT_MICRO: return days * 86400000000 + (int64_t)(nanos / 1000u);
+    default: return (int64_t)((uint64_t)days * UINT64_C(86400000000000) + nanos);  // wraps
+  }
+}
+
+/// Builds the value array of a leaf from dense values (src_fixed or src_bin, n_values of
+/// them) spread over n_slots slots with `validity` (moved in; NULL data = all valid).
+static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer* src_fixed,
+                             struct pq_binary* src_bin, int64_t n_values, struct otap_buffer* validity,
+                             int64_t n_slots, int64_t null_count, struct ArrowArray* out,
+                             struct otap_error* err) {
+  const uint8_t* bits = validity->data;
+  struct otap_buffer bufs[3];
+  for (int i = 0; i < 3; i++) otap_buffer_init(&bufs[i]);
+  otap_buffer_move(validity, &bufs[0]);
+  bits = bufs[0].data;
+  int rc = 0;
+  if (n_slots - null_count != n_values) {
+    rc = otap_error_set(err, EINVAL, "column %s: %lld values for %lld non-null slots", n->name,
+                        (long long)n_values, (long long)(n_slots - null_count));
+    goto fail;
+  }
+  switch (n->conv) {
+    case PQ_CONV_NULL:
+      otap_buffer_reset(&bufs[0]);
+      return otap__pq_array_make(out, n_slots, n_slots, 0, NULL, 0, false) ? nomem(err) : 0;
+    case PQ_CONV_BINARY: {
+      if (otap_buffer_resize(&bufs[1], (n_slots + 1) * 4, false)) goto oom;
+      int32_t* o = (int32_t*)bufs[1].data;
+      const int64_t* so = (const int64_t*)src_bin->offsets.data;
+      if (n_values > 0 && so[n_values] > INT32_MAX) {
+        rc = otap_error_set(err, ENOTSUP, "column %s: more than 2 GiB of byte array data in one row group", n->name);
+        goto fail;
+      }
+      o[0] = 0;
+      if (!bits) {
+        for (int64_t i = 0; i < n_slots; i++) o[i + 1] = (int32_t)so[i + 1];
+      } else {
+        int64_t v = 0;
+        for (int64_t i = 0; i < n_slots; i++) {
+          if (otap_bit_get(bits, i)) v++;
+          o[i + 1] = n_values ? (int32_t)so[v] : 0;
+        }
+      }
+      otap_buffer_move(&src_bin->data, &bufs[2]);
+      if (!bufs[2].data && otap_buffer_resize(&bufs[2], 1, true)) goto oom;
+      return otap__pq_array_make(out, n_slots, null_count, 3, bufs, 0, false) ? nomem(err) : 0;
+    }
+    case PQ_CONV_BOOL: {
+      if (otap_buffer_resize(&bufs[1], otap_bytes_for_bits(n_slots), true)) goto oom;
+      const uint8_t* s = src_fixed->data;
+      uint8_t* b = bufs[1].data;
+      int64_t v = 0;
+      for (int64_t i = 0; i < n_slots; i++) {
+        if (!bits || otap_bit_get(bits, i)) {
+          if (s[v++]) otap_bit_set(b, i);
+        }
+      }
+      return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
+    }
+    default:
+      break;
+  }
+  // Fixed-width outputs.
+  int vw = n->value_width;
+  if (n->conv == PQ_CONV_COPY && !bits) {
+    otap_buffer_move(src_fixed, &bufs[1]);  // zero-copy
+    if (!bufs[1].data && otap_buffer_resize(&bufs[1], 1, true)) goto oom;
+    return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
+  }
+  if (otap_buffer_resize(&bufs[1], n_slots * vw + 1, true)) goto oom;
+  uint8_t* dst = bufs[1].data;
+  const uint8_t* s = src_fixed->data;
+  const int64_t* so = src_bin ? (const int64_t*)src_bin->offsets.data : NULL;
+  int64_t v = 0;
+  for (int64_t i = 0; i < n_slots; i++) {
+    if (bits && !otap_bit_get(bits, i)) continue;
+    uint8_t* d = dst + i * vw;
+    switch (n->conv) {
+      case PQ_CONV_COPY: memcpy(d, s + v * pw, (size_t)vw); break;
+      case PQ_CONV_I32_TO_I8: *d = (uint8_t)otap_load_u32le(s + v * 4); break;
+      case PQ_CONV_I32_TO_I16: otap_store_u16le(d, (uint16_t)otap_load_u32le(s + v * 4)); break;
+      case PQ_CONV_INT96: otap_store_u64le(d, (uint64_t)int96_value(s + v * 12, n->int96_unit)); break;
+      case PQ_CONV_DEC_I32: put_int_decimal(d, vw, (int32_t)otap_load_u32le(s + v * 4)); break;
+      case PQ_CONV_DEC_I64: put_int_decimal(d, vw, (int64_t)otap_load_u64le(s + v * 8)); break;
+      case PQ_CONV_DEC_BYTES: {
+        const uint8_t* be;
+        int64_t len;
+        if (so) {
+          be = src_bin->data.data + so[v];
+          len = so[v + 1] - so[v];
+        } else {
+          be = s + v * pw;
+          len = pw;
+        }
+        while (len > vw && (be[0] == 0x00 || be[0] == 0xff) && ((be[0] & 0x80) == (be[1] & 0x80))) {
+          be++;
+          len--;
+        }
+        if (len > vw) {
+          rc = otap_error_set(err, EINVAL, "column %s: decimal value of %lld bytes does not fit", n->name, (long long)len);
+          goto fail;
+        }
+        put_decimal(d, vw, be, len);
+        break;
+      }
+      default: break;
+    }
+    v++;
+  }
+  bufs[1].size = n_slots * vw;
+  return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
+oom:
+  rc = nomem(err);
+fail:
+  for (int i = 0; i < 3; i++) otap_buffer_reset(&bufs[i]);
+  return rc;
+}
+
+static int physical_width(const struct pq_node* n) {
+  switch (n->elem->type) {
+    case OTAP_PARQUET_BOOLEAN: return 1;
+    case OTAP_PARQUET_INT32: case OTAP_PARQUET_FLOAT: return 4;
+    case OTAP_PARQUET_INT64: case OTAP_PARQUET_DOUBLE: return 8;
+    case OTAP_PARQUET_INT96: return 12;
+    case OTAP_PARQUET_FIXED_LEN_BYTE_ARRAY: return n->elem->type_length;
+    default: return 0;
+  }
+}
+
+static int assemble_leaf(const struct pq_node* n, struct pq_leaf_data* L, struct ArrowArray* out,
+                         struct otap_error* err) {
+  struct otap_buffer validity;
+  int64_t n_slots, nulls;
+  OTAP_RETURN_NOT_OK(scan_slots(n, L, &validity, &n_slots, &nulls, err));
+  int pw = physical_width(n);
+  if (!n->as_dictionary) {
+    return build_leaf_values(n, pw, &L->fixed, &L->bin, L->n_values, &validity, n_slots, nulls, out, err);
+  }
+  // dictionary<int32, values>
+  struct otap_buffer bufs[2];
+  otap_buffer_init(&bufs[1]);
+  otap_buffer_move(&validity, &bufs[0]);
+  int rc = 0;
+  if (n_slots - nulls != L->n_values) {
+    rc = otap_error_set(err, EINVAL, "column %s: value count mismatch", n->name);
+    goto fail;
+  }
+  if (otap_buffer_resize(&bufs[1], n_slots * 4 + 4, true)) goto oom;
+  int32_t* idx = (int32_t*)bufs[1].data;
+  const int32_t* src = L->dict_mode ? (const int32_t*)L->indices.data : NULL;
+  int64_t v = 0;
+  for (int64_t i = 0; i < n_slots; i++) {
+    if (bufs[0].data && !otap_bit_get(bufs[0].data, i)) continue;
+    idx[i] = src ? src[v] : (int32_t)v;
+    v++;
+  }
+  bufs[1].size = n_slots * 4;
+  if (otap__pq_array_make(out, n_slots, nulls, 2, bufs, 0, true)) return nomem(err);
+  struct otap_buffer none;
+  otap_buffer_init(&none);
+  if (L->dict_mode) {
+    rc = build_leaf_values(n, pw, &L->dict_fixed, &L->dict_bin, L->dict_len, &none, L->dict_len, 0, out->dictionary, err);
+  } else {
+    rc = build_leaf_values(n, pw, &L->fixed, &L->bin, L->n_values, &none, L->n_values, 0, out->dictionary, err);
+  }
+  if (rc) {
+    out->dictionary = NULL;
+    out->release(out);
+  }
+  return rc;
+oom:
+  rc = nomem(err);
+fail:
+  otap_buffer_reset(&bufs[0]);
+  otap_buffer_reset(&bufs[1]);
+  return rc;
+}
+
+static int assemble_struct(const struct pq_node* n, struct pq_leaf_data* leaves, struct ArrowArray* out,
+                           struct otap_error* err) {
+  struct otap_buffer validity;
+  int64_t n_slots, nulls;
+  OTAP_RETURN_NOT_OK(scan_slots(n, &leaves[n->leaf], &validity, &n_slots, &nulls, err));
+  if (otap__pq_array_make(out, n_slots, nulls, 1, &validity, n->n_children, false)) return nomem(err);
+  for (int32_t k = 0; k < n->n_children; k++) {
+    int rc = otap__pq_assemble(n->children[k], leaves, out->children[k], err);
+    if (rc == 0 && out->children[k]->length != n_slots)
+      rc = otap_error_set(err, EINVAL, "struct %s: child %s has %lld values, the struct %lld", n->name,
+                          n->children[k]->name, (long long)out->children[k]->length, (long long)n_slots);
+    if (rc) {
+      out->release(out);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+static int assemble_list(const struct pq_node* n, struct pq_leaf_data* leaves, struct ArrowArray* out,
+                         struct otap_error* err) {
+  const struct pq_leaf_data* L = &leaves[n->leaf];
+  const struct pq_node* e = n->children[0];
+  const int16_t* def = L->def;
+  const int16_t* rep = L->rep;
+  struct otap_buffer bufs[2];
+  otap_buffer_init(&bufs[0]);
+  otap_buffer_init(&bufs[1]);
+  if (otap_buffer_resize(&bufs[0], otap_bytes_for_bits(L->n_levels) + 1, true) ||
+      otap_buffer_resize(&bufs[1], (L->n_levels + 1) * 4, false)) {
+    otap_buffer_reset(&bufs[0]);
+    otap_buffer_reset(&bufs[1]);
+    return nomem(err);
+  }
+  uint8_t* bits = bufs[0].data;
+  int32_t* off = (int32_t*)bufs[1].data;
+  int64_t k = 0, nulls = 0, elems = 0;
+  for (int64_t i = 0; i < L->n_levels; i++) {
+    int16_t d = def ? def[i] : 0, r = rep ? rep[i] : 0;
+    if (r <= n->rep && d >= n->slot_def) {
+      bool v = d >= n->def;
+      if (v) otap_bit_set(bits, k);
+      nulls += !v;
+      off[k++] = (int32_t)elems;
+    }
+    if (r <= e->rep && d >= e->slot_def) {
+      if (k == 0 || elems >= INT32_MAX) {
+        otap_buffer_reset(&bufs[0]);
+        otap_buffer_reset(&bufs[1]);
+        return otap_error_set(err, EINVAL, "list %s: element before the first list or too many elements", n->name);
+      }
+      elems++;
+    }
+  }
+  off[k] = (int32_t)elems;
+  bufs[1].size = (k + 1) * 4;
+  if (nulls == 0) otap_buffer_reset(&bufs[0]);
+  if (otap__pq_array_make(out, k, nulls, 2, bufs, 1, false)) return nomem(err);
+  int rc = otap__pq_assemble(e, leaves, out->children[0], err);
+  if (rc == 0 && out->children[0]->length != elems)
+    rc = otap_error_set(err, EINVAL, "list %s: %lld elements expected, child has %lld", n->name,
+                        (long long)elems, (long long)out->children[0]->length);
+  if (rc) out->release(out);
+  return rc;
+}
+
+int otap__pq_assemble(const struct pq_node* n, struct pq_leaf_data* leaves, struct ArrowArray* out,
+                      struct otap_error* err) {
+  switch (n->kind) {
+    case PQ_NODE_LEAF: return assemble_leaf(n, &leaves[n->leaf], out, err);
+    case PQ_NODE_STRUCT: return assemble_struct(n, leaves, out, err);
+    case PQ_NODE_LIST:
+    case PQ_NODE_MAP: return assemble_list(n, leaves, out, err);
+  }
+  return otap_error_set(err, EINVAL, "bad node");
+}

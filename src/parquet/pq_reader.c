@@ -1,0 +1,365 @@
+// Public reader API: open (footer), row-group decoding, batches, page indexes, stream wrapper.
+#include <stdio.h>
+
+#include "parquet/parquet_internal.h"
+
+void otap_parquet_reader_options_init(struct otap_parquet_reader_options* o) {
+  memset(o, 0, sizeof(*o));
+  o->batch_size = 65536;
+  o->use_arrow_schema_hint = true;
+  o->int96_unit = OTAP_TIME_UNIT_NANO;
+  o->validation = OTAP_VALIDATE_NONE;
+  o->max_page_size = (int64_t)1 << 30;
+  o->max_chunk_size = (int64_t)2 << 30;
+}
+
+static int read_footer(struct otap_parquet_reader* r, struct otap_error* err) {
+  struct otap_source* s = r->source;
+  OTAP_RETURN_NOT_OK(s->size(s, &r->file_size, err));
+  if (r->file_size < 12)
+    return otap_error_set(err, EINVAL, "%s: %llu bytes is too small for a Parquet file", r->name,
+                          (unsigned long long)r->file_size);
+  uint8_t tail[8], head[4];
+  OTAP_RETURN_NOT_OK(s->read_at(s, r->file_size - 8, tail, 8, err));
+  OTAP_RETURN_NOT_OK(s->read_at(s, 0, head, 4, err));
+  if (memcmp(tail + 4, "PARE", 4) == 0)
+    return otap_error_set(err, ENOTSUP, "%s: encrypted Parquet footer (PARE); Parquet modular encryption is not supported", r->name);
+  if (memcmp(tail + 4, "PAR1", 4) != 0 || memcmp(head, "PAR1", 4) != 0)
+    return otap_error_set(err, EINVAL, "%s: not a Parquet file (no PAR1 magic at start and end)", r->name);
+  uint32_t flen = otap_load_u32le(tail);
+  if ((uint64_t)flen > r->file_size - 12 || flen > PQ_MAX_FOOTER_SIZE)
+    return otap_error_set(err, EINVAL, "%s: footer length %u exceeds the file (%llu bytes)", r->name, flen,
+                          (unsigned long long)r->file_size);
+  if (otap_buffer_resize(&r->footer, flen, false)) return otap_error_set(err, ENOMEM, "out of memory for the footer");
+  uint64_t off = r->file_size - 8 - flen;
+  OTAP_RETURN_NOT_OK(s->read_at(s, off, r->footer.data, flen, err));
+  int rc = otap__pq_decode_file_metadata(r->footer.data, flen, (int64_t)off, &r->arena, &r->meta, err);
+  if (rc) return otap_error_prefix(err, rc, "%s: ", r->name);
+  r->meta.footer_length = flen;
+  return 0;
+}
+
+int otap_parquet_reader_open(struct otap_parquet_reader** out, struct otap_source* source,
+                             const struct otap_parquet_reader_options* opts, struct otap_error* err) {
+  *out = NULL;
+  struct otap_parquet_reader* r = otap_calloc(1, sizeof(*r));
+  if (!r) return otap_error_set(err, ENOMEM, "out of memory");
+  r->source = source;
+  r->name = source->name ? source->name : "(parquet)";
+  if (opts) r->opts = *opts;
+  else otap_parquet_reader_options_init(&r->opts);
+  if (r->opts.batch_size <= 0) r->opts.batch_size = 65536;
+  if (r->opts.max_page_size <= 0) r->opts.max_page_size = (int64_t)1 << 30;
+  if (r->opts.max_chunk_size <= 0) r->opts.max_chunk_size = (int64_t)2 << 30;
+  int rc;
+  OTAP_GOTO_NOT_OK(rc, read_footer(r, err));
+  OTAP_GOTO_NOT_OK(rc, otap__pq_schema_build(r, err));
+  if (r->opts.row_groups) {
+    r->rg_sel = otap__pq_arena_alloc(&r->arena, sizeof(int32_t) * ((size_t)r->opts.n_row_groups + 1));
+    if (!r->rg_sel) {
+      rc = otap_error_set(err, ENOMEM, "out of memory");
+      goto done;
+    }
+    for (int32_t k = 0; k < r->opts.n_row_groups; k++) {
+      int32_t g = r->opts.row_groups[k];
+      if (g < 0 || g >= r->meta.n_row_groups) {
+        rc = otap_error_set(err, EINVAL, "%s: row group %d does not exist (the file has %d)", r->name, g,
+                            r->meta.n_row_groups);
+        goto done;
+      }
+      r->rg_sel[k] = g;
+    }
+    r->n_rg_sel = r->opts.n_row_groups;
+    r->opts.row_groups = NULL;
+  } else {
+    r->n_rg_sel = r->meta.n_row_groups;
+  }
+  r->opts.columns = NULL;  // not kept (caller memory)
+  *out = r;
+  return 0;
+done:
+  otap_parquet_reader_free(r);
+  return rc;
+}
+
+void otap_parquet_reader_free(struct otap_parquet_reader* r) {
+  if (!r) return;
+  if (r->current.release) r->current.release(&r->current);
+  if (r->schema.release) r->schema.release(&r->schema);
+  if (r->hint_store.release) r->hint_store.release(&r->hint_store);
+  otap_buffer_reset(&r->footer);
+  otap_buffer_reset(&r->scratch);
+  otap_buffer_reset(&r->chunk);
+  otap__pq_arena_reset(&r->arena);
+  otap_free(r);
+}
+
+const struct otap_parquet_file_metadata* otap_parquet_reader_metadata(const struct otap_parquet_reader* r) {
+  return &r->meta;
+}
+
+const struct ArrowSchema* otap_parquet_reader_schema(const struct otap_parquet_reader* r) {
+  return &r->schema;
+}
+
+static void collect_leaves(const struct pq_node* n, bool* used) {
+  if (n->kind == PQ_NODE_LEAF) used[n->leaf] = true;
+  for (int32_t k = 0; k < n->n_children; k++) collect_leaves(n->children[k], used);
+}
+
+static const struct pq_node* find_leaf_node(const struct pq_node* n, int32_t leaf) {
+  if (n->kind == PQ_NODE_LEAF) return n->leaf == leaf ? n : NULL;
+  for (int32_t k = 0; k < n->n_children; k++) {
+    const struct pq_node* f = find_leaf_node(n->children[k], leaf);
+    if (f) return f;
+  }
+  return NULL;
+}
+
+int otap_parquet_reader_read_row_group(struct otap_parquet_reader* r, int32_t g, struct ArrowArray* out,
+                                       struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  if (g < 0 || g >= r->meta.n_row_groups)
+    return otap_error_set(err, EINVAL, "%s: row group %d does not exist", r->name, g);
+  const struct otap_parquet_row_group* rg = &r->meta.row_groups[g];
+  if (rg->num_rows > INT32_MAX)
+    return otap_error_set(err, ENOTSUP, "%s: row group %d has %lld rows (more than 2^31-1)", r->name, g, (long long)rg->num_rows);
+  int rc = 0;
+  bool* used = otap_calloc((size_t)r->n_leaves + 1, sizeof(bool));
+  struct pq_leaf_data* leaves = otap_calloc((size_t)r->n_leaves + 1, sizeof(*leaves));
+  if (!used || !leaves) {
+    rc = otap_error_set(err, ENOMEM, "out of memory");
+    goto done;
+  }
+  for (int32_t k = 0; k < r->n_top; k++) collect_leaves(r->top[k], used);
+  for (int32_t c = 0; c < r->n_leaves; c++) {
+    if (!used[c]) continue;
+    const struct pq_node* ln = NULL;
+    for (int32_t k = 0; k < r->n_top && !ln; k++) ln = find_leaf_node(r->top[k], c);
+    OTAP_GOTO_NOT_OK(rc, otap__pq_read_chunk(r, g, c, ln, &leaves[c], err));
+  }
+  if (otap__pq_array_make(out, rg->num_rows, 0, 1, NULL, r->n_top, false)) {
+    rc = otap_error_set(err, ENOMEM, "out of memory");
+    goto done;
+  }
+  for (int32_t k = 0; k < r->n_top; k++) {
+    rc = otap__pq_assemble(r->top[k], leaves, out->children[k], err);
+    if (rc == 0 && out->children[k]->length != rg->num_rows)
+      rc = otap_error_set(err, EINVAL, "column %s has %lld rows, the row group %lld", r->top[k]->name,
+                          (long long)out->children[k]->length, (long long)rg->num_rows);
+    if (rc) {
+      otap_error_prefix(err, rc, "%s: row group %d: ", r->name, g);
+      out->release(out);
+      goto done;
+    }
+  }
+done:
+  if (leaves) {
+    for (int32_t c = 0; c < r->n_leaves; c++) otap__pq_leaf_data_reset(&leaves[c]);
+  }
+  otap_free(leaves);
+  otap_free(used);
+  return rc;
+}
+
+/// Deep slice: struct validity is copied so children can be sliced too (offsets of struct
+/// parents never need to be propagated by consumers).
+static int slice_deep(const struct ArrowArray* a, const struct ArrowSchema* s, int64_t off, int64_t len,
+                      struct ArrowArray* out) {
+  if (s->format[0] == '+' && s->format[1] == 's') {
+    struct otap_buffer v;
+    otap_buffer_init(&v);
+    int64_t nulls = 0;
+    if (a->buffers[0] && a->null_count != 0) {
+      if (otap_buffer_resize(&v, otap_bytes_for_bits(len) + 1, true)) return ENOMEM;
+      otap_bitmap_copy(v.data, 0, a->buffers[0], a->offset + off, len);
+      nulls = len - otap_bitmap_count_set(v.data, 0, len);
+    }
+    if (otap__pq_array_make(out, len, nulls, 1, &v, a->n_children, false)) return ENOMEM;
+    for (int64_t k = 0; k < a->n_children; k++) {
+      if (slice_deep(a->children[k], s->children[k], a->offset + off, len, out->children[k])) {
+        out->release(out);
+        return ENOMEM;
+      }
+    }
+    return 0;
+  }
+  return otap__pq_array_slice(a, a->offset + off, len, out);
+}
+
+int otap_parquet_reader_next(struct otap_parquet_reader* r, struct ArrowArray* out, struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  while (!r->current.release || r->current_row >= r->current.length) {
+    if (r->current.release) r->current.release(&r->current);
+    if (r->rg_pos >= r->n_rg_sel) return 0;
+    int32_t g = r->rg_sel ? r->rg_sel[r->rg_pos] : r->rg_pos;
+    r->rg_pos++;
+    OTAP_RETURN_NOT_OK(otap_parquet_reader_read_row_group(r, g, &r->current, err));
+    r->current_row = 0;
+    if (r->current.length == 0) continue;
+    if (r->current.length <= r->opts.batch_size) {
+      memcpy(out, &r->current, sizeof(*out));
+      r->current.release = NULL;
+      return 0;
+    }
+  }
+  int64_t len = r->current.length - r->current_row;
+  if (len > r->opts.batch_size) len = r->opts.batch_size;
+  if (slice_deep(&r->current, &r->schema, r->current_row, len, out))
+    return otap_error_set(err, ENOMEM, "out of memory");
+  r->current_row += len;
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page index
+
+static int read_index(struct otap_parquet_reader* r, int64_t off, int32_t len, struct otap_buffer* buf,
+                      const char* what, struct otap_error* err) {
+  if (len <= 0) return otap_error_set(err, ENOENT, "%s: no %s for this column chunk", r->name, what);
+  if (off < 4 || (uint64_t)off + (uint64_t)len > r->file_size - 8)
+    return otap_error_set(err, EINVAL, "%s: %s [%lld, +%d) lies outside the file", r->name, what, (long long)off, len);
+  if (otap_buffer_resize(buf, len, false)) return otap_error_set(err, ENOMEM, "out of memory");
+  return r->source->read_at(r->source, (uint64_t)off, buf->data, (size_t)len, err);
+}
+
+static int chunk_for(struct otap_parquet_reader* r, int32_t g, int32_t c,
+                     const struct otap_parquet_column_chunk** out, struct otap_error* err) {
+  if (g < 0 || g >= r->meta.n_row_groups || c < 0 || c >= r->meta.row_groups[g].n_columns)
+    return otap_error_set(err, EINVAL, "%s: no column chunk (%d, %d)", r->name, g, c);
+  *out = &r->meta.row_groups[g].columns[c];
+  return 0;
+}
+
+int otap_parquet_reader_offset_index(struct otap_parquet_reader* r, int32_t g, int32_t c,
+                                     struct otap_parquet_offset_index* out, struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  const struct otap_parquet_column_chunk* cc;
+  OTAP_RETURN_NOT_OK(chunk_for(r, g, c, &cc, err));
+  struct otap_buffer buf;
+  otap_buffer_init(&buf);
+  int rc = read_index(r, cc->offset_index_offset, cc->offset_index_length, &buf, "OffsetIndex", err);
+  if (rc == 0) rc = otap__pq_decode_offset_index(buf.data, (size_t)buf.size, cc->offset_index_offset, out, err);
+  otap_buffer_reset(&buf);
+  return rc;
+}
+
+int otap_parquet_reader_column_index(struct otap_parquet_reader* r, int32_t g, int32_t c,
+                                     struct otap_parquet_column_index* out, struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  const struct otap_parquet_column_chunk* cc;
+  OTAP_RETURN_NOT_OK(chunk_for(r, g, c, &cc, err));
+  struct otap_buffer buf;
+  otap_buffer_init(&buf);
+  int rc = read_index(r, cc->column_index_offset, cc->column_index_length, &buf, "ColumnIndex", err);
+  if (rc == 0) rc = otap__pq_decode_column_index(buf.data, (size_t)buf.size, cc->column_index_offset, out, err);
+  if (rc == 0) {
+    out->storage = buf.data;  // min/max point into it
+    otap_buffer_init(&buf);
+  }
+  otap_buffer_reset(&buf);
+  return rc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stream
+
+struct pq_stream {
+  struct otap_parquet_reader* reader;
+  struct otap_source* source;  // owned when non-NULL
+  struct otap_error error;
+};
+
+static int stream_get_schema(struct ArrowArrayStream* s, struct ArrowSchema* out) {
+  struct pq_stream* p = s->private_data;
+  int rc = otap__pq_schema_copy(&p->reader->schema, out);
+  if (rc) otap_error_set(&p->error, rc, "out of memory copying the schema");
+  return rc;
+}
+
+static int stream_get_next(struct ArrowArrayStream* s, struct ArrowArray* out) {
+  struct pq_stream* p = s->private_data;
+  return otap_parquet_reader_next(p->reader, out, &p->error);
+}
+
+static const char* stream_last_error(struct ArrowArrayStream* s) {
+  struct pq_stream* p = s->private_data;
+  return p->error.message;
+}
+
+static void stream_release(struct ArrowArrayStream* s) {
+  if (!s || !s->release) return;
+  struct pq_stream* p = s->private_data;
+  otap_parquet_reader_free(p->reader);
+  if (p->source) {
+    otap_source_release(p->source);
+    otap_free(p->source);
+  }
+  otap_free(p);
+  s->release = NULL;
+}
+
+int otap_parquet_reader_to_stream(struct otap_parquet_reader* reader, bool own_source,
+                                  struct ArrowArrayStream* out, struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  struct pq_stream* p = otap_calloc(1, sizeof(*p));
+  if (!p) return otap_error_set(err, ENOMEM, "out of memory");
+  p->reader = reader;
+  p->source = own_source ? reader->source : NULL;
+  out->get_schema = stream_get_schema;
+  out->get_next = stream_get_next;
+  out->get_last_error = stream_last_error;
+  out->release = stream_release;
+  out->private_data = p;
+  return 0;
+}
+
+int otap_parquet_open_stream(const char* path, const struct otap_parquet_reader_options* opts,
+                             struct ArrowArrayStream* out, struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  struct otap_source* src = otap_calloc(1, sizeof(*src));
+  if (!src) return otap_error_set(err, ENOMEM, "out of memory");
+  int rc = otap_source_open_file(src, path, err);
+  if (rc) {
+    otap_free(src);
+    return rc;
+  }
+  struct otap_parquet_reader* r;
+  rc = otap_parquet_reader_open(&r, src, opts, err);
+  if (rc == 0) rc = otap_parquet_reader_to_stream(r, true, out, err);
+  if (rc) {
+    if (rc && r && !out->release) otap_parquet_reader_free(r);
+    otap_source_release(src);
+    otap_free(src);
+  }
+  return rc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+const char* otap_parquet_codec_name(int32_t c) {
+  static const char* n[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"};
+  return c >= 0 && c < 8 ? n[c] : "UNKNOWN";
+}
+
+const char* otap_parquet_encoding_name(int32_t e) {
+  static const char* n[] = {"PLAIN", "GROUP_VAR_INT", "PLAIN_DICTIONARY", "RLE", "BIT_PACKED",
+                            "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+                            "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
+  return e >= 0 && e < 10 ? n[e] : "UNKNOWN";
+}
+
+const char* otap_parquet_physical_type_name(int32_t t) {
+  static const char* n[] = {"BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE", "BYTE_ARRAY",
+                            "FIXED_LEN_BYTE_ARRAY"};
+  return t >= 0 && t < 8 ? n[t] : "UNKNOWN";
+}
+
+const char* otap_parquet_converted_type_name(int32_t c) {
+  static const char* n[] = {"UTF8", "MAP", "MAP_KEY_VALUE", "LIST", "ENUM", "DECIMAL", "DATE",
+                            "TIME_MILLIS", "TIME_MICROS", "TIMESTAMP_MILLIS", "TIMESTAMP_MICROS",
+                            "UINT_8", "UINT_16", "UINT_32", "UINT_64", "INT_8", "INT_16", "INT_32",
+                            "INT_64", "JSON", "BSON", "INTERVAL"};
+  return c >= 0 && c < 22 ? n[c] : (c == -1 ? "NONE" : "UNKNOWN");
+}
