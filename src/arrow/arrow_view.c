@@ -1,0 +1,773 @@
+// Reading arrays: validated views over any ArrowArray (otap-built or foreign) and the typed
+// element accessors. Validation is written for hostile input: every length and offset is an
+// untrusted int64 and all arithmetic is overflow-checked before any buffer is touched.
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arrow/arrow_internal.h"
+
+#define MAX_DEPTH 64
+
+// ---------------------------------------------------------------------------------------------
+// View tree allocation
+
+static void view_free_tree(struct otap_array_view* v) {
+  if (!v) return;
+  for (int64_t i = 0; i < v->n_children; i++) {
+    if (v->children[i]) {
+      view_free_tree(v->children[i]);
+      otap_free(v->children[i]);
+    }
+  }
+  otap_free(v->children);
+  if (v->dictionary) {
+    view_free_tree(v->dictionary);
+    otap_free(v->dictionary);
+  }
+  memset(v, 0, sizeof(*v));
+}
+
+static int view_init(struct otap_array_view* v, const struct ArrowSchema* schema, int depth,
+                     struct otap_error* err) {
+  memset(v, 0, sizeof(*v));
+  OTAP_RETURN_IF(depth > MAX_DEPTH, err, EINVAL, "array view: schema nesting deeper than %d",
+                 MAX_DEPTH);
+  OTAP_RETURN_NOT_OK(otap_schema_view_init(&v->schema, schema, err));
+  v->storage_type = v->schema.storage_type;
+  int rc = 0;
+  if (schema->n_children > 0) {
+    v->children = otap_calloc((size_t)schema->n_children, sizeof(*v->children));
+    if (!v->children) return otap_error_set(err, ENOMEM, "array view: out of memory");
+    v->n_children = schema->n_children;
+    for (int64_t i = 0; i < schema->n_children; i++) {
+      v->children[i] = otap_calloc(1, sizeof(struct otap_array_view));
+      if (!v->children[i]) {
+        rc = otap_error_set(err, ENOMEM, "array view: out of memory");
+        goto fail;
+      }
+      rc = view_init(v->children[i], schema->children[i], depth + 1, err);
+      if (rc) goto fail;
+    }
+  }
+  if (schema->dictionary) {
+    v->dictionary = otap_calloc(1, sizeof(struct otap_array_view));
+    if (!v->dictionary) {
+      rc = otap_error_set(err, ENOMEM, "array view: out of memory");
+      goto fail;
+    }
+    rc = view_init(v->dictionary, schema->dictionary, depth + 1, err);
+    if (rc) goto fail;
+  }
+  return 0;
+fail:
+  view_free_tree(v);
+  return rc;
+}
+
+int otap_array_view_init(struct otap_array_view* view, const struct ArrowSchema* schema,
+                         struct otap_error* err) {
+  return view_init(view, schema, 0, err);
+}
+
+void otap_array_view_reset(struct otap_array_view* view) { view_free_tree(view); }
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+struct vctx {
+  enum otap_validation level;
+  struct otap_error* err;
+  char path[384];
+  size_t path_len;
+};
+
+OTAP_PRINTF(3, 4) static int fail(struct vctx* c, int code, const char* fmt, ...) {
+  if (!c->err) return code;
+  char msg[640];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  if (c->path_len) {
+    otap_error_set(c->err, code, "array column '%s': %s", c->path, msg);
+  } else {
+    otap_error_set(c->err, code, "array: %s", msg);
+  }
+  return code;
+}
+
+static size_t path_push(struct vctx* c, const char* name, int64_t index) {
+  size_t saved = c->path_len;
+  size_t room = sizeof(c->path) - c->path_len;
+  int k;
+  const char* sep = c->path_len ? "." : "";
+  if (name && name[0]) {
+    k = snprintf(c->path + c->path_len, room, "%s%s", sep, name);
+  } else {
+    k = snprintf(c->path + c->path_len, room, "%s[%" PRId64 "]", sep, index);
+  }
+  if (k > 0) c->path_len = (size_t)k >= room ? sizeof(c->path) - 1 : c->path_len + (size_t)k;
+  return saved;
+}
+
+static void path_pop(struct vctx* c, size_t saved) {
+  c->path_len = saved;
+  c->path[saved] = '\0';
+}
+
+static int64_t load_off(const uint8_t* b, int w, int64_t i) {
+  if (w == 4) {
+    int32_t v;
+    memcpy(&v, b + 4 * i, 4);
+    return v;
+  }
+  int64_t v;
+  memcpy(&v, b + 8 * i, 8);
+  return v;
+}
+
+static int64_t load_int(const uint8_t* b, int bytes, int64_t i) {
+  switch (bytes) {
+    case 1: return (int8_t)b[i];
+    case 2: { int16_t v; memcpy(&v, b + 2 * i, 2); return v; }
+    case 4: { int32_t v; memcpy(&v, b + 4 * i, 4); return v; }
+    default: { int64_t v; memcpy(&v, b + 8 * i, 8); return v; }
+  }
+}
+
+static bool is_unsigned(enum otap_type t) {
+  return t == OTAP_TYPE_UINT8 || t == OTAP_TYPE_UINT16 || t == OTAP_TYPE_UINT32 ||
+         t == OTAP_TYPE_UINT64;
+}
+
+// Returns the byte length of the valid UTF-8 prefix (== n when all valid).
+static int64_t utf8_valid_prefix(const uint8_t* s, int64_t n) {
+  int64_t i = 0;
+  while (i < n) {
+    // ASCII fast path, 8 bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    uint8_t b = s[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if (b >= 0xc2 && b <= 0xdf) {
+      len = 2;
+      cp = b & 0x1f;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      len = 3;
+      cp = b & 0x0f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      len = 4;
+      cp = b & 0x07;
+    } else {
+      return i;
+    }
+    if (n - i < len) return i;
+    for (int k = 1; k < len; k++) {
+      if ((s[i + k] & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (s[i + k] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+      return i;
+    }
+    i += len;
+  }
+  return n;
+}
+
+// Checks the known size (if any) of C buffer `ci` against `need` bytes.
+static int check_size(struct vctx* c, const struct ArrowArray* a, int64_t ci, const char* what,
+                      int64_t need) {
+  if (need <= 0) return 0;
+  if (!a->buffers[ci]) {
+    return fail(c, EINVAL, "%s buffer (buffer %" PRId64 ") is NULL but %" PRId64
+                " bytes are needed", what, ci, need);
+  }
+  int64_t known = otap__array_known_buffer_size(a, ci);
+  if (known >= 0 && known < need) {
+    return fail(c, EINVAL, "%s buffer (buffer %" PRId64 ") has %" PRId64 " bytes, %" PRId64
+                " needed for offset %" PRId64 " + length %" PRId64, what, ci, known, need,
+                a->offset, a->length);
+  }
+  return 0;
+}
+
+static int set_node(struct otap_array_view* v, const struct ArrowArray* a, struct vctx* c,
+                    int depth);
+
+static int validate_offsets(struct otap_array_view* v, const struct ArrowArray* a, struct vctx* c,
+                            int w, int64_t end, int64_t ci_offsets, int64_t* first_out,
+                            int64_t* last_out) {
+  *first_out = 0;
+  *last_out = 0;
+  if (end == 0 && !a->buffers[ci_offsets]) return 0;
+  int64_t need;
+  if (otap__mul_ovf(end + 1, w, &need)) return fail(c, EINVAL, "length overflows");
+  OTAP_RETURN_NOT_OK(check_size(c, a, ci_offsets, "offsets", need));
+  const uint8_t* o = a->buffers[ci_offsets];
+  v->buffers[1] = o;
+  v->buffer_sizes[1] = need;
+  int64_t first = load_off(o, w, a->offset);
+  int64_t last = load_off(o, w, end);
+  if (first < 0 || last < first) {
+    return fail(c, EINVAL, "offsets: first offset %" PRId64 " (element 0) and last offset %" PRId64
+                " (element %" PRId64 ") are out of order or negative", first, last, a->length);
+  }
+  if (c->level >= OTAP_VALIDATE_FULL) {
+    int64_t prev = first;
+    for (int64_t i = a->offset + 1; i <= end; i++) {
+      int64_t cur = load_off(o, w, i);
+      if (cur < prev || cur > last) {
+        return fail(c, EINVAL, "element %" PRId64 ": offset %" PRId64 " after %" PRId64
+                    " is not monotonic or exceeds the last offset %" PRId64,
+                    i - a->offset - 1, cur, prev, last);
+      }
+      prev = cur;
+    }
+  }
+  *first_out = first;
+  *last_out = last;
+  return 0;
+}
+
+static int validate_binary_views(struct otap_array_view* v, const struct ArrowArray* a,
+                                 struct vctx* c, int64_t end) {
+  bool utf8 = v->storage_type == OTAP_TYPE_STRING_VIEW;
+  const uint8_t* views = v->buffers[1];
+  for (int64_t i = a->offset; i < end; i++) {
+    const uint8_t* e = views + 16 * i;
+    int32_t len;
+    memcpy(&len, e, 4);
+    int64_t el = i - a->offset;
+    if (len < 0) return fail(c, EINVAL, "element %" PRId64 ": negative view length %d", el, len);
+    const uint8_t* data;
+    if (len <= 12) {
+      data = e + 4;
+    } else {
+      int32_t idx, off;
+      memcpy(&idx, e + 8, 4);
+      memcpy(&off, e + 12, 4);
+      if (idx < 0 || idx >= v->n_variadic) {
+        return fail(c, EINVAL, "element %" PRId64 ": view buffer index %d out of range (%" PRId64
+                    " variadic buffers)", el, idx, v->n_variadic);
+      }
+      int64_t size;
+      memcpy(&size, (const uint8_t*)v->variadic_sizes + 8 * idx, 8);
+      if (off < 0 || (int64_t)off + len > size) {
+        return fail(c, EINVAL, "element %" PRId64 ": view range [%d, %" PRId64
+                    ") exceeds variadic buffer %d of %" PRId64 " bytes", el, off,
+                    (int64_t)off + len, idx, size);
+      }
+      data = v->variadic[idx] + off;
+      if (memcmp(data, e + 4, 4) != 0) {
+        return fail(c, EINVAL, "element %" PRId64 ": view prefix does not match its data", el);
+      }
+    }
+    if (utf8 && utf8_valid_prefix(data, len) != len) {
+      return fail(c, EINVAL, "element %" PRId64 ": invalid UTF-8", el);
+    }
+  }
+  return 0;
+}
+
+static int validate_utf8_offsets(const struct ArrowArray* a, struct vctx* c, int w,
+                                 const uint8_t* offsets, const uint8_t* data, int64_t first,
+                                 int64_t last) {
+  int64_t n = last - first;
+  if (n == 0) return 0;
+  int64_t ok = utf8_valid_prefix(data + first, n);
+  int64_t end = a->offset + a->length;
+  if (ok != n) {
+    // Locate the element holding the bad byte.
+    int64_t bad = first + ok;
+    for (int64_t i = a->offset; i < end; i++) {
+      if (load_off(offsets, w, i + 1) > bad) {
+        return fail(c, EINVAL, "element %" PRId64 ": invalid UTF-8 at byte %" PRId64
+                    " of the data buffer", i - a->offset, bad);
+      }
+    }
+    return fail(c, EINVAL, "invalid UTF-8 at byte %" PRId64 " of the data buffer", bad);
+  }
+  // Whole range valid: each element boundary must not split a character.
+  for (int64_t i = a->offset + 1; i < end; i++) {
+    int64_t o = load_off(offsets, w, i);
+    if (o < last && (data[o] & 0xc0) == 0x80) {
+      return fail(c, EINVAL, "element %" PRId64 ": invalid UTF-8 (starts inside a character)",
+                  i - a->offset);
+    }
+  }
+  return 0;
+}
+
+static int child(struct otap_array_view* v, const struct ArrowArray* a, struct vctx* c,
+                 int64_t i, int depth) {
+  const struct ArrowSchema* cs = v->schema.schema->children[i];
+  size_t saved = path_push(c, cs->name, i);
+  int rc = set_node(v->children[i], a->children[i], c, depth + 1);
+  path_pop(c, saved);
+  return rc;
+}
+
+static int set_node(struct otap_array_view* v, const struct ArrowArray* a, struct vctx* c,
+                    int depth) {
+  const struct otap_schema_view* sv = &v->schema;
+  enum otap_type t = v->storage_type;
+  v->array = a;
+  memset(v->buffers, 0, sizeof(v->buffers));
+  memset(v->buffer_sizes, 0, sizeof(v->buffer_sizes));
+  v->n_variadic = 0;
+  v->variadic = NULL;
+  v->variadic_sizes = NULL;
+  if (depth > MAX_DEPTH) return fail(c, EINVAL, "nesting deeper than %d", MAX_DEPTH);
+  if (!a || !a->release) return fail(c, EINVAL, "array is NULL or released");
+  v->length = a->length;
+  v->offset = a->offset;
+  v->null_count = a->null_count;
+  int64_t end;
+  if (a->length < 0 || a->offset < 0 || otap__add_ovf(a->offset, a->length, &end)) {
+    return fail(c, EINVAL, "bad length %" PRId64 " / offset %" PRId64, a->length, a->offset);
+  }
+  if (a->null_count < -1 || a->null_count > a->length) {
+    return fail(c, EINVAL, "null_count %" PRId64 " outside [-1, length %" PRId64 "]",
+                a->null_count, a->length);
+  }
+  // Buffer and child counts.
+  bool is_views = t == OTAP_TYPE_STRING_VIEW || t == OTAP_TYPE_BINARY_VIEW;
+  if (is_views) {
+    if (a->n_buffers < 3) {
+      return fail(c, EINVAL, "%s array has %" PRId64 " buffers, at least 3 expected",
+                  otap_type_name(t), a->n_buffers);
+    }
+    v->n_variadic = a->n_buffers - 3;
+  } else if (a->n_buffers != sv->n_buffers) {
+    return fail(c, EINVAL, "%s array has %" PRId64 " buffers, %" PRId32 " expected",
+                otap_type_name(t), a->n_buffers, sv->n_buffers);
+  }
+  if (a->n_buffers > 0 && !a->buffers) return fail(c, EINVAL, "buffers pointer is NULL");
+  if (a->n_children != v->n_children) {
+    return fail(c, EINVAL, "array has %" PRId64 " children, schema has %" PRId64, a->n_children,
+                v->n_children);
+  }
+  if (a->n_children > 0 && !a->children) return fail(c, EINVAL, "children pointer is NULL");
+  for (int64_t i = 0; i < a->n_children; i++) {
+    if (!a->children[i] || !a->children[i]->release) {
+      return fail(c, EINVAL, "child %" PRId64 " is NULL or released", i);
+    }
+  }
+  if (!a->dictionary != !v->dictionary) {
+    return fail(c, EINVAL, a->dictionary ? "array has a dictionary but the schema has none"
+                                         : "dictionary array is missing its dictionary");
+  }
+  // Validity.
+  bool validity = otap__type_has_validity(t);
+  if (validity && a->buffers[0]) {
+    int64_t need = otap_bytes_for_bits(end);
+    OTAP_RETURN_NOT_OK(check_size(c, a, 0, "validity", need));
+    v->buffers[0] = a->buffers[0];
+    v->buffer_sizes[0] = need;
+    int64_t nulls = -1;
+    if (a->null_count == -1 || c->level >= OTAP_VALIDATE_FULL) {
+      nulls = a->length - otap_bitmap_count_set(v->buffers[0], a->offset, a->length);
+    }
+    if (a->null_count != -1 && nulls != -1 && nulls != a->null_count) {
+      return fail(c, EINVAL, "null_count %" PRId64 " but the validity bitmap has %" PRId64
+                  " nulls", a->null_count, nulls);
+    }
+    if (a->null_count == -1) v->null_count = nulls;
+  } else if (t == OTAP_TYPE_NA) {
+    v->null_count = a->length;
+  } else {
+    if (validity && a->null_count > 0) {
+      return fail(c, EINVAL, "null_count %" PRId64 " but no validity bitmap", a->null_count);
+    }
+    v->null_count = 0;
+  }
+  // Layout-specific checks.
+  int rc = 0;
+  int w = 0;
+  switch (t) {
+    case OTAP_TYPE_NA:
+      break;
+    case OTAP_TYPE_STRING:
+    case OTAP_TYPE_BINARY:
+    case OTAP_TYPE_LARGE_STRING:
+    case OTAP_TYPE_LARGE_BINARY: {
+      w = (t == OTAP_TYPE_STRING || t == OTAP_TYPE_BINARY) ? 4 : 8;
+      int64_t first, last;
+      OTAP_RETURN_NOT_OK(validate_offsets(v, a, c, w, end, 1, &first, &last));
+      OTAP_RETURN_NOT_OK(check_size(c, a, 2, "data", last));
+      v->buffers[2] = a->buffers[2];
+      v->buffer_sizes[2] = last;
+      if (c->level >= OTAP_VALIDATE_FULL && (t == OTAP_TYPE_STRING || t == OTAP_TYPE_LARGE_STRING) &&
+          a->length > 0) {
+        OTAP_RETURN_NOT_OK(validate_utf8_offsets(a, c, w, v->buffers[1], v->buffers[2], first, last));
+      }
+      break;
+    }
+    case OTAP_TYPE_STRUCT:
+      for (int64_t i = 0; i < a->n_children; i++) {
+        OTAP_RETURN_NOT_OK(child(v, a, c, i, depth));
+        if (a->children[i]->length < end) {
+          return fail(c, EINVAL, "child %" PRId64 " ('%s') has length %" PRId64 ", struct needs %"
+                      PRId64, i, v->schema.schema->children[i]->name ? v->schema.schema->children[i]->name : "",
+                      a->children[i]->length, end);
+        }
+      }
+      break;
+    case OTAP_TYPE_LIST:
+    case OTAP_TYPE_LARGE_LIST:
+    case OTAP_TYPE_MAP: {
+      w = t == OTAP_TYPE_LARGE_LIST ? 8 : 4;
+      int64_t first, last;
+      OTAP_RETURN_NOT_OK(validate_offsets(v, a, c, w, end, 1, &first, &last));
+      OTAP_RETURN_NOT_OK(child(v, a, c, 0, depth));
+      if (a->children[0]->length < last) {
+        return fail(c, EINVAL, "last offset %" PRId64 " exceeds child length %" PRId64, last,
+                    a->children[0]->length);
+      }
+      if (t == OTAP_TYPE_MAP && v->children[0]->children[0]->null_count > 0) {
+        return fail(c, EINVAL, "map keys contain nulls");
+      }
+      break;
+    }
+    case OTAP_TYPE_FIXED_SIZE_LIST: {
+      OTAP_RETURN_NOT_OK(child(v, a, c, 0, depth));
+      int64_t need;
+      if (otap__mul_ovf(end, sv->fixed_size, &need)) return fail(c, EINVAL, "length overflows");
+      if (a->children[0]->length < need) {
+        return fail(c, EINVAL, "child length %" PRId64 " < %" PRId64 " needed by %" PRId64
+                    " lists of size %" PRId32, a->children[0]->length, need, end, sv->fixed_size);
+      }
+      break;
+    }
+    case OTAP_TYPE_SPARSE_UNION:
+    case OTAP_TYPE_DENSE_UNION: {
+      OTAP_RETURN_NOT_OK(check_size(c, a, 0, "type ids", end));
+      v->buffers[1] = a->buffers[0];
+      v->buffer_sizes[1] = end;
+      bool dense = t == OTAP_TYPE_DENSE_UNION;
+      if (dense) {
+        int64_t need;
+        if (otap__mul_ovf(end, 4, &need)) return fail(c, EINVAL, "length overflows");
+        OTAP_RETURN_NOT_OK(check_size(c, a, 1, "union offsets", need));
+        v->buffers[2] = a->buffers[1];
+        v->buffer_sizes[2] = need;
+      }
+      for (int64_t i = 0; i < a->n_children; i++) {
+        OTAP_RETURN_NOT_OK(child(v, a, c, i, depth));
+        if (!dense && a->children[i]->length < end) {
+          return fail(c, EINVAL, "sparse union child %" PRId64 " has length %" PRId64
+                      ", needs %" PRId64, i, a->children[i]->length, end);
+        }
+      }
+      if (c->level >= OTAP_VALIDATE_FULL && a->length > 0) {
+        int8_t map[128];
+        memset(map, -1, sizeof(map));
+        for (int32_t k = 0; k < sv->n_union_type_ids; k++) map[sv->union_type_ids[k]] = (int8_t)k;
+        for (int64_t i = a->offset; i < end; i++) {
+          int8_t id = (int8_t)v->buffers[1][i];
+          if (id < 0 || map[id] < 0) {
+            return fail(c, EINVAL, "element %" PRId64 ": undeclared union type id %d",
+                        i - a->offset, id);
+          }
+          if (dense) {
+            int32_t off;
+            memcpy(&off, v->buffers[2] + 4 * i, 4);
+            int64_t clen = a->children[map[id]]->length;
+            if (off < 0 || off >= clen) {
+              return fail(c, EINVAL, "element %" PRId64 ": dense union offset %d outside child "
+                          "%d of length %" PRId64, i - a->offset, off, map[id], clen);
+            }
+          }
+        }
+      }
+      break;
+    }
+    case OTAP_TYPE_RUN_END_ENCODED: {
+      OTAP_RETURN_NOT_OK(child(v, a, c, 0, depth));
+      OTAP_RETURN_NOT_OK(child(v, a, c, 1, depth));
+      const struct otap_array_view* re = v->children[0];
+      if (re->null_count != 0) return fail(c, EINVAL, "run_ends contain nulls");
+      if (re->length > v->children[1]->length) {
+        return fail(c, EINVAL, "run_ends length %" PRId64 " exceeds values length %" PRId64,
+                    re->length, v->children[1]->length);
+      }
+      int bytes = re->schema.bit_width / 8;
+      if (a->length > 0) {
+        if (re->length == 0) return fail(c, EINVAL, "no run ends for %" PRId64 " values", end);
+        int64_t lastrun = load_int(re->buffers[1], bytes, re->offset + re->length - 1);
+        if (lastrun < end) {
+          return fail(c, EINVAL, "last run end %" PRId64 " < offset + length %" PRId64, lastrun,
+                      end);
+        }
+      }
+      if (c->level >= OTAP_VALIDATE_FULL) {
+        int64_t prev = 0;
+        for (int64_t i = 0; i < re->length; i++) {
+          int64_t cur = load_int(re->buffers[1], bytes, re->offset + i);
+          if (cur <= prev) {
+            return fail(c, EINVAL, "run %" PRId64 ": run end %" PRId64
+                        " is not positive and strictly increasing (previous %" PRId64 ")", i, cur,
+                        prev);
+          }
+          prev = cur;
+        }
+      }
+      break;
+    }
+    case OTAP_TYPE_STRING_VIEW:
+    case OTAP_TYPE_BINARY_VIEW: {
+      int64_t need;
+      if (otap__mul_ovf(end, 16, &need)) return fail(c, EINVAL, "length overflows");
+      OTAP_RETURN_NOT_OK(check_size(c, a, 1, "views", need));
+      v->buffers[1] = a->buffers[1];
+      v->buffer_sizes[1] = need;
+      int64_t si = a->n_buffers - 1;
+      OTAP_RETURN_NOT_OK(check_size(c, a, si, "variadic sizes", v->n_variadic * 8));
+      v->variadic = (const uint8_t* const*)(a->buffers + 2);
+      v->variadic_sizes = a->buffers[si];
+      if (v->n_variadic > 0 && ((uintptr_t)a->buffers[si] & 7) != 0) {
+        return fail(c, EINVAL, "variadic sizes buffer is not 8-byte aligned");
+      }
+      for (int64_t k = 0; k < v->n_variadic; k++) {
+        int64_t size;
+        memcpy(&size, (const uint8_t*)a->buffers[si] + 8 * k, 8);
+        if (size < 0) return fail(c, EINVAL, "variadic buffer %" PRId64 " has negative size", k);
+        OTAP_RETURN_NOT_OK(check_size(c, a, 2 + k, "variadic data", size));
+      }
+      if (c->level >= OTAP_VALIDATE_FULL) OTAP_RETURN_NOT_OK(validate_binary_views(v, a, c, end));
+      break;
+    }
+    case OTAP_TYPE_LIST_VIEW:
+    case OTAP_TYPE_LARGE_LIST_VIEW: {
+      w = t == OTAP_TYPE_LIST_VIEW ? 4 : 8;
+      int64_t need;
+      if (otap__mul_ovf(end, w, &need)) return fail(c, EINVAL, "length overflows");
+      OTAP_RETURN_NOT_OK(check_size(c, a, 1, "list view offsets", need));
+      OTAP_RETURN_NOT_OK(check_size(c, a, 2, "list view sizes", need));
+      v->buffers[1] = a->buffers[1];
+      v->buffers[2] = a->buffers[2];
+      v->buffer_sizes[1] = v->buffer_sizes[2] = need;
+      OTAP_RETURN_NOT_OK(child(v, a, c, 0, depth));
+      if (c->level >= OTAP_VALIDATE_FULL) {
+        int64_t clen = a->children[0]->length;
+        for (int64_t i = a->offset; i < end; i++) {
+          int64_t off = load_off(v->buffers[1], w, i), size = load_off(v->buffers[2], w, i);
+          int64_t stop;
+          if (off < 0 || size < 0 || otap__add_ovf(off, size, &stop) || stop > clen) {
+            return fail(c, EINVAL, "element %" PRId64 ": list view [%" PRId64 ", +%" PRId64
+                        ") outside child of length %" PRId64, i - a->offset, off, size, clen);
+          }
+        }
+      }
+      break;
+    }
+    default: {
+      // Fixed width (and dictionary indices).
+      int64_t need;
+      if (t == OTAP_TYPE_BOOL) {
+        need = otap_bytes_for_bits(end);
+      } else if (otap__mul_ovf(end, sv->bit_width / 8, &need)) {
+        return fail(c, EINVAL, "length overflows");
+      }
+      OTAP_RETURN_NOT_OK(check_size(c, a, 1, "values", need));
+      v->buffers[1] = a->buffers[1];
+      v->buffer_sizes[1] = need;
+      break;
+    }
+  }
+  if (v->dictionary) {
+    size_t saved = path_push(c, "<dictionary>", 0);
+    rc = set_node(v->dictionary, a->dictionary, c, depth + 1);
+    path_pop(c, saved);
+    if (rc) return rc;
+    if (c->level >= OTAP_VALIDATE_FULL && a->length > 0) {
+      int bytes = sv->bit_width / 8;
+      bool uns = is_unsigned(t);
+      int64_t dlen = a->dictionary->length;
+      for (int64_t i = a->offset; i < end; i++) {
+        if (v->buffers[0] && !otap_bit_get(v->buffers[0], i)) continue;
+        int64_t idx = load_int(v->buffers[1], bytes, i);
+        if (uns && bytes < 8) idx &= (int64_t)((1ull << (8 * bytes)) - 1);
+        if (idx < 0 || idx >= dlen) {
+          if (uns && bytes == 8 && idx < 0) {
+            return fail(c, EINVAL, "element %" PRId64 ": dictionary index %" PRIu64
+                        " out of range (dictionary length %" PRId64 ")", i - a->offset,
+                        (uint64_t)idx, dlen);
+          }
+          return fail(c, EINVAL, "element %" PRId64 ": dictionary index %" PRId64
+                      " out of range (dictionary length %" PRId64 ")", i - a->offset, idx, dlen);
+        }
+      }
+    }
+  }
+  return 0;
+}
+
+int otap_array_view_set(struct otap_array_view* view, const struct ArrowArray* array,
+                        enum otap_validation level, struct otap_error* err) {
+  struct vctx c;
+  c.level = level;
+  c.err = err;
+  c.path[0] = '\0';
+  c.path_len = 0;
+  const char* root = view->schema.schema ? view->schema.schema->name : NULL;
+  if (root && root[0]) path_push(&c, root, 0);
+  if (!view->schema.schema) return otap_error_set(err, EINVAL, "array view: not initialized");
+  if (level == OTAP_VALIDATE_NONE) {
+    // Still map the buffers (pointer bookkeeping only), trusting the producer.
+    c.level = OTAP_VALIDATE_NONE;
+  }
+  return set_node(view, array, &c, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accessors
+
+int64_t otap_view_get_int(const struct otap_array_view* v, int64_t i) {
+  int64_t j = v->offset + i;
+  const uint8_t* b = v->buffers[1];
+  switch (v->storage_type) {
+    case OTAP_TYPE_BOOL: return otap_bit_get(b, j);
+    case OTAP_TYPE_INT8: return (int8_t)b[j];
+    case OTAP_TYPE_UINT8: return b[j];
+    case OTAP_TYPE_INT16: return load_int(b, 2, j);
+    case OTAP_TYPE_UINT16: return (uint16_t)load_int(b, 2, j);
+    case OTAP_TYPE_INT32:
+    case OTAP_TYPE_DATE32:
+    case OTAP_TYPE_TIME32:
+    case OTAP_TYPE_INTERVAL_MONTHS:
+    case OTAP_TYPE_DECIMAL32:
+      return load_int(b, 4, j);
+    case OTAP_TYPE_UINT32: return (uint32_t)load_int(b, 4, j);
+    case OTAP_TYPE_INT64:
+    case OTAP_TYPE_UINT64:
+    case OTAP_TYPE_DATE64:
+    case OTAP_TYPE_TIME64:
+    case OTAP_TYPE_TIMESTAMP:
+    case OTAP_TYPE_DURATION:
+    case OTAP_TYPE_DECIMAL64:
+      return load_int(b, 8, j);
+    case OTAP_TYPE_DECIMAL128: return load_int(b + 16 * j, 8, 0);
+    case OTAP_TYPE_DECIMAL256: return load_int(b + 32 * j, 8, 0);
+    case OTAP_TYPE_HALF_FLOAT:
+    case OTAP_TYPE_FLOAT:
+    case OTAP_TYPE_DOUBLE:
+      return (int64_t)otap_view_get_double(v, i);
+    default:
+      return 0;
+  }
+}
+
+uint64_t otap_view_get_uint(const struct otap_array_view* v, int64_t i) {
+  return (uint64_t)otap_view_get_int(v, i);
+}
+
+double otap_view_get_double(const struct otap_array_view* v, int64_t i) {
+  int64_t j = v->offset + i;
+  const uint8_t* b = v->buffers[1];
+  switch (v->storage_type) {
+    case OTAP_TYPE_HALF_FLOAT: {
+      uint16_t h;
+      memcpy(&h, b + 2 * j, 2);
+      return otap__half_to_double(h);
+    }
+    case OTAP_TYPE_FLOAT: {
+      float f;
+      memcpy(&f, b + 4 * j, 4);
+      return f;
+    }
+    case OTAP_TYPE_DOUBLE: {
+      double d;
+      memcpy(&d, b + 8 * j, 8);
+      return d;
+    }
+    case OTAP_TYPE_UINT64:
+      return (double)otap_view_get_uint(v, i);
+    default:
+      return (double)otap_view_get_int(v, i);
+  }
+}
+
+void otap_view_get_bytes(const struct otap_array_view* v, int64_t i, const uint8_t** data,
+                         int64_t* len) {
+  int64_t j = v->offset + i;
+  switch (v->storage_type) {
+    case OTAP_TYPE_STRING:
+    case OTAP_TYPE_BINARY:
+    case OTAP_TYPE_LARGE_STRING:
+    case OTAP_TYPE_LARGE_BINARY: {
+      int w = (v->storage_type == OTAP_TYPE_STRING || v->storage_type == OTAP_TYPE_BINARY) ? 4 : 8;
+      int64_t s = load_off(v->buffers[1], w, j), e = load_off(v->buffers[1], w, j + 1);
+      *data = v->buffers[2] ? v->buffers[2] + s : (const uint8_t*)"";
+      *len = e - s;
+      return;
+    }
+    case OTAP_TYPE_STRING_VIEW:
+    case OTAP_TYPE_BINARY_VIEW: {
+      const uint8_t* e = v->buffers[1] + 16 * j;
+      int32_t l;
+      memcpy(&l, e, 4);
+      *len = l;
+      if (l <= 12) {
+        *data = e + 4;
+      } else {
+        int32_t idx, off;
+        memcpy(&idx, e + 8, 4);
+        memcpy(&off, e + 12, 4);
+        *data = v->variadic[idx] + off;
+      }
+      return;
+    }
+    default: {
+      int64_t w = v->schema.bit_width / 8;
+      if (w > 0 && v->storage_type != OTAP_TYPE_BOOL) {
+        *data = v->buffers[1] + w * j;
+        *len = w;
+      } else {
+        *data = NULL;
+        *len = 0;
+      }
+    }
+  }
+}
+
+void otap_view_get_list_range(const struct otap_array_view* v, int64_t i, int64_t* start,
+                              int64_t* end) {
+  int64_t j = v->offset + i;
+  switch (v->storage_type) {
+    case OTAP_TYPE_LIST:
+    case OTAP_TYPE_MAP:
+      *start = load_off(v->buffers[1], 4, j);
+      *end = load_off(v->buffers[1], 4, j + 1);
+      return;
+    case OTAP_TYPE_LARGE_LIST:
+      *start = load_off(v->buffers[1], 8, j);
+      *end = load_off(v->buffers[1], 8, j + 1);
+      return;
+    case OTAP_TYPE_FIXED_SIZE_LIST:
+      *start = j * v->schema.fixed_size;
+      *end = *start + v->schema.fixed_size;
+      return;
+    case OTAP_TYPE_LIST_VIEW:
+    case OTAP_TYPE_LARGE_LIST_VIEW: {
+      int w = v->storage_type == OTAP_TYPE_LIST_VIEW ? 4 : 8;
+      *start = load_off(v->buffers[1], w, j);
+      *end = *start + load_off(v->buffers[2], w, j);
+      return;
+    }
+    default:
+      *start = *end = 0;
+  }
+}
