@@ -163,12 +163,474 @@ static void test_quasi_delta_raw(void** state) {
   assert_int_equal(otap_ids_quasi_delta_decode(r, s2, 2, &err), EINVAL);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Hand-built tables
+
+static void must(int rc) { assert_int_equal(rc, 0); }
+
+static void field(struct ArrowSchema* f, const char* name, const char* format, bool plain) {
+  must(otap_schema_init(f, format));
+  must(otap_schema_set_name(f, name));
+  if (plain) {
+    struct otap_metadata_entry e = {"encoding", 8, "plain", 5};
+    struct otap_buffer b;
+    otap_buffer_init(&b);
+    must(otap_metadata_encode(&b, &e, 1));
+    must(otap_schema_set_metadata(f, (const char*)b.data));
+    otap_buffer_reset(&b);
+  }
+}
+
+static void finish_table(struct ArrowSchema* s, struct ArrowArray* a, int64_t n) {
+  for (int64_t i = 0; i < n; i++) must(otap_array_finish_element(a));
+  struct otap_error err;
+  int rc = otap_array_finish(a, OTAP_VALIDATE_FULL, s, &err);
+  if (rc) fail_msg("finish: %s", err.message);
+}
+
+struct attr_row {
+  uint16_t parent;
+  const char* key;
+  uint8_t type;
+  const char* str;  // for type 1
+  int64_t i;        // for type 2
+};
+
+static void make_attrs(struct otap_logs_payload* p, enum otap_logs_table t,
+                       const struct attr_row* rows, int64_t n, bool plain) {
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  must(otap_schema_init(&s, "+s"));
+  must(otap_schema_allocate_children(&s, 5));
+  field(s.children[0], "parent_id", "S", plain);
+  field(s.children[1], "key", "u", false);
+  field(s.children[2], "type", "C", false);
+  field(s.children[3], "str", "u", false);
+  field(s.children[4], "int", "l", false);
+  struct otap_error err;
+  must(otap_array_init_from_schema(&a, &s, &err));
+  for (int64_t i = 0; i < n; i++) {
+    must(otap_array_append_uint(a.children[0], rows[i].parent));
+    must(otap_array_append_bytes(a.children[1], rows[i].key, (int64_t)strlen(rows[i].key)));
+    must(otap_array_append_uint(a.children[2], rows[i].type));
+    if (rows[i].type == 1) {
+      must(otap_array_append_bytes(a.children[3], rows[i].str, (int64_t)strlen(rows[i].str)));
+    } else {
+      must(otap_array_append_null(a.children[3], 1));
+    }
+    if (rows[i].type == 2) {
+      must(otap_array_append_int(a.children[4], rows[i].i));
+    } else {
+      must(otap_array_append_null(a.children[4], 1));
+    }
+  }
+  finish_table(&s, &a, n);
+  otap_logs_payload_set_table(p, t, &s, &a);
+}
+
+struct log_row {
+  int32_t id;  // -1 = null
+  uint16_t res;
+  uint16_t scope;
+  const char* scope_name;
+  const char* body;
+};
+
+static void make_logs(struct otap_logs_payload* p, const struct log_row* rows, int64_t n,
+                      bool plain) {
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  must(otap_schema_init(&s, "+s"));
+  must(otap_schema_allocate_children(&s, 4));
+  field(s.children[0], "id", "S", plain);
+  field(s.children[1], "resource", "+s", false);
+  must(otap_schema_allocate_children(s.children[1], 1));
+  field(s.children[1]->children[0], "id", "S", plain);
+  field(s.children[2], "scope", "+s", false);
+  must(otap_schema_allocate_children(s.children[2], 2));
+  field(s.children[2]->children[0], "id", "S", plain);
+  field(s.children[2]->children[1], "name", "u", false);
+  field(s.children[3], "body", "+s", false);
+  must(otap_schema_allocate_children(s.children[3], 2));
+  field(s.children[3]->children[0], "type", "C", false);
+  field(s.children[3]->children[1], "str", "u", false);
+  struct otap_error err;
+  must(otap_array_init_from_schema(&a, &s, &err));
+  for (int64_t i = 0; i < n; i++) {
+    if (rows[i].id < 0) {
+      must(otap_array_append_null(a.children[0], 1));
+    } else {
+      must(otap_array_append_uint(a.children[0], (uint64_t)rows[i].id));
+    }
+    must(otap_array_append_uint(a.children[1]->children[0], rows[i].res));
+    must(otap_array_finish_element(a.children[1]));
+    must(otap_array_append_uint(a.children[2]->children[0], rows[i].scope));
+    must(otap_array_append_bytes(a.children[2]->children[1], rows[i].scope_name,
+                                 (int64_t)strlen(rows[i].scope_name)));
+    must(otap_array_finish_element(a.children[2]));
+    must(otap_array_append_uint(a.children[3]->children[0], 1));
+    must(otap_array_append_bytes(a.children[3]->children[1], rows[i].body,
+                                 (int64_t)strlen(rows[i].body)));
+    must(otap_array_finish_element(a.children[3]));
+  }
+  finish_table(&s, &a, n);
+  otap_logs_payload_set_table(p, OTAP_LOGS_LOGS, &s, &a);
+}
+
+// A small reference payload: 3 logs, 2 resources, 2 scopes, log/resource/scope attributes.
+static const struct log_row kLogs[] = {{0, 0, 0, "lib", "hello"},
+                                        {-1, 0, 1, "lib2", "no attrs"},
+                                        {1, 1, 0, "lib", "world"}};
+static const struct attr_row kLogAttrs[] = {
+    {0, "k", 1, "1", 0}, {0, "n", 2, NULL, 7}, {1, "k", 1, "x", 0}};
+static const struct attr_row kResAttrs[] = {{0, "service.name", 1, "a", 0},
+                                            {1, "service.name", 1, "b", 0}};
+static const struct attr_row kScopeAttrs[] = {{0, "s", 2, NULL, 1}, {1, "s", 2, NULL, 2}};
+
+static void make_reference(struct otap_logs_payload* p) {
+  otap_logs_payload_init(p);
+  make_logs(p, kLogs, 3, true);
+  make_attrs(p, OTAP_LOGS_LOG_ATTRS, kLogAttrs, 3, true);
+  make_attrs(p, OTAP_LOGS_RESOURCE_ATTRS, kResAttrs, 2, true);
+  make_attrs(p, OTAP_LOGS_SCOPE_ATTRS, kScopeAttrs, 2, true);
+}
+
+static bool equiv(const struct otap_logs_payload* a, int64_t na, const struct otap_logs_payload* b,
+                  int64_t nb, struct otap_buffer* report) {
+  bool eq = false;
+  struct otap_error err;
+  int rc = otap_logs_equiv(a, na, b, nb, NULL, &eq, report, &err);
+  if (rc) fail_msg("equiv: %s", err.message);
+  return eq;
+}
+
+static void test_equiv_cases(void** state) {
+  (void)state;
+  struct otap_logs_payload ref, q;
+  make_reference(&ref);
+  struct otap_buffer report;
+  otap_buffer_init(&report);
+  assert_true(equiv(&ref, 1, &ref, 1, &report));
+  assert_int_equal(report.size, 0);
+
+  // Reordered rows and renumbered ids: equal.
+  {
+    const struct log_row logs[] = {{-1, 7, 3, "lib2", "no attrs"},
+                                   {5, 9, 4, "lib", "world"},
+                                   {2, 7, 4, "lib", "hello"}};
+    const struct attr_row la[] = {{5, "k", 1, "x", 0}, {2, "n", 2, NULL, 7}, {2, "k", 1, "1", 0}};
+    const struct attr_row ra[] = {{9, "service.name", 1, "b", 0}, {7, "service.name", 1, "a", 0}};
+    const struct attr_row sa[] = {{3, "s", 2, NULL, 2}, {4, "s", 2, NULL, 1}};
+    otap_logs_payload_init(&q);
+    make_logs(&q, logs, 3, true);
+    make_attrs(&q, OTAP_LOGS_LOG_ATTRS, la, 3, true);
+    make_attrs(&q, OTAP_LOGS_RESOURCE_ATTRS, ra, 2, true);
+    make_attrs(&q, OTAP_LOGS_SCOPE_ATTRS, sa, 2, true);
+    assert_true(equiv(&ref, 1, &q, 1, NULL));
+    otap_logs_payload_reset(&q);
+  }
+  // Split across two payloads: equal.
+  {
+    struct otap_logs_payload two[2];
+    otap_logs_payload_init(&two[0]);
+    otap_logs_payload_init(&two[1]);
+    make_logs(&two[0], kLogs, 2, true);
+    make_attrs(&two[0], OTAP_LOGS_LOG_ATTRS, kLogAttrs, 2, true);
+    make_attrs(&two[0], OTAP_LOGS_RESOURCE_ATTRS, kResAttrs, 1, true);
+    make_attrs(&two[0], OTAP_LOGS_SCOPE_ATTRS, kScopeAttrs, 2, true);
+    const struct log_row l2[] = {{0, 0, 0, "lib", "world"}};
+    const struct attr_row la2[] = {{0, "k", 1, "x", 0}};
+    const struct attr_row ra2[] = {{0, "service.name", 1, "b", 0}};
+    const struct attr_row sa2[] = {{0, "s", 2, NULL, 1}};
+    make_logs(&two[1], l2, 1, true);
+    make_attrs(&two[1], OTAP_LOGS_LOG_ATTRS, la2, 1, true);
+    make_attrs(&two[1], OTAP_LOGS_RESOURCE_ATTRS, ra2, 1, true);
+    make_attrs(&two[1], OTAP_LOGS_SCOPE_ATTRS, sa2, 1, true);
+    assert_true(equiv(&ref, 1, two, 2, NULL));
+    otap_logs_payload_reset(&two[0]);
+    otap_logs_payload_reset(&two[1]);
+  }
+  // Each single change is detected.
+  struct {
+    const char* what;
+    int table;  // which table to replace
+    const struct attr_row* attrs;
+    const struct log_row* logs;
+    int64_t n;
+  } cases[] = {
+      {"attribute type Str \"1\" -> Int 1", OTAP_LOGS_LOG_ATTRS,
+       (const struct attr_row[]){{0, "k", 2, NULL, 1}, {0, "n", 2, NULL, 7}, {1, "k", 1, "x", 0}},
+       NULL, 3},
+      {"attribute value", OTAP_LOGS_LOG_ATTRS,
+       (const struct attr_row[]){{0, "k", 1, "1", 0}, {0, "n", 2, NULL, 8}, {1, "k", 1, "x", 0}},
+       NULL, 3},
+      {"attribute moved to another record", OTAP_LOGS_LOG_ATTRS,
+       (const struct attr_row[]){{0, "k", 1, "1", 0}, {1, "n", 2, NULL, 7}, {1, "k", 1, "x", 0}},
+       NULL, 3},
+      {"missing attribute", OTAP_LOGS_LOG_ATTRS,
+       (const struct attr_row[]){{0, "k", 1, "1", 0}, {1, "k", 1, "x", 0}}, NULL, 2},
+      {"resource attribute", OTAP_LOGS_RESOURCE_ATTRS,
+       (const struct attr_row[]){{0, "service.name", 1, "a", 0}, {1, "service.name", 1, "c", 0}},
+       NULL, 2},
+      {"scope attribute", OTAP_LOGS_SCOPE_ATTRS,
+       (const struct attr_row[]){{0, "s", 2, NULL, 1}, {1, "s", 1, "2", 0}}, NULL, 2},
+      {"scope name", OTAP_LOGS_LOGS, NULL,
+       (const struct log_row[]){{0, 0, 0, "lib", "hello"}, {-1, 0, 1, "libX", "no attrs"},
+                                {1, 1, 0, "lib", "world"}},
+       3},
+      {"resource of a record", OTAP_LOGS_LOGS, NULL,
+       (const struct log_row[]){{0, 0, 0, "lib", "hello"}, {-1, 1, 1, "lib2", "no attrs"},
+                                {1, 1, 0, "lib", "world"}},
+       3},
+      {"missing row", OTAP_LOGS_LOGS, NULL,
+       (const struct log_row[]){{0, 0, 0, "lib", "hello"}, {1, 1, 0, "lib", "world"}}, 2},
+      {"duplicated row", OTAP_LOGS_LOGS, NULL,
+       (const struct log_row[]){{0, 0, 0, "lib", "hello"}, {-1, 0, 1, "lib2", "no attrs"},
+                                {-1, 0, 1, "lib2", "no attrs"}, {1, 1, 0, "lib", "world"}},
+       4},
+  };
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    make_reference(&q);
+    if (cases[c].logs) {
+      make_logs(&q, cases[c].logs, cases[c].n, true);
+    } else {
+      make_attrs(&q, (enum otap_logs_table)cases[c].table, cases[c].attrs, cases[c].n, true);
+    }
+    report.size = 0;
+    if (equiv(&ref, 1, &q, 1, &report)) fail_msg("not detected: %s", cases[c].what);
+    assert_true(report.size > 0);
+    assert_non_null(strstr((const char*)report.data, "only in"));
+    otap_logs_payload_reset(&q);
+  }
+  otap_buffer_reset(&report);
+  otap_logs_payload_reset(&ref);
+}
+
+static void expect_invalid(const struct otap_logs_payload* p, const char* table,
+                           const char* column) {
+  struct otap_error err;
+  memset(&err, 0, sizeof(err));
+  assert_int_equal(otap_logs_validate(p, NULL, &err), EINVAL);
+  if (!strstr(err.message, table) || !strstr(err.message, column)) {
+    fail_msg("message does not name %s / %s: %s", table, column, err.message);
+  }
+}
+
+// Replaces the format of column `path` ("a" or "a.b") in table t of a copy of the reference.
+static void mutate_schema(enum otap_logs_table t, const char* parent, const char* name,
+                          const char* new_name, const char* new_format, const char* dict_format,
+                          const char* table, const char* column) {
+  struct otap_logs_payload p;
+  make_reference(&p);
+  struct ArrowSchema* s = &p.schema[t];
+  for (int64_t i = 0; i < s->n_children; i++) {
+    struct ArrowSchema* c = s->children[i];
+    if (parent) {
+      if (strcmp(c->name, parent) != 0) continue;
+      for (int64_t j = 0; j < c->n_children; j++) {
+        if (strcmp(c->children[j]->name, name) == 0) c = c->children[j];
+      }
+    } else if (strcmp(c->name, name) != 0) {
+      continue;
+    }
+    if (new_name) must(otap_schema_set_name(c, new_name));
+    if (new_format) must(otap_schema_set_format(c, new_format));
+    if (dict_format) {
+      must(otap_schema_allocate_dictionary(c));
+      must(otap_schema_init(c->dictionary, dict_format));
+    }
+    break;
+  }
+  expect_invalid(&p, table, column);
+  otap_logs_payload_reset(&p);
+}
+
+static void test_validation_rejects(void** state) {
+  (void)state;
+  struct otap_logs_payload p;
+  make_reference(&p);
+  struct otap_logs_validate_options vo;
+  otap_logs_validate_options_init(&vo);
+  vo.check_references = true;
+  struct otap_error err;
+  if (otap_logs_validate(&p, &vo, &err)) fail_msg("%s", err.message);
+  otap_logs_payload_reset(&p);
+  // Unknown column, wrong native type, dictionary where not allowed, u8 keys where only u16,
+  // signed keys, dictionary values of the wrong type.
+  mutate_schema(OTAP_LOGS_LOGS, NULL, "id", "idx", NULL, NULL, "LOGS", "idx");
+  mutate_schema(OTAP_LOGS_LOGS, "scope", "name", "nome", NULL, NULL, "LOGS", "scope.nome");
+  mutate_schema(OTAP_LOGS_LOG_ATTRS, NULL, "int", NULL, "i", NULL, "LOG_ATTRS", "int");
+  mutate_schema(OTAP_LOGS_LOGS, NULL, "id", NULL, "C", "S", "LOGS", "id");
+  mutate_schema(OTAP_LOGS_LOG_ATTRS, NULL, "parent_id", NULL, "S", "S", "LOG_ATTRS", "parent_id");
+  mutate_schema(OTAP_LOGS_RESOURCE_ATTRS, NULL, "str", NULL, "C", "u", "RESOURCE_ATTRS", "str");
+  mutate_schema(OTAP_LOGS_SCOPE_ATTRS, NULL, "key", NULL, "i", "u", "SCOPE_ATTRS", "key");
+  mutate_schema(OTAP_LOGS_LOG_ATTRS, NULL, "key", NULL, "C", "z", "LOG_ATTRS", "key");
+  mutate_schema(OTAP_LOGS_LOGS, "body", "str", NULL, "C", "u", "LOGS", "body.str");
+  mutate_schema(OTAP_LOGS_LOGS, "body", "type", NULL, "S", NULL, "LOGS", "body.type");
+  mutate_schema(OTAP_LOGS_LOGS, "body", "type", "kind", NULL, NULL, "LOGS", "body");
+  mutate_schema(OTAP_LOGS_LOG_ATTRS, NULL, "type", "typ", NULL, NULL, "LOG_ATTRS", "typ");
+  mutate_schema(OTAP_LOGS_LOG_ATTRS, NULL, "parent_id", "pid", NULL, NULL, "LOG_ATTRS", "pid");
+  mutate_schema(OTAP_LOGS_LOGS, "resource", "id", NULL, "I", NULL, "LOGS", "resource.id");
+  // Attribute type out of range.
+  make_reference(&p);
+  const struct attr_row bad[] = {{0, "k", 9, NULL, 0}};
+  make_attrs(&p, OTAP_LOGS_LOG_ATTRS, bad, 1, true);
+  expect_invalid(&p, "LOG_ATTRS", "type");
+  assert_non_null(strstr(err.message, "") );
+  otap_logs_payload_reset(&p);
+  // Unknown encoding value in the metadata.
+  make_reference(&p);
+  {
+    struct otap_metadata_entry e = {"encoding", 8, "zigzag", 6};
+    struct otap_buffer b;
+    otap_buffer_init(&b);
+    must(otap_metadata_encode(&b, &e, 1));
+    must(otap_schema_set_metadata(p.schema[OTAP_LOGS_LOGS].children[0], (const char*)b.data));
+    otap_buffer_reset(&b);
+  }
+  expect_invalid(&p, "LOGS", "id");
+  otap_logs_payload_reset(&p);
+  // Orphan parent ids and duplicate log ids with check_references.
+  make_reference(&p);
+  const struct attr_row orphan[] = {{42, "k", 1, "v", 0}};
+  make_attrs(&p, OTAP_LOGS_LOG_ATTRS, orphan, 1, true);
+  assert_int_equal(otap_logs_validate(&p, NULL, &err), 0);
+  assert_int_equal(otap_logs_validate(&p, &vo, &err), EINVAL);
+  assert_non_null(strstr(err.message, "LOG_ATTRS"));
+  otap_logs_payload_reset(&p);
+  make_reference(&p);
+  const struct log_row dup[] = {{0, 0, 0, "lib", "a"}, {0, 0, 0, "lib", "b"}};
+  make_logs(&p, dup, 2, true);
+  assert_int_equal(otap_logs_validate(&p, &vo, &err), EINVAL);
+  assert_non_null(strstr(err.message, "not unique"));
+  otap_logs_payload_reset(&p);
+  // Transport-encoded ids are refused when plain ids are required.
+  otap_logs_payload_init(&p);
+  make_logs(&p, kLogs, 3, false);
+  vo.check_references = false;
+  vo.require_plain_ids = true;
+  assert_int_equal(otap_logs_validate(&p, &vo, &err), EINVAL);
+  assert_non_null(strstr(err.message, "LOGS"));
+  otap_logs_payload_reset(&p);
+}
+
+// Quasi-delta decoding over a real attributes table: runs break on type/key/value change;
+// Empty, Map, Slice and null values are never delta-coded.
+static void test_quasi_delta_table(void** state) {
+  (void)state;
+  struct otap_logs_payload p;
+  otap_logs_payload_init(&p);
+  const struct log_row logs[] = {{0, 0, 0, "s", "a"}, {1, 0, 0, "s", "b"}, {2, 0, 0, "s", "c"},
+                                 {3, 0, 0, "s", "d"}};
+  make_logs(&p, logs, 4, true);
+  // Encoded parent ids (metadata absent => quasi-delta).
+  const struct attr_row enc[] = {
+      {0, "k1", 1, "v1", 0}, {1, "k1", 1, "v1", 0}, {2, "k1", 1, "v1", 0},  // 0,1,3
+      {1, "k1", 1, "v2", 0}, {1, "k1", 1, "v2", 0},                         // 1,2
+      {0, "k2", 1, "v2", 0}, {3, "k2", 1, "v2", 0},                         // 0,3
+      {2, "k2", 2, NULL, 5}, {1, "k2", 2, NULL, 5},                         // 2,3 (type change)
+      {1, "e", 0, NULL, 0},  {1, "e", 0, NULL, 0},                          // empty: absolute
+  };
+  make_attrs(&p, OTAP_LOGS_LOG_ATTRS, enc, 11, false);
+  struct otap_error err;
+  if (otap_logs_decode_ids(&p, &err)) fail_msg("%s", err.message);
+  struct otap_array_view v;
+  must(otap_array_view_init(&v, &p.schema[OTAP_LOGS_LOG_ATTRS], &err));
+  must(otap_array_view_set(&v, &p.batch[OTAP_LOGS_LOG_ATTRS], OTAP_VALIDATE_FULL, &err));
+  const uint16_t want[] = {0, 1, 3, 1, 2, 0, 3, 2, 3, 1, 1};
+  for (int i = 0; i < 11; i++) {
+    assert_int_equal(otap_view_get_uint(v.children[0], i), want[i]);
+  }
+  otap_array_view_reset(&v);
+  struct otap_logs_validate_options vo;
+  otap_logs_validate_options_init(&vo);
+  vo.require_plain_ids = true;
+  vo.check_references = true;
+  if (otap_logs_validate(&p, &vo, &err)) fail_msg("%s", err.message);
+  // Decoding again is a no-op (the column is marked plain now).
+  must(otap_logs_decode_ids(&p, &err));
+  otap_logs_payload_reset(&p);
+}
+
+// Delta-encoded LOGS ids with nulls decode to the plain reference.
+static void test_delta_table(void** state) {
+  (void)state;
+  struct otap_logs_payload enc, plain;
+  otap_logs_payload_init(&enc);
+  otap_logs_payload_init(&plain);
+  const struct log_row pl[] = {{0, 0, 0, "s", "a"}, {-1, 0, 1, "s", "b"}, {1, 1, 1, "s", "c"},
+                               {4, 1, 2, "s", "d"}};
+  const struct log_row en[] = {{0, 0, 0, "s", "a"}, {-1, 0, 1, "s", "b"}, {1, 1, 0, "s", "c"},
+                               {3, 0, 1, "s", "d"}};
+  make_logs(&plain, pl, 4, true);
+  make_logs(&enc, en, 4, false);
+  const struct attr_row la[] = {{0, "k", 1, "a", 0}, {4, "k", 1, "b", 0}};
+  make_attrs(&plain, OTAP_LOGS_LOG_ATTRS, la, 2, true);
+  make_attrs(&enc, OTAP_LOGS_LOG_ATTRS, la, 2, true);
+  struct otap_buffer report;
+  otap_buffer_init(&report);
+  // Equivalence decodes on the fly.
+  if (!equiv(&plain, 1, &enc, 1, &report)) fail_msg("%.*s", (int)report.size, report.data);
+  struct otap_error err;
+  if (otap_logs_decode_ids(&enc, &err)) fail_msg("%s", err.message);
+  assert_true(equiv(&plain, 1, &enc, 1, NULL));
+  struct otap_buffer a, b;
+  otap_buffer_init(&a);
+  otap_buffer_init(&b);
+  must(otap_logs_payload_format(&plain, &a, &err));
+  must(otap_logs_payload_format(&enc, &b, &err));
+  assert_int_equal(a.size, b.size);
+  assert_memory_equal(a.data, b.data, (size_t)a.size);
+  otap_buffer_reset(&a);
+  otap_buffer_reset(&b);
+  otap_buffer_reset(&report);
+  otap_logs_payload_reset(&enc);
+  otap_logs_payload_reset(&plain);
+}
+
+static void gen_one(const struct otap_logs_gen_options* o, int64_t idx,
+                    struct otap_logs_payload* p) {
+  struct otap_error err;
+  memset(&err, 0, sizeof(err));
+  int rc = otap_logs_gen(o, idx, p, &err);
+  if (rc) fail_msg("gen: %s", err.message);
+  rc = otap_logs_validate(p, NULL, &err);
+  if (rc) fail_msg("validate: %s", err.message);
+}
+
+static void test_gen_basic(void** state) {
+  (void)state;
+  struct otap_logs_gen_options o;
+  otap_logs_gen_options_init(&o);
+  struct otap_logs_payload p;
+  gen_one(&o, 0, &p);
+  assert_int_equal(otap_logs_payload_num_records(&p), 100);
+  assert_true(otap_logs_payload_has_table(&p, OTAP_LOGS_LOG_ATTRS));
+  assert_true(otap_logs_payload_has_table(&p, OTAP_LOGS_RESOURCE_ATTRS));
+  assert_true(otap_logs_payload_has_table(&p, OTAP_LOGS_SCOPE_ATTRS));
+  struct otap_buffer text;
+  otap_buffer_init(&text);
+  struct otap_error err;
+  assert_int_equal(otap_logs_payload_format(&p, &text, &err), 0);
+  assert_true(text.size > 0);
+  fwrite(text.data, 1, text.size < 600 ? (size_t)text.size : 600, stdout);
+  printf("\n");
+  otap_buffer_reset(&text);
+  otap_logs_payload_reset(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_varint),
       cmocka_unit_test(test_bar_roundtrip),
       cmocka_unit_test(test_delta_examples),
       cmocka_unit_test(test_quasi_delta_raw),
+      cmocka_unit_test(test_gen_basic),
+      cmocka_unit_test(test_equiv_cases),
+      cmocka_unit_test(test_validation_rejects),
+      cmocka_unit_test(test_quasi_delta_table),
+      cmocka_unit_test(test_delta_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
