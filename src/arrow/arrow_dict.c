@@ -215,14 +215,23 @@ static uint64_t hash_bytes(const uint8_t* p, int64_t n) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Hash table of distinct keys: slot -> distinct index + 1 (0 = empty).
+// Hash table of distinct keys: open addressing, linear probing; a slot holds the key's hash
+// and its distinct index + 1 (0 = empty), so most probes touch one cache line.
+
+struct dict_slot {
+  uint64_t hash;
+  int64_t index1;
+};
+
+struct dict_key {
+  const uint8_t* p;
+  int64_t len;  // -1 for the null key
+};
 
 struct dict_table {
-  int64_t* slots;
-  uint64_t* slot_hash;
+  struct dict_slot* slots;
   int64_t cap;  // power of two
-  const uint8_t** kptr;
-  int64_t* klen;
+  struct dict_key* keys;
   int64_t count;  // distinct keys (the null key included)
   int64_t kcap;
   int64_t null_index;  // distinct index of the null key, -1 if none
@@ -230,9 +239,7 @@ struct dict_table {
 
 static void table_free(struct dict_table* t) {
   otap_free(t->slots);
-  otap_free(t->slot_hash);
-  otap_free(t->kptr);
-  otap_free(t->klen);
+  otap_free(t->keys);
   memset(t, 0, sizeof(*t));
 }
 
@@ -242,9 +249,8 @@ static int table_init(struct dict_table* t, int64_t expected) {
   int64_t cap = 64;
   while (cap < expected * 2 && cap < ((int64_t)1 << 40)) cap *= 2;
   t->cap = cap;
-  t->slots = otap_calloc((size_t)cap, sizeof(int64_t));
-  t->slot_hash = otap_malloc((size_t)cap * sizeof(uint64_t));
-  if (!t->slots || !t->slot_hash) {
+  t->slots = otap_calloc((size_t)cap, sizeof(*t->slots));
+  if (!t->slots) {
     table_free(t);
     return ENOMEM;
   }
@@ -253,25 +259,16 @@ static int table_init(struct dict_table* t, int64_t expected) {
 
 static int table_grow(struct dict_table* t) {
   int64_t cap = t->cap * 2;
-  int64_t* slots = otap_calloc((size_t)cap, sizeof(int64_t));
-  uint64_t* hashes = otap_malloc((size_t)cap * sizeof(uint64_t));
-  if (!slots || !hashes) {
-    otap_free(slots);
-    otap_free(hashes);
-    return ENOMEM;
-  }
+  struct dict_slot* slots = otap_calloc((size_t)cap, sizeof(*slots));
+  if (!slots) return ENOMEM;
   for (int64_t s = 0; s < t->cap; s++) {
-    if (!t->slots[s]) continue;
-    uint64_t h = t->slot_hash[s];
-    int64_t p = (int64_t)(h & (uint64_t)(cap - 1));
-    while (slots[p]) p = (p + 1) & (cap - 1);
+    if (!t->slots[s].index1) continue;
+    int64_t p = (int64_t)(t->slots[s].hash & (uint64_t)(cap - 1));
+    while (slots[p].index1) p = (p + 1) & (cap - 1);
     slots[p] = t->slots[s];
-    hashes[p] = h;
   }
   otap_free(t->slots);
-  otap_free(t->slot_hash);
   t->slots = slots;
-  t->slot_hash = hashes;
   t->cap = cap;
   return 0;
 }
@@ -279,16 +276,13 @@ static int table_grow(struct dict_table* t) {
 static int table_push_key(struct dict_table* t, const uint8_t* p, int64_t len) {
   if (t->count == t->kcap) {
     int64_t nc = t->kcap ? t->kcap * 2 : 64;
-    const uint8_t** kp = otap_realloc((void*)t->kptr, (size_t)nc * sizeof(*kp));
-    if (!kp) return ENOMEM;
-    t->kptr = kp;
-    int64_t* kl = otap_realloc(t->klen, (size_t)nc * sizeof(*kl));
-    if (!kl) return ENOMEM;
-    t->klen = kl;
+    struct dict_key* k = otap_realloc(t->keys, (size_t)nc * sizeof(*k));
+    if (!k) return ENOMEM;
+    t->keys = k;
     t->kcap = nc;
   }
-  t->kptr[t->count] = p;
-  t->klen[t->count] = len;
+  t->keys[t->count].p = p;
+  t->keys[t->count].len = len;
   t->count++;
   return 0;
 }
@@ -300,12 +294,12 @@ static int table_find_or_insert(struct dict_table* t, const uint8_t* p, int64_t 
   int64_t mask = t->cap - 1;
   int64_t s = (int64_t)(h & (uint64_t)mask);
   for (;;) {
-    int64_t e = t->slots[s];
-    if (!e) break;
-    if (t->slot_hash[s] == h) {
-      int64_t k = e - 1;
-      if (t->klen[k] == len && (len == 0 || memcmp(t->kptr[k], p, (size_t)len) == 0)) {
-        *index = k;
+    const struct dict_slot* e = &t->slots[s];
+    if (!e->index1) break;
+    if (e->hash == h) {
+      const struct dict_key* k = &t->keys[e->index1 - 1];
+      if (k->len == len && (len == 0 || memcmp(k->p, p, (size_t)len) == 0)) {
+        *index = e->index1 - 1;
         *inserted = false;
         return 0;
       }
@@ -313,8 +307,8 @@ static int table_find_or_insert(struct dict_table* t, const uint8_t* p, int64_t 
     s = (s + 1) & mask;
   }
   OTAP_RETURN_NOT_OK(table_push_key(t, p, len));
-  t->slots[s] = t->count;
-  t->slot_hash[s] = h;
+  t->slots[s].index1 = t->count;
+  t->slots[s].hash = h;
   *index = t->count - 1;
   *inserted = true;
   if (t->count * 2 > t->cap) OTAP_RETURN_NOT_OK(table_grow(t));

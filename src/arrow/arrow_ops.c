@@ -99,7 +99,6 @@ static int take_validity(const struct otap_array_view* v, const int64_t* idx, in
   uint8_t* dst;
   OTAP_RETURN_NOT_OK(out_buffer_sized(out, 0, otap_bytes_for_bits(n), false, &dst, err));
   int64_t off = v->offset;
-  int64_t valid = 0;
   int64_t i = 0;
   if (vb) {
     for (; i + 8 <= n; i += 8) {
@@ -110,14 +109,12 @@ static int take_validity(const struct otap_array_view* v, const int64_t* idx, in
         byte |= bit << b;
       }
       dst[i >> 3] = (uint8_t)byte;
-      valid += __builtin_popcount(byte);
     }
   } else {
     for (; i + 8 <= n; i += 8) {
       unsigned byte = 0;
       for (int b = 0; b < 8; b++) byte |= (unsigned)(idx[i + b] >= 0) << b;
       dst[i >> 3] = (uint8_t)byte;
-      valid += __builtin_popcount(byte);
     }
   }
   if (i < n) {
@@ -128,9 +125,9 @@ static int take_validity(const struct otap_array_view* v, const int64_t* idx, in
       byte |= bit << b;
     }
     dst[i >> 3] = (uint8_t)byte;
-    valid += __builtin_popcount(byte);
   }
-  *null_count = n - valid;
+  // otap_array_finish counts the nulls of the bitmap.
+  *null_count = -1;
   return 0;
 }
 
@@ -289,34 +286,70 @@ static int take_offsets(const struct ArrowSchema* schema, const struct otap_arra
   return 0;
 }
 
+// One pass: offsets and bytes together; the data buffer grows geometrically, sized first
+// from the source's average value size.
+#define DEFINE_TAKE_BINARY(OW, LOAD, STORE)                                                    \
+  static int take_binary_##OW(const struct ArrowSchema* schema,                                \
+                              const struct otap_array_view* v, const int64_t* idx, int64_t n,  \
+                              uint8_t* dst_off, struct otap_buffer* data,                      \
+                              struct otap_error* err) {                                        \
+    const uint8_t* vb = v->buffers[0];                                                         \
+    const uint8_t* offs = v->buffers[1] + v->offset * OW;                                      \
+    const uint8_t* src = v->buffers[2];                                                        \
+    int64_t limit = v->buffer_sizes[2];                                                        \
+    int64_t max_total = OW == 4 ? INT32_MAX : INT64_MAX;                                       \
+    int64_t acc = 0;                                                                           \
+    STORE(dst_off, 0);                                                                         \
+    for (int64_t i = 0; i < n; i++) {                                                          \
+      int64_t j = idx[i];                                                                      \
+      if (j >= 0 && (!vb || otap_bit_get(vb, v->offset + j))) {                                \
+        int64_t s = LOAD(offs + j * OW), e = LOAD(offs + j * OW + OW);                         \
+        if (OTAP_UNLIKELY(s < 0 || e < s || e > limit)) return corrupt_offsets(schema, j, err); \
+        int64_t len = e - s;                                                                   \
+        if (OTAP_UNLIKELY(acc + len > data->capacity)) {                                       \
+          if (OTAP_UNLIKELY(acc + len > max_total)) return offsets_overflow(schema, err);      \
+          if (otap_buffer_reserve(data, len) != 0) return nomem(err, "binary data", acc + len); \
+        }                                                                                      \
+        if (len) memcpy(data->data + acc, src + s, (size_t)len);                               \
+        acc += len;                                                                            \
+        data->size = acc;                                                                      \
+      }                                                                                        \
+      STORE(dst_off + (i + 1) * OW, acc);                                                      \
+    }                                                                                          \
+    return 0;                                                                                  \
+  }
+
+static int offsets_overflow(const struct ArrowSchema* schema, struct otap_error* err) {
+  return otap_error_set(err, ERANGE,
+                        "take: column '%s': values overflow 32-bit offsets (use the large_ "
+                        "variant)",
+                        otap__schema_name(schema));
+}
+
+DEFINE_TAKE_BINARY(4, otap__ld_i32, otap__st_i32)
+DEFINE_TAKE_BINARY(8, otap__ld_i64, otap__st_i64)
+
 static int take_binary(const struct ArrowSchema* schema, const struct otap_array_view* v,
                        int ow, const int64_t* idx, int64_t n, struct ArrowArray* out,
                        struct otap_error* err) {
   uint8_t* dst_off;
   OTAP_RETURN_NOT_OK(out_buffer_sized(out, 1, (n + 1) * ow, false, &dst_off, err));
-  int64_t total = 0;
-  OTAP_RETURN_NOT_OK(
-      take_offsets(schema, v, ow, idx, n, v->buffer_sizes[2], dst_off, &total, err));
-  uint8_t* data;
-  OTAP_RETURN_NOT_OK(out_buffer_sized(out, 2, total, false, &data, err));
-  // out_buffer_sized may not move dst_off (distinct buffer), but reload to be safe.
-  struct otap_buffer* ob;
-  OTAP_RETURN_NOT_OK(out_buffer(out, 1, &ob, err));
-  dst_off = ob->data;
-  const uint8_t* offs = v->buffers[1] + v->offset * ow;
-  const uint8_t* src = v->buffers[2];
-  if (ow == 4) {
-    for (int64_t i = 0; i < n; i++) {
-      int64_t d0 = otap__ld_i32(dst_off + i * 4), d1 = otap__ld_i32(dst_off + i * 4 + 4);
-      if (d1 > d0) memcpy(data + d0, src + otap__ld_i32(offs + idx[i] * 4), (size_t)(d1 - d0));
-    }
-  } else {
-    for (int64_t i = 0; i < n; i++) {
-      int64_t d0 = otap__ld_i64(dst_off + i * 8), d1 = otap__ld_i64(dst_off + i * 8 + 8);
-      if (d1 > d0) memcpy(data + d0, src + otap__ld_i64(offs + idx[i] * 8), (size_t)(d1 - d0));
-    }
+  struct otap_buffer* data;
+  OTAP_RETURN_NOT_OK(out_buffer(out, 2, &data, err));
+  data->size = 0;
+  // First guess: the source's average bytes per row times n (+ slack), capped at 64 MiB.
+  int64_t span = 0;
+  if (v->length > 0) {
+    const uint8_t* offs = v->buffers[1] + v->offset * ow;
+    int64_t first = ow == 4 ? otap__ld_i32(offs) : otap__ld_i64(offs);
+    int64_t last = ow == 4 ? otap__ld_i32(offs + v->length * 4) : otap__ld_i64(offs + v->length * 8);
+    if (first >= 0 && last >= first) span = (last - first) / v->length + 1;
   }
-  return 0;
+  int64_t guess = span > 0 && n < (INT64_MAX / 2) / span ? n * span : 0;
+  if (guess > ((int64_t)64 << 20)) guess = (int64_t)64 << 20;
+  if (guess > 0 && otap_buffer_reserve(data, guess) != 0) return nomem(err, "binary data", guess);
+  if (ow == 4) return take_binary_4(schema, v, idx, n, dst_off, data, err);
+  return take_binary_8(schema, v, idx, n, dst_off, data, err);
 }
 
 static int take_node(const struct ArrowSchema* schema, const struct otap_array_view* v,
