@@ -364,10 +364,10 @@ static void check_take(const struct ArrowSchema* s) {
   otap_schema_format_type(s, type, sizeof(type));
   for (int round = 0; round < 6; round++) {
     rng_seed(1000 + (uint64_t)round * 31 + strlen(type));
-    int64_t n = round == 0 ? 0 : rng_below(120);
+    int64_t n = round == 0 ? 0 : round == 5 ? 1500 + rng_below(1500) : rng_below(120);
     struct ArrowArray in, out;
     gen_input(s, n, &in);
-    int64_t m = rng_below(150);
+    int64_t m = round == 5 ? 2000 + rng_below(100) : rng_below(150);
     int64_t* idx = malloc((size_t)(m + 1) * sizeof(int64_t));
     for (int64_t i = 0; i < m; i++) {
       idx[i] = (in.length == 0 || rng_below(10) == 0) ? -1 : rng_below(in.length);
@@ -526,6 +526,116 @@ static void test_take_foreign_dictionary(void** state) {
 }
 
 
+// Struct whose children are themselves sliced (child offsets != 0) under a sliced parent: the
+// parent's offset applies on top of each child's own offset.
+static void test_take_struct_child_offsets(void** state) {
+  (void)state;
+  struct ArrowSchema a, b, s;
+  schema_leaf(&a, "i", "a");
+  schema_leaf(&b, "u", "b");
+  schema_make(&s, "+s", "st", 2, &a, &b);
+  rng_seed(55);
+  struct ArrowArray ca, cb, sa, sb;
+  gen_array(s.children[0], 50, 20, 0, &ca);
+  gen_array(s.children[1], 50, 20, 0, &cb);
+  assert_int_equal(otap_array_slice(&ca, 3, 40, &sa, NULL), 0);
+  assert_int_equal(otap_array_slice(&cb, 7, 40, &sb, NULL), 0);
+  struct ArrowArray* kids[2] = {&sa, &sb};
+  static const uint8_t valid[5] = {0xff, 0xf7, 0xff, 0xff, 0xff};  // row 11 null
+  const void* bufs[1] = {valid};
+  struct ArrowArray parent = {.length = 30, .null_count = -1, .offset = 8, .n_buffers = 1,
+                              .buffers = bufs, .n_children = 2, .children = kids,
+                              .release = foreign_release};
+  int64_t idx[6] = {0, 3, 29, -1, 10, 3};
+  struct ArrowArray out;
+  struct otap_error err;
+  int rc = otap_array_take(&s, &parent, idx, 6, &out, &err);
+  if (rc != 0) fail_msg("%s", err.message);
+  struct otap_array_view vp, vo, va, vb;
+  view_open(&vp, &s, &parent);
+  view_open(&vo, &s, &out);
+  view_open(&va, s.children[0], &ca);
+  view_open(&vb, s.children[1], &cb);
+  for (int i = 0; i < 6; i++) {
+    if (idx[i] < 0) {
+      assert_true(otap_view_is_null(&vo, i));
+      continue;
+    }
+    assert_true(elem_equal(&vo, i, &vp, idx[i]));
+    assert_int_equal(otap_view_is_null(&vo, i), idx[i] == 3);
+    // Against the unsliced children directly: row r of the struct is child row
+    // child_offset + parent_offset + r.
+    assert_true(elem_equal(vo.children[0], vo.offset + i, &va, 3 + 8 + idx[i]));
+    assert_true(elem_equal(vo.children[1], vo.offset + i, &vb, 7 + 8 + idx[i]));
+  }
+  otap_array_view_reset(&vp);
+  otap_array_view_reset(&vo);
+  otap_array_view_reset(&va);
+  otap_array_view_reset(&vb);
+  otap_array_release(&out);
+  // concat of the same struct twice
+  const struct ArrowArray* two[2] = {&parent, &parent};
+  rc = otap_array_concat(&s, two, 2, &out, &err);
+  if (rc != 0) fail_msg("%s", err.message);
+  view_open(&vp, &s, &parent);
+  view_open(&vo, &s, &out);
+  for (int64_t i = 0; i < 60; i++) assert_true(elem_equal(&vo, i, &vp, i % 30));
+  otap_array_view_reset(&vp);
+  otap_array_view_reset(&vo);
+  otap_array_release(&out);
+  otap_array_release(&sa);
+  otap_array_release(&sb);
+  otap_array_release(&ca);
+  otap_array_release(&cb);
+  otap_schema_release(&s);
+}
+
+// No nulls in, no negative index: no validity bitmap out. Unions and run-end encoded: ENOTSUP.
+static void test_take_validity_and_unsupported(void** state) {
+  (void)state;
+  struct ArrowSchema s;
+  schema_leaf(&s, "l", "x");
+  rng_seed(5);
+  struct ArrowArray in, out;
+  gen_array(&s, 100, 0, 0, &in);
+  int64_t idx[3] = {1, 99, 0};
+  assert_int_equal(otap_array_take(&s, &in, idx, 3, &out, NULL), 0);
+  assert_null(out.buffers[0]);
+  assert_int_equal(out.null_count, 0);
+  otap_array_release(&out);
+  idx[1] = -1;
+  assert_int_equal(otap_array_take(&s, &in, idx, 3, &out, NULL), 0);
+  assert_non_null(out.buffers[0]);
+  assert_int_equal(out.null_count, 1);
+  otap_array_release(&out);
+  otap_array_release(&in);
+  otap_schema_release(&s);
+
+  const char* formats[2] = {"+us:0,1", "+r"};
+  for (int f = 0; f < 2; f++) {
+    struct ArrowSchema c0, c1;
+    if (f == 0) {
+      schema_leaf(&c0, "i", "a");
+      schema_leaf(&c1, "u", "b");
+    } else {
+      schema_leaf(&c0, "i", "run_ends");
+      c0.flags = 0;
+      schema_leaf(&c1, "u", "values");
+    }
+    schema_make(&s, formats[f], "u", 2, &c0, &c1);
+    struct ArrowArray e;
+    assert_int_equal(otap_array_init_from_schema(&e, &s, NULL), 0);
+    assert_int_equal(otap_array_finish(&e, OTAP_VALIDATE_DEFAULT, &s, NULL), 0);
+    struct otap_error err;
+    assert_int_equal(otap_array_take(&s, &e, idx, 0, &out, &err), ENOTSUP);
+    assert_non_null(strstr(err.message, "not supported"));
+    const struct ArrowArray* one[1] = {&e};
+    assert_int_equal(otap_array_concat(&s, one, 1, &out, &err), ENOTSUP);
+    otap_array_release(&e);
+    otap_schema_release(&s);
+  }
+}
+
 // Hostile foreign inputs that DEFAULT validation lets through: decreasing offsets inside the
 // array and dictionary indices past the dictionary. Every operation reports EINVAL.
 static void test_hostile_foreign_inputs(void** state) {
@@ -607,7 +717,7 @@ static void check_concat(const struct ArrowSchema* s) {
   otap_schema_format_type(s, type, sizeof(type));
   for (int round = 0; round < 5; round++) {
     rng_seed(2000 + (uint64_t)round * 17 + strlen(type));
-    int64_t n = round == 0 ? 0 : rng_below(150);
+    int64_t n = round == 0 ? 0 : round == 4 ? 2000 + rng_below(999) : rng_below(150);
     struct ArrowArray full;
     gen_array(s, n, (int)rng_below(40), 0, &full);
     // Cut into k slices (some empty), concat, compare with the original.
@@ -1028,6 +1138,8 @@ int main(void) {
       cmocka_unit_test(test_take_foreign_corrupt_offsets),
       cmocka_unit_test(test_take_foreign_dictionary),
       cmocka_unit_test(test_hostile_foreign_inputs),
+      cmocka_unit_test(test_take_struct_child_offsets),
+      cmocka_unit_test(test_take_validity_and_unsupported),
       cmocka_unit_test(test_concat_all_types),
       cmocka_unit_test(test_concat_empty_and_overflow),
       cmocka_unit_test(test_dict_encode_decode),
