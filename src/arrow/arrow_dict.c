@@ -511,7 +511,8 @@ int otap_dict_encode(const struct ArrowSchema* value_schema, const struct ArrowA
   OTAP_GOTO_NOT_OK(rc, build_indexed(&sch, index_type, idx, n, &dict, out, err));
   otap_schema_move(&sch, out_schema);
 done:
-  otap_array_release(&dict);
+  // On failure the caller keeps its dictionary (as the otap wrapper when it was imported).
+  if (dict.release) otap_array_move(&dict, new_dictionary);
   otap_schema_release(&sch);
   otap_free(idx);
   otap_free(firsts.data);
@@ -802,7 +803,8 @@ int otap_dict_remap_indices(const struct ArrowSchema* schema, const struct Arrow
   OTAP_GOTO_NOT_OK(rc, build_indexed(&sch, new_index_type, idx, view.length, &dict, out, err));
   otap_schema_move(&sch, out_schema);
 done:
-  otap_array_release(&dict);
+  // On failure the caller keeps its dictionary (as the otap wrapper when it was imported).
+  if (dict.release) otap_array_move(&dict, new_dictionary);
   otap_schema_release(&sch);
   otap_free(idx);
   otap_array_view_reset(&view);
