@@ -511,8 +511,7 @@ int otap_dict_encode(const struct ArrowSchema* value_schema, const struct ArrowA
   OTAP_GOTO_NOT_OK(rc, build_indexed(&sch, index_type, idx, n, &dict, out, err));
   otap_schema_move(&sch, out_schema);
 done:
-  // On failure the caller keeps its dictionary (as the otap wrapper when it was imported).
-  if (dict.release) otap_array_move(&dict, new_dictionary);
+  otap_array_release(&dict);
   otap_schema_release(&sch);
   otap_free(idx);
   otap_free(firsts.data);
