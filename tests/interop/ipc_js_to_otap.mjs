@@ -1,0 +1,116 @@
+// Interop: apache-arrow JS writes IPC streams and files, otap reads them (through
+// tests/conformance/ipc_tool) and must see exactly the values the table was built from.
+// Covers primitives (all int widths incl. int64/uint64 extremes), floats (NaN), bool, utf8,
+// binary, dictionaries (shared, and replacement dictionaries per batch in a stream), structs,
+// lists, raw int64 timestamps (ns with time zone, ms), date32; uncompressed, LZ4_FRAME and
+// ZSTD bodies; and Arrow JS's file layout without a Schema message after the magic.
+// Compressed files from Arrow JS 21.2.0 carry the compressed length in each buffer's length
+// prefix (an Arrow JS bug, apache/arrow-js#470): otap must reject those cleanly, and must read
+// the same files written with conforming prefixes (ipc_common.mjs conformingWriter).
+// usage: node ipc_js_to_otap.mjs IPC_TOOL
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  A, registerCodecs, tmpDir, otapCat, makeTestTable, compareRows, EXPECTED_FORMATS,
+  firstFileMessageType, jsWrite,
+} from './ipc_common.mjs';
+import { spawnSync } from 'node:child_process';
+
+const toolPath = process.argv[2];
+if (!toolPath) {
+  console.error('usage: node ipc_js_to_otap.mjs IPC_TOOL');
+  process.exit(2);
+}
+await registerCodecs();
+const dir = tmpDir('js2otap');
+let passed = 0, failed = 0;
+
+function check(name, fn) {
+  try {
+    const detail = fn();
+    console.log(`PASS  ${name}${detail ? ': ' + detail : ''}`);
+    passed++;
+  } catch (e) {
+    console.log(`FAIL  ${name}: ${e.message}`);
+    failed++;
+  }
+}
+
+function checkSchema(schema, label) {
+  const names = schema.map((f) => f.name);
+  const want = Object.keys(EXPECTED_FORMATS);
+  if (JSON.stringify(names) !== JSON.stringify(want)) {
+    throw new Error(`${label}: columns ${names}, expected ${want}`);
+  }
+  for (const f of schema) {
+    if (f.format !== EXPECTED_FORMATS[f.name]) {
+      throw new Error(`${label}: column ${f.name} format '${f.format}', expected '${EXPECTED_FORMATS[f.name]}'`);
+    }
+  }
+  const dict = schema.find((f) => f.name === 'dict');
+  if (!dict.dictionary || dict.dictionary.format !== 'u') {
+    throw new Error(`${label}: column dict is not dictionary<int32, utf8>`);
+  }
+}
+
+const codecs = [
+  ['none', null],
+  ['lz4', A.CompressionType.LZ4_FRAME],
+  ['zstd', A.CompressionType.ZSTD],
+];
+
+const shared = makeTestTable();
+for (const [codecName, codec] of codecs) {
+  for (const kind of ['stream', 'file']) {
+    const bytes = jsWrite(kind, shared.table, { compression: codec });
+    const file = path.join(dir, `js_${kind}_${codecName}.arrow`);
+    fs.writeFileSync(file, bytes);
+    check(`Arrow JS ${kind} (${codecName}) -> otap reader`, () => {
+      let note = '';
+      if (kind === 'file') {
+        const t = firstFileMessageType(bytes);
+        if (t === 1) throw new Error('Arrow JS wrote a Schema message after the magic; the no-schema case is not exercised');
+        note = `first message after magic is type ${t} (no Schema message); `;
+      }
+      const got = otapCat(toolPath, file);
+      checkSchema(got.schema, file);
+      if (got.batches !== shared.table.batches.length) {
+        throw new Error(`${got.batches} batches, expected ${shared.table.batches.length}`);
+      }
+      compareRows(got.rows, shared.expected, file);
+      return `${note}${got.rows.length} rows equal`;
+    });
+    if (codec === null) continue;
+    // The unpatched Arrow JS output (wrong length prefixes) must be rejected, never misread.
+    const badFile = path.join(dir, `js_${kind}_${codecName}_jsprefix.arrow`);
+    fs.writeFileSync(badFile, jsWrite(kind, shared.table, { compression: codec, conforming: false }));
+    check(`Arrow JS 21.2.0 ${kind} (${codecName}) with compressed-length prefixes -> otap rejects cleanly`, () => {
+      const r = spawnSync(toolPath, ['cat', badFile], { encoding: 'utf8' });
+      if (r.signal || r.status !== 1) throw new Error(`exit ${r.status} signal ${r.signal}: ${r.stderr}`);
+      if (!/EINVAL/.test(r.stderr)) throw new Error(`expected EINVAL, got: ${r.stderr.trim()}`);
+      return r.stderr.trim().replace(/^.*?: IPC/, 'IPC');
+    });
+  }
+}
+
+// Replacement dictionaries: each batch has its own dictionary; Arrow JS's stream writer emits a
+// new (non-delta) DictionaryBatch with the same id before each batch.
+const replaced = makeTestTable({ replaceDictionaries: true });
+for (const [codecName, codec] of codecs) {
+  const file = path.join(dir, `js_replace_stream_${codecName}.arrows`);
+  fs.writeFileSync(file, jsWrite('stream', replaced.table, { compression: codec }));
+  check(`Arrow JS stream with replacement dictionaries (${codecName}) -> otap reader`, () => {
+    const got = otapCat(toolPath, file);
+    checkSchema(got.schema, file);
+    compareRows(got.rows, replaced.expected, file);
+    const words = new Set(got.rows.map((r) => r.dict).filter((w) => w !== null));
+    if (![...words].some((w) => w.startsWith('only-in-1'))) {
+      throw new Error('the second batch did not use its own dictionary');
+    }
+    return `${got.rows.length} rows equal, ${words.size} distinct dictionary values across batches`;
+  });
+}
+
+fs.rmSync(dir, { recursive: true, force: true });
+console.log(`Arrow JS -> otap: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,150 @@
+// Interop: otap writes IPC (through tests/conformance/ipc_tool), apache-arrow JS reads it.
+//  1. A table built in JS (see ipc_common.mjs) is written by Arrow JS, converted by otap to
+//     stream and file with no, LZ4_FRAME and ZSTD compression, and read back by Arrow JS:
+//     values must equal those the table was built from.
+//  2. Replacement dictionaries: otap re-writes a JS stream whose batches carry different
+//     dictionaries (AUTO and REPLACE modes); Arrow JS must decode every batch with its own
+//     dictionary. Converting it to the file format must fail cleanly (files cannot replace).
+//  3. Gold files: otap writes each arrow-testing integration JSON as IPC; Arrow JS reads both
+//     the Arrow C++ gold stream and otap's output, and they must hold the same values (files
+//     whose gold stream Arrow JS itself cannot read are skipped and listed).
+// usage: node ipc_otap_to_js.mjs IPC_TOOL TESTDATA_DIR
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  A, registerCodecs, tmpDir, tool, makeTestTable, canonTable, compareRows,
+} from './ipc_common.mjs';
+
+const [toolPath, testdata] = process.argv.slice(2);
+if (!toolPath || !testdata) {
+  console.error('usage: node ipc_otap_to_js.mjs IPC_TOOL TESTDATA_DIR');
+  process.exit(2);
+}
+await registerCodecs();
+const dir = tmpDir('otap2js');
+let passed = 0, failed = 0, skipped = 0;
+
+function check(name, fn) {
+  try {
+    const detail = fn();
+    console.log(`PASS  ${name}${detail ? ': ' + detail : ''}`);
+    passed++;
+  } catch (e) {
+    console.log(`FAIL  ${name}: ${e.message}`);
+    failed++;
+  }
+}
+
+const readJs = (file) => A.tableFromIPC(fs.readFileSync(file));
+
+// Body compression codec of the first record batch JS sees (null when uncompressed) is not
+// exposed by Arrow JS; check the bytes instead: LZ4 frames / ZSTD frames have magic numbers.
+function containsMagic(file, magic) {
+  const b = fs.readFileSync(file);
+  return b.indexOf(Buffer.from(magic)) >= 0;
+}
+const MAGIC = { lz4: [0x04, 0x22, 0x4d, 0x18], zstd: [0x28, 0xb5, 0x2f, 0xfd] };
+
+// 1. JS table -> otap writer (all formats and codecs) -> Arrow JS reader.
+const shared = makeTestTable();
+const src = path.join(dir, 'js_source.arrows');
+fs.writeFileSync(src, A.RecordBatchStreamWriter.writeAll(shared.table).toUint8Array(true));
+for (const to of ['stream', 'file']) {
+  for (const codec of ['none', 'lz4', 'zstd']) {
+    check(`otap ${to} writer (${codec}) -> Arrow JS reader`, () => {
+      const out = path.join(dir, `otap_${to}_${codec}.arrow`);
+      tool(toolPath, ['convert', src, out, '--to', to, '--compression', codec]);
+      if (codec !== 'none' && !containsMagic(out, MAGIC[codec])) {
+        throw new Error(`no ${codec} frame found in otap's output`);
+      }
+      const t = readJs(out);
+      if (t.batches.length !== shared.table.batches.length) {
+        throw new Error(`${t.batches.length} batches, expected ${shared.table.batches.length}`);
+      }
+      const types = t.schema.fields.map((f) => `${f.name}:${f.type}`).join(',');
+      const want = shared.table.schema.fields.map((f) => `${f.name}:${f.type}`).join(',');
+      if (types !== want) throw new Error(`schema ${types}, expected ${want}`);
+      compareRows(canonTable(t), shared.expected, out);
+      return `${t.numRows} rows equal`;
+    });
+  }
+}
+
+// 2. Replacement dictionaries written by otap.
+const replaced = makeTestTable({ replaceDictionaries: true });
+const repSrc = path.join(dir, 'js_replace.arrows');
+fs.writeFileSync(repSrc, A.RecordBatchStreamWriter.writeAll(replaced.table).toUint8Array(true));
+for (const mode of ['auto', 'replace']) {
+  for (const codec of ['none', 'zstd']) {
+    check(`otap stream writer, dictionaries changing per batch (${mode}, ${codec}) -> Arrow JS`, () => {
+      const out = path.join(dir, `otap_replace_${mode}_${codec}.arrows`);
+      tool(toolPath, ['convert', repSrc, out, '--to', 'stream', '--compression', codec, '--dictionary', mode]);
+      const t = readJs(out);
+      compareRows(canonTable(t), replaced.expected, out);
+      return `${t.numRows} rows equal across ${t.batches.length} batches`;
+    });
+  }
+}
+check('otap file writer refuses replacement dictionaries cleanly', () => {
+  const out = path.join(dir, 'otap_replace.arrow');
+  const r = spawnSync(toolPath, ['convert', repSrc, out, '--to', 'file'], { encoding: 'utf8' });
+  if (r.status === 0) {
+    // Allowed alternative: a unified dictionary; then the values must still be right.
+    compareRows(canonTable(readJs(out)), replaced.expected, out);
+    return 'written with a unified dictionary, values equal';
+  }
+  if (r.status !== 1 || r.signal) throw new Error(`exit ${r.status} signal ${r.signal}: ${r.stderr}`);
+  if (!/dictionar/i.test(r.stderr)) throw new Error(`unclear error: ${r.stderr.trim()}`);
+  return `failed with: ${r.stderr.trim()}`;
+});
+
+// 3. Gold integration files written by otap, read by Arrow JS next to the C++ gold stream.
+const goldRoot = path.join(testdata, 'arrow-testing/data/arrow-ipc-stream/integration');
+for (const version of ['2.0.0-compression', '4.0.0-shareddict', 'cpp-21.0.0']) {
+  const vdir = path.join(goldRoot, version);
+  for (const f of fs.readdirSync(vdir).filter((n) => n.endsWith('.json.gz')).sort()) {
+    const base = f.slice(0, -'.json.gz'.length);
+    const label = `${version}/${base}`;
+    let gold;
+    try {
+      gold = readJs(path.join(vdir, `${base}.stream`));
+    } catch (e) {
+      console.log(`SKIP  ${label}: Arrow JS cannot read the gold stream itself (${e.message.split('\n')[0]})`);
+      skipped++;
+      continue;
+    }
+    let goldRows;
+    try {
+      goldRows = canonTable(gold);
+    } catch (e) {
+      console.log(`SKIP  ${label}: Arrow JS cannot decode the gold values (${e.message.split('\n')[0]})`);
+      skipped++;
+      continue;
+    }
+    check(`otap writes ${label} from JSON -> Arrow JS equals the C++ gold stream`, () => {
+      const outs = [];
+      for (const [to, codec] of [['stream', 'none'], ['file', 'none'], ['stream', 'zstd'], ['file', 'lz4']]) {
+        const out = path.join(dir, `${base}.${to}.${codec}.arrow`);
+        tool(toolPath, ['json2ipc', path.join(vdir, f), out, '--to', to, '--compression', codec]);
+        let t, rows;
+        try {
+          t = readJs(out);
+          rows = canonTable(t);
+        } catch (e) {
+          throw new Error(`${to}/${codec}: Arrow JS cannot read otap's output: ${e.message.split('\n')[0]}`);
+        }
+        const types = t.schema.fields.map((x) => `${x.name}:${x.type}:${x.nullable}`).join(',');
+        const want = gold.schema.fields.map((x) => `${x.name}:${x.type}:${x.nullable}`).join(',');
+        if (types !== want) throw new Error(`${to}/${codec}: schema ${types}, expected ${want}`);
+        compareRows(rows, goldRows, `${to}/${codec}`);
+        outs.push(`${to}/${codec}`);
+      }
+      return `${goldRows.length} rows equal (${outs.join(', ')})`;
+    });
+  }
+}
+
+fs.rmSync(dir, { recursive: true, force: true });
+console.log(`otap -> Arrow JS: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed === 0 ? 0 : 1);
