@@ -1089,11 +1089,10 @@ static void run_ops_once(const struct ArrowSchema* s, const struct ArrowArray* i
   }
 }
 
-static void test_alloc_failures(void** state) {
-  (void)state;
+static void check_alloc_failures(int nested) {
   otap_test_install_allocator();
   struct ArrowSchema s, vs;
-  make_nested(4, &s);  // struct with nested struct, views and a dictionary
+  make_nested(nested, &s);
   schema_leaf(&vs, "u", "v");
   rng_seed(99);
   struct ArrowArray in, vin;
@@ -1129,6 +1128,13 @@ static void test_alloc_failures(void** state) {
   otap_schema_release(&s);
   otap_schema_release(&vs);
   otap_set_allocator(NULL);
+}
+
+static void test_alloc_failures(void** state) {
+  (void)state;
+  check_alloc_failures(4);  // struct with nested struct, views and a dictionary
+  check_alloc_failures(0);  // struct with a list of strings
+  check_alloc_failures(2);  // large list of fixed-size lists
 }
 
 int main(void) {
