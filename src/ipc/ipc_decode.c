@@ -175,6 +175,56 @@ static int set_buf(struct body* b, struct ArrowArray* out, int64_t i, struct ota
   return 0;
 }
 
+// Minimum buffer sizes implied by the node length (the array validator checks contents).
+static int check_sizes(struct body* b, const struct ArrowSchema* node,
+                       const struct otap_schema_view* sv, int64_t length, bool validity,
+                       const int64_t* lens, struct otap_error* err) {
+  int64_t need[3] = {0, 0, 0};
+  bool ovf = false;
+  if (validity) need[0] = otap_bytes_for_bits(length);
+  switch (sv->storage_type) {
+    case OTAP_TYPE_STRING: case OTAP_TYPE_BINARY: case OTAP_TYPE_LIST: case OTAP_TYPE_MAP:
+      ovf = __builtin_mul_overflow(length + (length > 0), (int64_t)4, &need[1]);
+      break;
+    case OTAP_TYPE_LARGE_STRING: case OTAP_TYPE_LARGE_BINARY: case OTAP_TYPE_LARGE_LIST:
+      ovf = __builtin_mul_overflow(length + (length > 0), (int64_t)8, &need[1]);
+      break;
+    case OTAP_TYPE_LIST_VIEW:
+      ovf = __builtin_mul_overflow(length, (int64_t)4, &need[1]);
+      need[2] = need[1];
+      break;
+    case OTAP_TYPE_LARGE_LIST_VIEW:
+      ovf = __builtin_mul_overflow(length, (int64_t)8, &need[1]);
+      need[2] = need[1];
+      break;
+    case OTAP_TYPE_STRING_VIEW: case OTAP_TYPE_BINARY_VIEW:
+      ovf = __builtin_mul_overflow(length, (int64_t)16, &need[1]);
+      break;
+    case OTAP_TYPE_SPARSE_UNION: need[0] = length; break;
+    case OTAP_TYPE_DENSE_UNION:
+      need[0] = length;
+      ovf = __builtin_mul_overflow(length, (int64_t)4, &need[1]);
+      break;
+    case OTAP_TYPE_NA: case OTAP_TYPE_STRUCT: case OTAP_TYPE_FIXED_SIZE_LIST:
+    case OTAP_TYPE_RUN_END_ENCODED:
+      break;
+    default:
+      if (sv->bit_width > 0) {
+        int64_t bits;
+        ovf = __builtin_mul_overflow(length, (int64_t)sv->bit_width, &bits);
+        need[1] = (bits + 7) / 8;
+      }
+      break;
+  }
+  for (int i = 0; i < 3; i++) {
+    if (ovf || lens[i] < need[i])
+      return BODY_ERR(b, EINVAL, "field '%s': buffer %d holds %lld bytes, %lld rows need %lld",
+                      node->name ? node->name : "", i, (long long)lens[i], (long long)length,
+                      (long long)need[i]);
+  }
+  return 0;
+}
+
 static int decode_node(struct body* b, const struct ArrowSchema* node, struct ArrowArray* out,
                        int depth, struct otap_error* err) {
   struct otap_schema_view sv;
@@ -236,6 +286,7 @@ static int decode_node(struct body* b, const struct ArrowSchema* node, struct Ar
   struct node_priv* p = out->private_data;
 
   int64_t ci = 0;
+  int64_t lens[3] = {0, 0, 0};
   for (int64_t i = 0; i < n_ipc; i++) {
     int64_t len;
     bool skip = (st == OTAP_TYPE_SPARSE_UNION || st == OTAP_TYPE_DENSE_UNION) && n_ipc > n_c && i == 0;
@@ -249,8 +300,10 @@ static int decode_node(struct body* b, const struct ArrowSchema* node, struct Ar
       p->refs[0] = NULL;
       p->buffers[0] = NULL;
     }
+    if (ci < 3) lens[ci] = len;
     ci++;
   }
+  OTAP_RETURN_NOT_OK(check_sizes(b, node, &sv, length, has_validity && p->buffers[0], lens, err));
   if (n_var >= 0 && (st == OTAP_TYPE_STRING_VIEW || st == OTAP_TYPE_BINARY_VIEW)) {
     // C Data Interface: a final buffer of int64 sizes of the variadic buffers
     int64_t* sizes = otap_calloc((size_t)(n_var ? n_var : 1), sizeof(int64_t));

@@ -315,7 +315,7 @@ int otap_ipc_decoder_pull(struct otap_ipc_decoder* d, enum otap_ipc_event* event
 int otap_ipc_decoder_finish(struct otap_ipc_decoder* d, struct otap_error* err) {
   if (d->error) return replay_error(d, err);
   if (!d->have_schema) {
-    otap_error_set(err, EINVAL, "IPC stream ended after %lld bytes without a Schema message",
+    otap_error_set(err, EINVAL, "IPC stream ended at byte offset %lld without a Schema message",
                    (long long)d->offset);
     return fail(d, EINVAL, err);
   }

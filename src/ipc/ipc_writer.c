@@ -387,11 +387,38 @@ static void find_dict_arrays(const struct ArrowSchema* node, const struct ArrowA
 }
 
 // Element-wise equality of a[i] and b[j] for primitive and binary types. -1: cannot tell.
-static int elem_equal(const struct otap_array_view* a, int64_t i, const struct otap_array_view* b,
-                      int64_t j) {
+static int elem_equal_d(const struct otap_array_view* a, int64_t i,
+                        const struct otap_array_view* b, int64_t j, int depth) {
   bool na = otap_view_is_null(a, i), nb = otap_view_is_null(b, j);
   if (na || nb) return na == nb;
+  if (depth > 64) return -1;
+  if (a->dictionary || b->dictionary) {
+    if (!a->dictionary || !b->dictionary) return -1;
+    return elem_equal_d(a->dictionary, otap_view_get_int(a, i), b->dictionary,
+                        otap_view_get_int(b, j), depth + 1);
+  }
   enum otap_type t = a->storage_type;
+  switch (t) {
+    case OTAP_TYPE_STRUCT:
+      for (int64_t k = 0; k < a->n_children; k++) {
+        int r = elem_equal_d(a->children[k], a->offset + i, b->children[k], b->offset + j, depth + 1);
+        if (r != 1) return r;
+      }
+      return 1;
+    case OTAP_TYPE_LIST: case OTAP_TYPE_LARGE_LIST: case OTAP_TYPE_MAP:
+    case OTAP_TYPE_FIXED_SIZE_LIST: {
+      int64_t s1, e1, s2, e2;
+      otap_view_get_list_range(a, i, &s1, &e1);
+      otap_view_get_list_range(b, j, &s2, &e2);
+      if (e1 - s1 != e2 - s2) return 0;
+      for (int64_t k = 0; k < e1 - s1; k++) {
+        int r = elem_equal_d(a->children[0], s1 + k, b->children[0], s2 + k, depth + 1);
+        if (r != 1) return r;
+      }
+      return 1;
+    }
+    default: break;
+  }
   switch (t) {
     case OTAP_TYPE_STRING: case OTAP_TYPE_LARGE_STRING: case OTAP_TYPE_BINARY:
     case OTAP_TYPE_LARGE_BINARY: case OTAP_TYPE_STRING_VIEW: case OTAP_TYPE_BINARY_VIEW:
@@ -416,10 +443,28 @@ static int elem_equal(const struct otap_array_view* a, int64_t i, const struct o
   }
 }
 
+// True when both arrays are the same memory (shared buffers, same shape), recursively.
+static bool identical(const struct ArrowArray* a, const struct ArrowArray* b, int depth) {
+  if (a == b) return true;
+  if (!a || !b || depth > 64) return false;
+  if (a->length != b->length || a->offset != b->offset || a->n_buffers != b->n_buffers ||
+      a->n_children != b->n_children || (a->dictionary == NULL) != (b->dictionary == NULL))
+    return false;
+  for (int64_t i = 0; i < a->n_buffers; i++)
+    if (a->buffers[i] != b->buffers[i]) return false;
+  for (int64_t i = 0; i < a->n_children; i++)
+    if (!identical(a->children[i], b->children[i], depth + 1)) return false;
+  return !a->dictionary || identical(a->dictionary, b->dictionary, depth + 1);
+}
+
 // 0 = equal, 1 = cur extends prev (delta), 2 = differs.
 static int dict_relation(const struct ArrowSchema* vs, const struct ArrowArray* prev,
                          const struct ArrowArray* cur, struct otap_error* err, int* out) {
   *out = 2;
+  if (identical(prev, cur, 0)) {
+    *out = 0;
+    return 0;
+  }
   if (prev->length > cur->length) return 0;
   struct otap_array_view va, vb;
   memset(&va, 0, sizeof(va));
@@ -430,7 +475,7 @@ static int dict_relation(const struct ArrowSchema* vs, const struct ArrowArray* 
   if (!rc) rc = otap_array_view_set(&vb, cur, OTAP_VALIDATE_DEFAULT, err);
   if (!rc) {
     bool same = true;
-    for (int64_t i = 0; i < prev->length && same; i++) same = elem_equal(&va, i, &vb, i) == 1;
+    for (int64_t i = 0; i < prev->length && same; i++) same = elem_equal_d(&va, i, &vb, i, 0) == 1;
     if (same) *out = prev->length == cur->length ? 0 : 1;
   }
   otap_array_view_reset(&va);
@@ -454,7 +499,9 @@ static int write_dictionaries(struct otap_ipc_writer* w, const struct ArrowArray
   int64_t n = 0;
   find_dict_arrays(&w->schema, batch, arrs, &n);
   int rc = 0;
-  for (int64_t k = 0; k < w->n_dicts; k++) {
+  // Reverse pre-order: dictionaries nested in another dictionary's values come first, so the
+  // reader knows them when it decodes the outer dictionary.
+  for (int64_t k = w->n_dicts - 1; k >= 0; k--) {
     struct dict_slot* s = &w->dicts[k];
     const struct ArrowArray* cur = arrs[k];
     const struct ArrowSchema* vs = s->node->dictionary;
