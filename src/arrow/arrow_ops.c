@@ -299,6 +299,7 @@ static int take_offsets(const struct ArrowSchema* schema, const struct otap_arra
     int64_t limit = v->buffer_sizes[2];                                                        \
     int64_t max_total = OW == 4 ? INT32_MAX : INT64_MAX;                                       \
     int64_t acc = 0;                                                                           \
+    int64_t room = data->capacity < max_total ? data->capacity : max_total;                    \
     STORE(dst_off, 0);                                                                         \
     for (int64_t i = 0; i < n; i++) {                                                          \
       int64_t j = idx[i];                                                                      \
@@ -306,9 +307,10 @@ static int take_offsets(const struct ArrowSchema* schema, const struct otap_arra
         int64_t s = LOAD(offs + j * OW), e = LOAD(offs + j * OW + OW);                         \
         if (OTAP_UNLIKELY(s < 0 || e < s || e > limit)) return corrupt_offsets(schema, j, err); \
         int64_t len = e - s;                                                                   \
-        if (OTAP_UNLIKELY(acc + len > data->capacity)) {                                       \
+        if (OTAP_UNLIKELY(acc + len > room)) {                                                 \
           if (OTAP_UNLIKELY(acc + len > max_total)) return offsets_overflow(schema, err);      \
           if (otap_buffer_reserve(data, len) != 0) return nomem(err, "binary data", acc + len); \
+          room = data->capacity < max_total ? data->capacity : max_total;                      \
         }                                                                                      \
         if (len) memcpy(data->data + acc, src + s, (size_t)len);                               \
         acc += len;                                                                            \
