@@ -636,6 +636,40 @@ static void test_take_validity_and_unsupported(void** state) {
   }
 }
 
+// 32-bit offsets that would overflow: list<null> rows of 1.5e9 elements (a null child needs no
+// memory). take and concat answer ERANGE before allocating anything that large.
+static void test_offsets_overflow(void** state) {
+  (void)state;
+  struct ArrowSchema c, s;
+  schema_leaf(&c, "n", "item");
+  schema_make(&s, "+l", "big", 1, &c);
+  struct ArrowArray child = {.length = 1500000000, .null_count = 1500000000, .n_buffers = 0,
+                             .release = foreign_release};
+  struct ArrowArray* kids[1] = {&child};
+  static const int32_t offs[2] = {0, 1500000000};
+  const void* bufs[2] = {NULL, offs};
+  struct ArrowArray a = {.length = 1, .n_buffers = 2, .buffers = bufs, .n_children = 1,
+                         .children = kids, .release = foreign_release};
+  struct ArrowArray out;
+  struct otap_error err;
+  const int64_t idx[2] = {0, 0};
+  memset(&out, 0, sizeof(out));
+  assert_int_equal(otap_array_take(&s, &a, idx, 2, &out, &err), ERANGE);
+  assert_non_null(strstr(err.message, "large_"));
+  const struct ArrowArray* two[2] = {&a, &a};
+  assert_int_equal(otap_array_concat(&s, two, 2, &out, &err), ERANGE);
+  assert_non_null(strstr(err.message, "big"));
+  assert_null(out.release);
+  // A single input fits (concat of a null child needs no memory per element).
+  const struct ArrowArray* one[1] = {&a};
+  int rc = otap_array_concat(&s, one, 1, &out, &err);
+  if (rc != 0) fail_msg("%s", err.message);
+  assert_int_equal(out.length, 1);
+  assert_int_equal(out.children[0]->length, 1500000000);
+  otap_array_release(&out);
+  otap_schema_release(&s);
+}
+
 // Hostile foreign inputs that DEFAULT validation lets through: decreasing offsets inside the
 // array and dictionary indices past the dictionary. Every operation reports EINVAL.
 static void test_hostile_foreign_inputs(void** state) {
@@ -1144,6 +1178,7 @@ int main(void) {
       cmocka_unit_test(test_take_foreign_corrupt_offsets),
       cmocka_unit_test(test_take_foreign_dictionary),
       cmocka_unit_test(test_hostile_foreign_inputs),
+      cmocka_unit_test(test_offsets_overflow),
       cmocka_unit_test(test_take_struct_child_offsets),
       cmocka_unit_test(test_take_validity_and_unsupported),
       cmocka_unit_test(test_concat_all_types),
