@@ -178,7 +178,7 @@ static int set_buf(struct body* b, struct ArrowArray* out, int64_t i, struct ota
 // Minimum buffer sizes implied by the node length (the array validator checks contents).
 static int check_sizes(struct body* b, const struct ArrowSchema* node,
                        const struct otap_schema_view* sv, int64_t length, bool validity,
-                       const int64_t* lens, struct otap_error* err) {
+                       const int64_t* lens, const void* const* bufs, struct otap_error* err) {
   int64_t need[3] = {0, 0, 0};
   bool ovf = false;
   if (validity) need[0] = otap_bytes_for_bits(length);
@@ -221,6 +221,32 @@ static int check_sizes(struct body* b, const struct ArrowSchema* node,
       return BODY_ERR(b, EINVAL, "field '%s': buffer %d holds %lld bytes, %lld rows need %lld",
                       node->name ? node->name : "", i, (long long)lens[i], (long long)length,
                       (long long)need[i]);
+  }
+  // The C Data Interface carries no buffer sizes, so offsets must be proven to stay inside the
+  // data buffer here: monotonic, starting at >= 0, ending within it.
+  enum otap_type st = sv->storage_type;
+  if (length > 0 && (st == OTAP_TYPE_STRING || st == OTAP_TYPE_BINARY)) {
+    const int32_t* o = bufs[1];
+    int32_t prev = o[0];
+    bool bad = prev < 0;
+    for (int64_t i = 1; i <= length; i++) {
+      bad |= o[i] < prev;
+      prev = o[i];
+    }
+    if (bad || prev > lens[2])
+      return BODY_ERR(b, EINVAL, "field '%s': offsets are not increasing within the %lld-byte data "
+                      "buffer", node->name ? node->name : "", (long long)lens[2]);
+  } else if (length > 0 && (st == OTAP_TYPE_LARGE_STRING || st == OTAP_TYPE_LARGE_BINARY)) {
+    const int64_t* o = bufs[1];
+    int64_t prev = o[0];
+    bool bad = prev < 0;
+    for (int64_t i = 1; i <= length; i++) {
+      bad |= o[i] < prev;
+      prev = o[i];
+    }
+    if (bad || prev > lens[2])
+      return BODY_ERR(b, EINVAL, "field '%s': offsets are not increasing within the %lld-byte data "
+                      "buffer", node->name ? node->name : "", (long long)lens[2]);
   }
   return 0;
 }
@@ -303,7 +329,7 @@ static int decode_node(struct body* b, const struct ArrowSchema* node, struct Ar
     if (ci < 3) lens[ci] = len;
     ci++;
   }
-  OTAP_RETURN_NOT_OK(check_sizes(b, node, &sv, length, has_validity && p->buffers[0], lens, err));
+  OTAP_RETURN_NOT_OK(check_sizes(b, node, &sv, length, has_validity && p->buffers[0], lens, p->buffers, err));
   if (n_var >= 0 && (st == OTAP_TYPE_STRING_VIEW || st == OTAP_TYPE_BINARY_VIEW)) {
     // C Data Interface: a final buffer of int64 sizes of the variadic buffers
     int64_t* sizes = otap_calloc((size_t)(n_var ? n_var : 1), sizeof(int64_t));
