@@ -52,7 +52,7 @@ int otap__pq_array_make(struct ArrowArray* out, int64_t length, int64_t null_cou
                         struct otap_buffer* bufs, int64_t n_children, bool with_dictionary) {
   struct pq_arr_priv* p;
   if (arr_alloc(out, n_children, &p)) {
-    for (int i = 0; i < n_buffers; i++) otap_buffer_reset(&bufs[i]);
+    for (int i = 0; bufs && i < n_buffers; i++) otap_buffer_reset(&bufs[i]);
     return ENOMEM;
   }
   out->length = length;

@@ -64,13 +64,15 @@ static void put_int_decimal(uint8_t* dst, int bytes, int64_t v) {
 }
 
 static int64_t int96_value(const uint8_t* p, enum otap_time_unit unit) {
-  uint64_t nanos = otap_load_u64le(p);
+  // Nanoseconds of the day are read as a signed value (some writers store wrapped values);
+  // sums wrap instead of overflowing.
+  int64_t nanos = (int64_t)otap_load_u64le(p);
   int64_t days = (int64_t)(int32_t)otap_load_u32le(p + 8) - 2440588;
   switch (unit) {
-    case OTAP_TIME_UNIT_SECOND: return days * 86400 + (int64_t)(nanos / 1000000000u);
-    case OTAP_TIME_UNIT_MILLI: return days * 86400000 + (int64_t)(nanos / 1000000u);
-    case OTAP_TIME_UNIT_MICRO: return days * 86400000000 + (int64_t)(nanos / 1000u);
-    default: return (int64_t)((uint64_t)days * UINT64_C(86400000000000) + nanos);  // wraps
+    case OTAP_TIME_UNIT_SECOND: return (int64_t)((uint64_t)days * 86400u + (uint64_t)(nanos / 1000000000));
+    case OTAP_TIME_UNIT_MILLI: return (int64_t)((uint64_t)days * 86400000u + (uint64_t)(nanos / 1000000));
+    case OTAP_TIME_UNIT_MICRO: return (int64_t)((uint64_t)days * UINT64_C(86400000000) + (uint64_t)(nanos / 1000));
+    default: return (int64_t)((uint64_t)days * UINT64_C(86400000000000) + (uint64_t)nanos);
   }
 }
 

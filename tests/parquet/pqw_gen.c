@@ -81,10 +81,10 @@ static const struct col cols[] = {
     {"dec38", "d:38,5", "decimal:5", true},
     {"dur", "tDu", "int", true},
     {"dict_s", "", "string", true},  // dictionary<int16, utf8>
-    {"st", "", "struct", true},      // struct<a: int32, b: utf8, inner: struct<c: double>>
-    {"lst", "", "list", true},       // list<int64>
-    {"lls", "", "list", true},       // large_list<utf8>
-    {"mp", "", "map", true},         // map<utf8, int32>
+    {"st", "", "struct{a:int,b:string,inner:struct{c:float}}", true},    // struct<a: int32, b: utf8, inner: struct<c: double>>
+    {"lst", "", "list<int>", true},   // list<int64>
+    {"lls", "", "list<string>", true},   // large_list<utf8>
+    {"mp", "", "map<string,int>", true},   // map<utf8, int32>
     {"nul", "n", "null", true},
     {"req_i32", "i", "int", false},
     {"req_s", "u", "string", false},
