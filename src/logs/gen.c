@@ -686,6 +686,8 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
   const bool enc = o->encoded_ids;
   const char* id_meta = enc ? NULL : "plain";
   int64_t n = o->records, R = o->resources, S = o->scopes;
+  uint8_t* used_res = NULL;
+  uint8_t* used_scope = NULL;
 
   // Column definitions.
   static const struct {
@@ -762,7 +764,9 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
   int64_t n_scope = R * S;
   int64_t* res_content = otap_malloc((size_t)R * sizeof(int64_t));
   int64_t* scope_content = otap_malloc((size_t)n_scope * sizeof(int64_t));
-  if (!res_content || !scope_content) {
+  used_res = otap_calloc((size_t)R, 1);
+  used_scope = otap_calloc((size_t)n_scope, 1);
+  if (!res_content || !scope_content || !used_res || !used_scope) {
     rc = otap_error_set(err, ENOMEM, "out of memory generating logs");
     goto done;
   }
@@ -772,23 +776,6 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
   for (int64_t s = 0; s < n_scope; s++) {
     scope_content[s] = (o->duplicate_resources && s > 0 && rng_percent(&g.rng, 30)) ? scope_content[s - 1] : s % S;
   }
-  if (want_res_attrs) {
-    for (int64_t r = 0; r < R && !rc; r++) {
-      rc = gen_level_attrs(&g, &res_attrs, (uint16_t)r, o->resource_attrs, kResKeys, 6,
-                           mix(pool_seed, (uint64_t)res_content[r] * 2 + 1), false);
-    }
-  }
-  if (want_scope_attrs) {
-    for (int64_t s = 0; s < n_scope && !rc; s++) {
-      rc = gen_level_attrs(&g, &scope_attrs, (uint16_t)s, o->scope_attrs, kScopeKeys, 3,
-                           mix(pool_seed, (uint64_t)scope_content[s] * 2 + 2), true);
-    }
-  }
-  if (rc) {
-    rc = otap_error_set(err, rc, "out of memory generating logs");
-    goto done;
-  }
-
   // Log rows, in (resource, scope) order unless shuffled.
   int64_t* order = otap_malloc((size_t)(n ? n : 1) * sizeof(int64_t));
   if (!order) {
@@ -811,6 +798,8 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
     int64_t i = order[k];
     int64_t grp = n_scope > 0 ? i * n_scope / (n ? n : 1) : 0;
     int64_t r = grp / S, s = grp;
+    used_res[r] = 1;
+    used_scope[s] = 1;
     struct rng rr = {mix(g.rng.s, (uint64_t)i)};
     // resource / scope
     int64_t rid = r, sid = s;
@@ -831,10 +820,8 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
     snprintf(buf, sizeof(buf), "1.%lld.0", (long long)(scope_content[s] % 5));
     rc |= push_str(&g, &scope_children[2], buf);
     rc |= push_int(&scope_children[3], 0);
-    rc |= push_null(&cols[L_RESOURCE]);
-    cols[L_RESOURCE].v[cols[L_RESOURCE].n - 1].null = 0;
-    rc |= push_null(&cols[L_SCOPE]);
-    cols[L_SCOPE].v[cols[L_SCOPE].n - 1].null = 0;
+    rc |= push_int(&cols[L_RESOURCE], 0);
+    rc |= push_int(&cols[L_SCOPE], 0);
     // fields
     rc |= rng_percent(&rr, 20) ? push_null(&cols[L_SCHEMA_URL]) : push_str(&g, &cols[L_SCHEMA_URL], "https://opentelemetry.io/schemas/1.21.0");
     rc |= push_int(&cols[L_TIME], (int64_t)(base_time + (uint64_t)i * 1000));
@@ -863,6 +850,7 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
     if (bt == OTAP_ANY_STR && o->body_bytes == 0) bt = OTAP_ANY_INT;
     rc |= push_int(&body_children[0], bt);
     for (int c = 1; c < 7; c++) rc |= push_null(&body_children[c]);
+    if (rc) break;
     switch (bt) {
       case OTAP_ANY_STR: {
         struct gval* v = &body_children[1].v[body_children[1].n - 1];
@@ -906,8 +894,7 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
       default:
         break;
     }
-    rc |= push_null(&cols[L_BODY]);
-    cols[L_BODY].v[cols[L_BODY].n - 1].null = 0;
+    rc |= push_int(&cols[L_BODY], 0);
     rc |= push_int(&cols[L_DROPPED], rng_percent(&rr, 5) ? 1 : 0);
     rc |= push_int(&cols[L_FLAGS], o->trace_fanout > 0 ? 1 : 0);
     if (rng_percent(&rr, 30)) {
@@ -945,6 +932,25 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
   otap_free(order);
   if (rc) {
     rc = otap_error_set(err, ENOMEM, "out of memory generating logs");
+    goto done;
+  }
+  // Attributes of the resources and scopes that records use.
+  if (want_res_attrs) {
+    for (int64_t r = 0; r < R && !rc; r++) {
+      if (!used_res[r]) continue;
+      rc = gen_level_attrs(&g, &res_attrs, (uint16_t)r, o->resource_attrs, kResKeys, 6,
+                           mix(pool_seed, (uint64_t)res_content[r] * 2 + 1), false);
+    }
+  }
+  if (want_scope_attrs) {
+    for (int64_t s = 0; s < n_scope && !rc; s++) {
+      if (!used_scope[s]) continue;
+      rc = gen_level_attrs(&g, &scope_attrs, (uint16_t)s, o->scope_attrs, kScopeKeys, 3,
+                           mix(pool_seed, (uint64_t)scope_content[s] * 2 + 2), true);
+    }
+  }
+  if (rc) {
+    rc = otap_error_set(err, rc, "out of memory generating logs");
     goto done;
   }
   if (next_id == 0) cols[L_ID].present = false;  // like upstream: omit an all-null id column
@@ -985,6 +991,8 @@ done:
   otap_free(log_attrs.a);
   otap_free(res_content);
   otap_free(scope_content);
+  otap_free(used_res);
+  otap_free(used_scope);
   otap_buffer_reset(&g.arena);
   return rc;
 }

@@ -13,6 +13,7 @@ struct type_stream {
   struct otap_ipc_decoder* dec;
   char* schema_id;  // NUL-terminated copy
   int64_t schema_id_len;
+  int64_t pushed;  // bytes pushed into dec
 };
 
 struct otap_records_reader {
@@ -112,10 +113,13 @@ static int read_table(struct otap_records_reader* r, const struct otap_arrow_pay
     struct otap_ipc_read_options ro;
     otap_ipc_read_options_init(&ro);
     OTAP_RETURN_NOT_OK(otap_ipc_decoder_new(&st->dec, &ro, err));
+    st->pushed = 0;
   }
   int rc = otap_ipc_decoder_push(st->dec, pm->record, (size_t)pm->record_len, err);
+  st->pushed += pm->record_len;
   struct ArrowArray batches[2];
   int64_t n_batches = 0;
+  bool ended = false;
   memset(batches, 0, sizeof(batches));
   while (!rc) {
     enum otap_ipc_event ev;
@@ -125,8 +129,7 @@ static int read_table(struct otap_records_reader* r, const struct otap_arrow_pay
     if (rc || ev == OTAP_IPC_EVENT_NEED_MORE) break;
     if (ev == OTAP_IPC_EVENT_END) {
       // The producer closed this stream: the next payload of this type must restart it.
-      otap_ipc_decoder_free(st->dec);
-      st->dec = NULL;
+      ended = true;
       break;
     }
     if (ev != OTAP_IPC_EVENT_BATCH) continue;
@@ -137,16 +140,24 @@ static int read_table(struct otap_records_reader* r, const struct otap_arrow_pay
     }
     otap_array_move(&a, &batches[n_batches++]);
   }
+  if (!rc && !ended && otap_ipc_decoder_offset(st->dec) != st->pushed) {
+    rc = otap_error_set(err, EINVAL,
+                        "%s record bytes end inside an Arrow IPC message (stream offset %lld)",
+                        tname, (long long)otap_ipc_decoder_offset(st->dec));
+  }
   struct ArrowSchema schema;
   memset(&schema, 0, sizeof(schema));
   if (!rc && n_batches > 0) {
-    const struct ArrowSchema* s = NULL;
-    if (st->dec) s = otap_ipc_decoder_schema(st->dec);
+    const struct ArrowSchema* s = otap_ipc_decoder_schema(st->dec);
     if (!s) {
       rc = otap_error_set(err, EINVAL, "%s payload has no schema", tname);
     } else {
       rc = otap_schema_deep_copy(s, &schema, err);
     }
+  }
+  if (ended || rc) {
+    otap_ipc_decoder_free(st->dec);
+    st->dec = NULL;
   }
   if (!rc && n_batches == 2) {
     struct ArrowArray merged;
