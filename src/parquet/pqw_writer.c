@@ -946,12 +946,16 @@ static int flush_page(struct otap_parquet_writer* w, struct pqw_column* c, struc
     if (c->max_def > 0) OTAP_GOTO_NOT_OK(rc, rle_levels(&w->page, &c->def, c->page_levels, c->max_def, false));
     h.def_levels_len = (int32_t)w->page.size - h.rep_levels_len;
     int64_t levels = w->page.size;
-    rc = otap__pqw_compress(codec, w->opt.compression_level, w->vbuf.data, w->vbuf.size, &w->page, err);
+    // An empty values section stays uncompressed: some readers cannot decode the compressed
+    // form of zero bytes (e.g. a one-byte LZ4 block).
+    bool compress = codec != OTAP_PARQUET_CODEC_UNCOMPRESSED && w->vbuf.size > 0;
+    rc = otap__pqw_compress(compress ? codec : OTAP_PARQUET_CODEC_UNCOMPRESSED,
+                            w->opt.compression_level, w->vbuf.data, w->vbuf.size, &w->page, err);
     if (rc) goto done_err;
     h.type = OTAP_PARQUET_PAGE_DATA_V2;
     h.num_nulls = (int32_t)(c->page_levels - c->page_values);
     h.num_rows = (int32_t)c->page_rows;
-    h.is_compressed = codec != OTAP_PARQUET_CODEC_UNCOMPRESSED;
+    h.is_compressed = compress;
     h.uncompressed_size = (int32_t)(levels + w->vbuf.size);
     body = w->page.data;
     body_len = w->page.size;

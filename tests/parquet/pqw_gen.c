@@ -467,7 +467,7 @@ static const struct variant variants[] = {
 };
 #define NVARIANTS ((int)(sizeof(variants) / sizeof(variants[0])))
 
-#define NROWS 5000
+#define NROWS 3000
 #define BATCH_ROWS 700
 
 int main(int argc, char** argv) {
@@ -515,7 +515,7 @@ int main(int argc, char** argv) {
     o.codec = x->codec;
     o.page_version = x->page_version;
     o.dictionary = x->dictionary;
-    o.row_group_rows = 2000;
+    o.row_group_rows = 1000;
     if (x->page_size) o.data_page_size = x->page_size;
     if (x->dict_size) o.dictionary_page_size = x->dict_size;
     struct otap_parquet_column_options co[8];
