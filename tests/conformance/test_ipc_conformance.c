@@ -494,11 +494,145 @@ static void test_fd_reader(void** state) {
   if (rc != 0) fail_msg("%s", o.msg);
 }
 
+// Damaged gold files: truncations and single-byte corruptions never crash, leak or misread.
+// A truncated input either fails cleanly or (a stream cut at a message boundary) yields a
+// prefix of the expected batches, each equal to its JSON; a corrupted one fails with a message
+// or yields arrays that pass validation (they are walked by the comparison).
+static int g_prefix_reads, g_clean_errors, g_corrupt_reads;
+
+static int damaged_twin(const struct otap_test_integration* exp, const char* path,
+                        uint64_t* seed) {
+  struct otap_buffer data, copy;
+  otap_buffer_init(&data);
+  otap_buffer_init(&copy);
+  struct outcome o = {0, ""};
+  int bad = 0;
+  if (read_whole(path, &data, &o) != 0) return 1;
+  if (otap_buffer_resize(&copy, data.size, false) != 0) return 1;
+  const char* base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  // Cut points: 18 spread over the input, plus every message boundary of a stream (where a
+  // stream without its end-of-stream marker is still valid).
+  size_t cuts[18 + 64];
+  int n_cuts = 0;
+  for (int k = 1; k <= 18; k++) {
+    cuts[n_cuts++] = k == 18 ? (size_t)data.size - 1 : (size_t)(data.size * k / 18);
+  }
+  if (data.size >= 6 && memcmp(data.data, "ARROW1", 6) != 0) {
+    struct otap_ipc_decoder* dec = NULL;
+    struct otap_error err;
+    if (otap_ipc_decoder_new(&dec, NULL, &err) == 0 &&
+        otap_ipc_decoder_push(dec, data.data, (size_t)data.size, &err) == 0) {
+      for (;;) {
+        enum otap_ipc_event ev;
+        struct ArrowArray a;
+        memset(&a, 0, sizeof(a));
+        if (otap_ipc_decoder_pull(dec, &ev, &a, &err) != 0) break;
+        otap_array_release(&a);
+        if (ev == OTAP_IPC_EVENT_NEED_MORE || ev == OTAP_IPC_EVENT_END) break;
+        if (ev != OTAP_IPC_EVENT_SCHEMA && n_cuts < 18 + 64) {
+          cuts[n_cuts++] = (size_t)otap_ipc_decoder_offset(dec);
+        }
+      }
+    }
+    otap_ipc_decoder_free(dec);
+  }
+  for (int k = 0; k < n_cuts; k++) {
+    size_t cut = cuts[k];
+    struct batches b;
+    memset(&b, 0, sizeof(b));
+    int rc = read_memory_reader(data.data, cut, &b, &o, base);
+    if (rc == 0) {
+      struct otap_test_diff diff;
+      bool ok = b.n <= exp->n_batches &&
+                otap_test_schema_equal(&exp->schema, &b.schema, NULL, &diff);
+      for (int64_t i = 0; ok && i < b.n; i++) {
+        ok = otap_test_array_equal(&exp->schema, &exp->batches[i], &b.schema, &b.arrays[i], NULL,
+                                   &diff);
+      }
+      if (!ok) {
+        printf("MISREAD %s truncated to %zu bytes: %s\n", base, cut, diff.message);
+        bad++;
+      }
+      g_prefix_reads++;
+    } else if (strlen(o.msg) == 0) {
+      printf("NO MESSAGE %s truncated to %zu bytes (rc %d)\n", base, cut, rc);
+      bad++;
+    } else {
+      g_clean_errors++;
+    }
+    batches_reset(&b);
+  }
+  for (int k = 0; k < 24; k++) {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    memcpy(copy.data, data.data, (size_t)data.size);
+    size_t at = (size_t)(*seed % (uint64_t)data.size);
+    copy.data[at] ^= (uint8_t)(1u << ((*seed >> 32) % 8)) | (uint8_t)((*seed >> 40) & 0xF0);
+    struct batches b;
+    memset(&b, 0, sizeof(b));
+    int rc = read_memory_reader(copy.data, (size_t)copy.size, &b, &o, base);
+    if (rc == 0) {
+      struct otap_test_diff diff;
+      for (int64_t i = 0; i < b.n && i < exp->n_batches; i++) {
+        (void)otap_test_array_equal(&exp->schema, &exp->batches[i], &b.schema, &b.arrays[i],
+                                    NULL, &diff);
+      }
+      g_corrupt_reads++;
+    } else if (strlen(o.msg) == 0) {
+      printf("NO MESSAGE %s with byte %zu corrupted (rc %d)\n", base, at, rc);
+      bad++;
+    } else {
+      g_clean_errors++;
+    }
+    batches_reset(&b);
+  }
+  otap_buffer_reset(&copy);
+  otap_buffer_reset(&data);
+  return bad;
+}
+
+static void test_damaged_gold_files(void** state) {
+  (void)state;
+  static const char* kFiles[] = {
+      "cpp-21.0.0/generated_primitive", "cpp-21.0.0/generated_dictionary",
+      "cpp-21.0.0/generated_nested", "cpp-21.0.0/generated_map",
+      "cpp-21.0.0/generated_binary_view", "cpp-21.0.0/generated_union",
+      "cpp-21.0.0/generated_run_end_encoded", "cpp-21.0.0/generated_nested_dictionary",
+      "cpp-21.0.0/generated_decimal256", "cpp-21.0.0/generated_list_view",
+      "2.0.0-compression/generated_lz4", "2.0.0-compression/generated_uncompressible_zstd",
+      "4.0.0-shareddict/generated_shared_dict", "0.14.1/generated_primitive",
+  };
+  uint64_t seed = 0x2545F4914F6CDD1Dull;
+  int bad = 0;
+  for (size_t i = 0; i < sizeof(kFiles) / sizeof(kFiles[0]); i++) {
+    char rel[512], path[1024];
+    struct otap_test_integration exp;
+    struct otap_error err;
+    snprintf(rel, sizeof(rel), GOLD_DIR "/%s.json.gz", kFiles[i]);
+    if (otap_test_integration_load_file(otap_test_data_path(rel), &exp, &err) != 0) {
+      fail_msg("%s", err.message);
+    }
+    snprintf(rel, sizeof(rel), GOLD_DIR "/%s.stream", kFiles[i]);
+    snprintf(path, sizeof(path), "%s", otap_test_data_path(rel));
+    bad += damaged_twin(&exp, path, &seed);
+    snprintf(rel, sizeof(rel), GOLD_DIR "/%s.arrow_file", kFiles[i]);
+    snprintf(path, sizeof(path), "%s", otap_test_data_path(rel));
+    bad += damaged_twin(&exp, path, &seed);
+    otap_test_integration_reset(&exp);
+  }
+  printf("damaged gold files: %d problems; %d truncations read as a correct prefix, %d "
+         "corruptions read (data bytes), %d clean errors\n",
+         bad, g_prefix_reads, g_corrupt_reads, g_clean_errors);
+  assert_int_equal(bad, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gold_files),
       cmocka_unit_test(test_reject_future_version),
       cmocka_unit_test(test_fd_reader),
+      cmocka_unit_test(test_damaged_gold_files),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
