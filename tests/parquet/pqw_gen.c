@@ -24,6 +24,9 @@
     }                                                                            \
   } while (0)
 
+__extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
+
 static struct otap_error err;
 static uint64_t rng = 0x1234567887654321ull;
 static uint64_t next(void) {
@@ -158,11 +161,11 @@ static void json_i64(FILE* f, int64_t v) { fprintf(f, "\"%" PRId64 "\"", v); }
 static void json_u64(FILE* f, uint64_t v) { fprintf(f, "\"%" PRIu64 "\"", v); }
 
 // Decimal string of a 128-bit value with `scale` fraction digits.
-static void json_dec(FILE* f, __int128 v, int scale) {
+static void json_dec(FILE* f, i128 v, int scale) {
   char digits[64];
   int n = 0;
   bool neg = v < 0;
-  unsigned __int128 u = neg ? (unsigned __int128)(-v) : (unsigned __int128)v;
+  u128 u = neg ? (u128)(-v) : (u128)v;
   do {
     digits[n++] = (char)('0' + (int)(u % 10));
     u /= 10;
@@ -302,14 +305,14 @@ static void append_row(struct ArrowArray* batch, FILE* f) {
       CHECK(otap_array_append_int(a, us));
       json_i64(f, us * 1000);
     } else if (strcmp(n, "dec") == 0 || strcmp(n, "dec38") == 0) {
-      __int128 v;
+      i128 v;
       if (n[3] == 0) {
-        v = (__int128)((int64_t)(next() % 19999999999ull) - 9999999999ll);
+        v = (i128)((int64_t)(next() % 19999999999ull) - 9999999999ll);
       } else {
-        v = ((__int128)(int64_t)next() * (__int128)(int64_t)(next() >> 4));
+        v = ((i128)(int64_t)next() * (i128)(int64_t)(next() >> 4));
       }
       uint8_t le[16];
-      for (int k = 0; k < 16; k++) le[k] = (uint8_t)((unsigned __int128)v >> (8 * k));
+      for (int k = 0; k < 16; k++) le[k] = (uint8_t)((u128)v >> (8 * k));
       CHECK(otap_array_append_bytes(a, le, 16));
       json_dec(f, v, n[3] == 0 ? 2 : 5);
     } else if (strcmp(n, "dur") == 0) {
