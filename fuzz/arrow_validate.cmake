@@ -1,0 +1,1 @@
+otap_add_fuzz(arrow_validate)
