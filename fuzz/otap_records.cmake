@@ -1,0 +1,1 @@
+otap_add_fuzz(otap_records)
