@@ -432,8 +432,8 @@ static int parse_integer_text(const struct otap_test_json* v, bool* neg, uint64_
 }
 
 int otap_test_json_int64(const struct otap_test_json* v, int64_t* out, struct otap_error* err) {
-  bool neg;
-  uint64_t mag;
+  bool neg = false;
+  uint64_t mag = 0;
   OTAP_RETURN_NOT_OK(parse_integer_text(v, &neg, &mag, err));
   if (neg) {
     if (mag > (uint64_t)INT64_MAX + 1) goto range;
@@ -450,8 +450,8 @@ range:
 
 int otap_test_json_uint64(const struct otap_test_json* v, uint64_t* out,
                           struct otap_error* err) {
-  bool neg;
-  uint64_t mag;
+  bool neg = false;
+  uint64_t mag = 0;
   OTAP_RETURN_NOT_OK(parse_integer_text(v, &neg, &mag, err));
   if (neg && mag != 0) {
     return otap_error_set(err, ERANGE, "JSON: negative value '%s' at byte %lld for uint64",

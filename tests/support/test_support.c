@@ -300,8 +300,8 @@ static void test_loader_rejects(void** state) {
       "{\"schema\": {\"fields\": [{\"name\": \"x\", \"type\": {\"name\": \"utf8\"}, \"nullable\":"
       " true, \"children\": []}]}, \"batches\": [{\"count\": 1, \"columns\": [{\"name\": \"x\","
       " \"count\": 1, \"VALIDITY\": [1], \"OFFSET\": [0, 5], \"DATA\": [\"ab\"]}]}]}",
-      "{\"schema\": {\"fields\": [{\"name\": \"x\", \"type\": {\"name\": \"quux\"}, \"nullable\":"
-      " true, \"children\": []}]}, \"batches\": []}",
+      ("{\"schema\": {\"fields\": [{\"name\": \"x\", \"type\": {\"name\": \"quux\"}, \"nullable\":"
+       " true, \"children\": []}]}, \"batches\": []}"),
   };
   for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
     struct otap_test_integration it;
@@ -391,8 +391,10 @@ static void test_gold_file_loads(void** state) {
   int loaded = 0, failed = 0;
   for (size_t d = 0; d < sizeof(kDirs) / sizeof(kDirs[0]); d++) {
     char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/%s",
-             otap_test_data_path("arrow-testing/data/arrow-ipc-stream/integration"), kDirs[d]);
+    int n = snprintf(dir, sizeof(dir), "%s/%s",
+                     otap_test_data_path("arrow-testing/data/arrow-ipc-stream/integration"),
+                     kDirs[d]);
+    if (n < 0 || (size_t)n >= sizeof(dir)) fail_msg("path too long");
     DIR* dh = opendir(dir);
     if (!dh) fail_msg("cannot open %s", dir);
     struct dirent* e;
@@ -400,7 +402,8 @@ static void test_gold_file_loads(void** state) {
       size_t len = strlen(e->d_name);
       if (len < 8 || strcmp(e->d_name + len - 8, ".json.gz") != 0) continue;
       char path[2048];
-      snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+      int m = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+      if (m < 0 || (size_t)m >= sizeof(path)) fail_msg("path too long");
       struct otap_test_integration it;
       struct otap_error err;
       int rc = otap_test_integration_load_file(path, &it, &err);
