@@ -254,6 +254,11 @@ OTAP_API int otap_array_init_from_schema(struct ArrowArray* out, const struct Ar
 /// The growable buffer i (0 = validity) of an otap-built array that is still being built or was
 /// finished (appending after finish is allowed; call finish again). NULL for foreign arrays,
 /// for shared (sliced, imported or zero-copy) buffers, or i out of range.
+/// `i` is the C Data Interface buffer index: unions have no validity (0 = type ids, 1 = dense
+/// offsets), null and run-end-encoded arrays have no buffers, string/binary views have their
+/// variadic data buffers at 2.. (see otap_array_set_variadic_count; the trailing sizes buffer is
+/// synthesized by finish). Offsets buffers hold length+1 entries (appends write the leading 0).
+/// When filling buffers directly, set array->length yourself before otap_array_finish.
 OTAP_API struct otap_buffer* otap_array_buffer(struct ArrowArray* array, int64_t i);
 
 /// Sets buffer i to the given shared memory range (zero-copy; takes a new reference on owner).
@@ -288,6 +293,9 @@ OTAP_API int otap_array_append_bytes(struct ArrowArray* array, const void* data,
 /// For struct, list, large_list, fixed_size_list, map: closes one non-null element after the
 /// caller appended its child values.
 OTAP_API int otap_array_finish_element(struct ArrowArray* array) OTAP_WUR;
+/// Same, but the closed element is null (struct / fixed_size_list: the caller appended
+/// placeholder child values; list, large_list, map, list views: usually none).
+OTAP_API int otap_array_finish_element_null(struct ArrowArray* array) OTAP_WUR;
 
 enum otap_validation {
   /// Nothing checked (trusted producers, hot paths).
@@ -315,6 +323,9 @@ OTAP_API void otap_array_move(struct ArrowArray* src, struct ArrowArray* dst);
 
 /// A typed, validated view of one array node and (recursively) its children and dictionary.
 /// Buffer pointers already include nothing of `offset`: index element i at offset + i.
+/// The otap_view_get_* accessors take i relative to the node (they add `offset`). Children keep
+/// their own offset and are NOT shifted by the parent's: row i of a struct (or sparse union)
+/// is child element `offset + i`; list ranges are child element indices.
 struct otap_array_view {
   const struct ArrowArray* array;
   struct otap_schema_view schema;  // parsed schema of this node

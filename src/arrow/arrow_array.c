@@ -233,27 +233,20 @@ int otap_array_set_variadic_count(struct ArrowArray* array, int64_t n) {
   if (!p) return ENOTSUP;
   if (!is_view_type(p->storage_type) || n < 0 || n > (1 << 24)) return EINVAL;
   int64_t want = 2 + n;
-  if (want == p->n_slots) return 0;
-  if (want < p->n_slots) {
-    for (int64_t i = want; i < p->n_slots; i++) slot_reset(&p->slots[i]);
-    p->n_slots = want;
-  } else {
-    struct otap__slot* slots = otap_realloc(p->slots, (size_t)want * sizeof(*slots));
-    if (!slots) return ENOMEM;
-    p->slots = slots;
+  if (want > p->n_slots) {
     const void** ptrs = otap_realloc(p->ptrs, (size_t)(want + 1) * sizeof(*ptrs));
     if (!ptrs) return ENOMEM;
     p->ptrs = ptrs;
     array->buffers = ptrs;
+    struct otap__slot* slots = otap_realloc(p->slots, (size_t)want * sizeof(*slots));
+    if (!slots) return ENOMEM;
+    p->slots = slots;
     memset(slots + p->n_slots, 0, (size_t)(want - p->n_slots) * sizeof(*slots));
-    p->n_slots = want;
+  } else {
+    for (int64_t i = want; i < p->n_slots; i++) slot_reset(&p->slots[i]);
   }
+  p->n_slots = want;
   // Keep the published pointers consistent until the next finish.
-  const void** ptrs = otap_realloc(p->ptrs, (size_t)(want + 1) * sizeof(*ptrs));
-  if (ptrs) {
-    p->ptrs = ptrs;
-    array->buffers = ptrs;
-  }
   for (int64_t i = 0; i < p->n_slots; i++) p->ptrs[i] = otap__slot_data(&p->slots[i]);
   p->ptrs[p->n_slots] = p->variadic_sizes;
   if (array->n_buffers > p->n_slots + 1) array->n_buffers = p->n_slots + 1;
@@ -717,7 +710,7 @@ int otap_array_append_bytes(struct ArrowArray* array, const void* data, int64_t 
   }
 }
 
-int otap_array_finish_element(struct ArrowArray* array) {
+static int finish_elem(struct ArrowArray* array, bool valid) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
   int w;
@@ -760,9 +753,15 @@ int otap_array_finish_element(struct ArrowArray* array) {
     default:
       return EINVAL;
   }
-  OTAP_RETURN_NOT_OK(validity_append(array, p, true, 1));
+  OTAP_RETURN_NOT_OK(validity_append(array, p, valid, 1));
   array->length++;
   return 0;
+}
+
+int otap_array_finish_element(struct ArrowArray* array) { return finish_elem(array, true); }
+
+int otap_array_finish_element_null(struct ArrowArray* array) {
+  return finish_elem(array, false);
 }
 
 // ---------------------------------------------------------------------------------------------

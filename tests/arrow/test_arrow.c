@@ -845,6 +845,158 @@ static void test_direct_buffers_and_shared(void** state) {
   otap_schema_release(&s);
 }
 
+
+static void test_builder_details(void** state) {
+  (void)state;
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  struct otap_array_view v;
+  // finish_element_null on struct and list.
+  const char* f[] = {"i"};
+  const char* n[] = {"x"};
+  make_struct(&s, 1, f, n);
+  OK(otap_array_init_from_schema(&a, &s, NULL));
+  OK(otap_array_append_int(a.children[0], 1));
+  OK(otap_array_finish_element(&a));
+  OK(otap_array_append_int(a.children[0], 0));  // placeholder
+  OK(otap_array_finish_element_null(&a));
+  finish_view(&a, &s, &v);
+  assert_int_equal(v.null_count, 1);
+  assert_true(otap_view_is_null(&v, 1));
+  otap_array_view_reset(&v);
+  // Appending after finish, then finishing again.
+  OK(otap_array_append_int(a.children[0], 5));
+  OK(otap_array_finish_element(&a));
+  finish_view(&a, &s, &v);
+  assert_int_equal(v.length, 3);
+  assert_int_equal(otap_view_get_int(v.children[0], 2), 5);
+  otap_array_view_reset(&v);
+  // After a ref, the data is shared: appends to it fail, the ref stays intact.
+  struct ArrowArray r;
+  OK(otap_array_ref(&a, &r, NULL));
+  assert_null(otap_array_buffer(a.children[0], 1));
+  assert_int_equal(otap_array_append_int(a.children[0], 6), EINVAL);
+  otap_array_release(&a);
+  OK(otap_array_view_init(&v, &s, NULL));
+  OK(otap_array_view_set(&v, &r, OTAP_VALIDATE_FULL, NULL));
+  assert_int_equal(otap_view_get_int(v.children[0], 0), 1);
+  otap_array_view_reset(&v);
+  // Moving a child out of an otap array: the parent frees the struct, the child lives on.
+  struct ArrowArray child;
+  otap_array_move(r.children[0], &child);
+  otap_array_release(&r);
+  assert_int_equal(child.length, 3);
+  otap_array_release(&child);
+  otap_schema_release(&s);
+
+  make_schema(&s, "+l", "l");
+  OK(otap_schema_allocate_children(&s, 1));
+  make_schema(s.children[0], "u", "item");
+  OK(otap_array_init_from_schema(&a, &s, NULL));
+  OK(otap_array_finish_element_null(&a));
+  OK(otap_array_append_bytes(a.children[0], "z", 1));
+  OK(otap_array_finish_element(&a));
+  finish_view(&a, &s, &v);
+  assert_true(otap_view_is_null(&v, 0));
+  int64_t st, en;
+  otap_view_get_list_range(&v, 1, &st, &en);
+  assert_int_equal(st, 0);
+  assert_int_equal(en, 1);
+  otap_array_view_reset(&v);
+  assert_int_equal(otap_array_finish_element(a.children[0]), EINVAL);  // not nested
+  otap_array_release(&a);
+  otap_schema_release(&s);
+
+  // Decoder path for views: declare variadic buffers, fill the views directly.
+  make_schema(&s, "vz", NULL);
+  OK(otap_array_init_from_schema(&a, &s, NULL));
+  OK(otap_array_set_variadic_count(&a, 2));
+  assert_non_null(otap_array_buffer(&a, 3));
+  assert_null(otap_array_buffer(&a, 4));
+  OK(otap_buffer_append(otap_array_buffer(&a, 2), "AAAAAAAAAAAAAAAAAAAA", 20));
+  OK(otap_buffer_append(otap_array_buffer(&a, 3), "BBBBBBBBBBBBBBBBBBBBBBBBB", 25));
+  uint8_t views[32] = {0};
+  int32_t len = 15, idx = 1, off = 5;
+  memcpy(views, &len, 4);
+  memcpy(views + 4, "BBBB", 4);
+  memcpy(views + 8, &idx, 4);
+  memcpy(views + 12, &off, 4);
+  len = 2;
+  memcpy(views + 16, &len, 4);
+  memcpy(views + 20, "hi", 2);
+  OK(otap_buffer_append(otap_array_buffer(&a, 1), views, 32));
+  a.length = 2;
+  finish_view(&a, &s, &v);
+  assert_int_equal(a.n_buffers, 5);
+  assert_int_equal(((const int64_t*)a.buffers[4])[1], 25);
+  assert_bytes(&v, 0, "BBBBBBBBBBBBBBB");
+  assert_bytes(&v, 1, "hi");
+  otap_array_view_reset(&v);
+  OK(otap_array_set_variadic_count(&a, 1));  // drop buffer 3: element 0 now invalid
+  struct otap_error err;
+  assert_int_equal(otap_array_finish(&a, OTAP_VALIDATE_FULL, &s, &err), EINVAL);
+  assert_non_null(strstr(err.message, "view buffer index 1 out of range"));
+  otap_array_release(&a);
+  otap_schema_release(&s);
+
+  // A foreign array with a non-zero offset.
+  int released = 0;
+  make_schema(&s, "s", NULL);
+  int16_t vals[5] = {1, 2, 3, 4, 5};
+  uint8_t bits = 0x1b;  // element 2 is null
+  const void* bufs[2] = {&bits, vals};
+  fake_init(&a, 3, -1, 2, bufs, &released);
+  a.offset = 2;
+  OK(otap_array_view_init(&v, &s, NULL));
+  OK(otap_array_view_set(&v, &a, OTAP_VALIDATE_FULL, NULL));
+  assert_int_equal(v.null_count, 1);
+  assert_true(otap_view_is_null(&v, 0));
+  assert_int_equal(otap_view_get_int(&v, 1), 4);
+  otap_array_view_reset(&v);
+  otap_array_release(&a);
+  assert_int_equal(released, 1);
+  otap_schema_release(&s);
+
+  // Unsupported operations.
+  assert_int_equal(otap_array_append_int(&a, 1), ENOTSUP);  // released / foreign
+  make_schema(&s, "u", NULL);
+  OK(otap_array_init_from_schema(&a, &s, NULL));
+  assert_int_equal(otap_array_append_int(&a, 1), EINVAL);
+  assert_int_equal(otap_array_append_double(&a, 1), EINVAL);
+  assert_int_equal(otap_array_set_variadic_count(&a, 1), EINVAL);
+  assert_int_equal(otap_array_append_null(&a, -1), EINVAL);
+  assert_null(otap_array_buffer(&a, 3));
+  otap_array_release(&a);
+  otap_schema_release(&s);
+}
+
+static void test_format_type_nested(void** state) {
+  (void)state;
+  struct ArrowSchema s;
+  char buf[256];
+  make_schema(&s, "+ud:1,4", NULL);
+  OK(otap_schema_allocate_children(&s, 2));
+  make_schema(s.children[0], "tDm", "d");
+  make_schema(s.children[1], "+w:3", "f");
+  OK(otap_schema_allocate_children(s.children[1], 1));
+  make_schema(s.children[1]->children[0], "e", "item");
+  otap_schema_format_type(&s, buf, sizeof(buf));
+  assert_string_equal(buf, "dense_union<d: duration[ms], f: fixed_size_list[3]<half_float>>");
+  otap_schema_release(&s);
+  make_schema(&s, "+m", NULL);
+  OK(otap_schema_allocate_children(&s, 1));
+  const char* kf[] = {"vu", "ttn"};
+  const char* kn[] = {"key", "value"};
+  make_struct(s.children[0], 2, kf, kn);
+  otap_schema_format_type(&s, buf, sizeof(buf));
+  assert_string_equal(buf, "map<struct<key: utf8_view, value: time64[ns]>>");
+  otap_schema_release(&s);
+  make_schema(&s, "x", NULL);
+  otap_schema_format_type(&s, buf, sizeof(buf));
+  assert_string_equal(buf, "invalid<x>");
+  otap_schema_release(&s);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Validation failures on hand-built arrays
 
@@ -1275,6 +1427,8 @@ int main(void) {
       cmocka_unit_test(test_roundtrip_strings),
       cmocka_unit_test(test_roundtrip_nested),
       cmocka_unit_test(test_direct_buffers_and_shared),
+      cmocka_unit_test(test_builder_details),
+      cmocka_unit_test(test_format_type_nested),
       cmocka_unit_test(test_validation_failures),
       cmocka_unit_test(test_import_release_once),
       cmocka_unit_test(test_ref_slice_move),
