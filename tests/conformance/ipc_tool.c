@@ -5,6 +5,8 @@
 //   ipc_tool convert IN OUT [opts]       read IN with otap, write OUT with otap
 //   ipc_tool json2ipc IN.json[.gz] OUT [opts]   integration JSON -> IPC written by otap
 //   ipc_tool check IN EXPECTED.json[.gz] [--by-value]   read IN, compare with the JSON
+//   ipc_tool messages IN                 one JSON line per message (dictionary/batch, id,
+//                                        delta flag, rows, compression) as otap decodes it
 // opts: --to stream|file   --compression none|lz4|zstd   --dictionary auto|replace
 //
 // JSON lines values: null; bool; 8-32 bit ints, date32, time32 as numbers; 64-bit ints,
@@ -347,12 +349,70 @@ static int cmd_check(const char* in, const char* expected, bool by_value) {
   return rc == 0 ? 0 : 1;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Message listing
+
+static void put_info(const char* type, const struct otap_ipc_message_info* m) {
+  printf("{\"type\":\"%s\",\"offset\":%lld,\"rows\":%lld,\"compression\":\"%s\"", type,
+         (long long)m->offset, (long long)m->rows, otap_ipc_compression_name(m->compression));
+  if (strcmp(type, "dictionary") == 0) {
+    printf(",\"id\":%lld,\"delta\":%s", (long long)m->dictionary_id, m->is_delta ? "true" : "false");
+  }
+  printf("}\n");
+}
+
+static int cmd_messages(const char* in) {
+  struct otap_buffer data;
+  struct otap_error err;
+  otap_buffer_init(&data);
+  int rc = otap_read_file(in, &data, &err);
+  if (rc == 0 && data.size >= 8 &&
+      otap_ipc_detect_format(data.data, (size_t)data.size) == OTAP_IPC_FORMAT_FILE) {
+    struct otap_source src;
+    struct otap_ipc_file_reader* r = NULL;
+    rc = otap_source_init_memory(&src, data.data, (size_t)data.size, in, &err);
+    if (rc == 0) rc = otap_ipc_file_reader_open(&r, &src, NULL, &err);
+    for (int d = 1; rc == 0 && d >= 0; d--) {
+      int64_t n = d ? otap_ipc_file_reader_num_dictionaries(r) : otap_ipc_file_reader_num_batches(r);
+      for (int64_t i = 0; rc == 0 && i < n; i++) {
+        struct otap_ipc_message_info m;
+        memset(&m, 0, sizeof(m));
+        rc = otap_ipc_file_reader_block_info(r, d == 1, i, &m, &err);
+        if (rc == 0) put_info(d ? "dictionary" : "batch", &m);
+      }
+    }
+    otap_ipc_file_reader_free(r);
+  } else if (rc == 0) {
+    struct otap_ipc_decoder* dec = NULL;
+    rc = otap_ipc_decoder_new(&dec, NULL, &err);
+    if (rc == 0) rc = otap_ipc_decoder_push(dec, data.data, (size_t)data.size, &err);
+    while (rc == 0) {
+      enum otap_ipc_event ev;
+      struct ArrowArray a;
+      memset(&a, 0, sizeof(a));
+      rc = otap_ipc_decoder_pull(dec, &ev, &a, &err);
+      otap_array_release(&a);
+      if (rc != 0 || ev == OTAP_IPC_EVENT_NEED_MORE || ev == OTAP_IPC_EVENT_END) break;
+      const struct otap_ipc_message_info* m = otap_ipc_decoder_last_message(dec);
+      put_info(ev == OTAP_IPC_EVENT_SCHEMA ? "schema"
+               : ev == OTAP_IPC_EVENT_DICTIONARY ? "dictionary" : "batch", m);
+    }
+    if (rc == 0) rc = otap_ipc_decoder_finish(dec, &err);
+    otap_ipc_decoder_free(dec);
+  }
+  otap_buffer_reset(&data);
+  if (rc != 0) fprintf(stderr, "ipc_tool messages %s: %s (%s)\n", in, err.message, otap_errno_name(rc));
+  return rc == 0 ? 0 : 1;
+}
+
 static int usage(void) {
   fputs("usage: ipc_tool cat IN\n"
         "       ipc_tool convert IN OUT [--to stream|file] [--compression none|lz4|zstd]"
         " [--dictionary auto|replace]\n"
         "       ipc_tool json2ipc IN.json[.gz] OUT [same options]\n"
-        "       ipc_tool check IN EXPECTED.json[.gz] [--by-value]\n",
+        "       ipc_tool check IN EXPECTED.json[.gz] [--by-value]\n"
+        "       ipc_tool messages IN\n",
         stderr);
   return 2;
 }
@@ -361,6 +421,7 @@ int main(int argc, char** argv) {
   if (argc < 3) return usage();
   const char* cmd = argv[1];
   if (strcmp(cmd, "cat") == 0 && argc == 3) return cmd_cat(argv[2]);
+  if (strcmp(cmd, "messages") == 0 && argc == 3) return cmd_messages(argv[2]);
   if ((strcmp(cmd, "convert") == 0 || strcmp(cmd, "json2ipc") == 0) && argc >= 4) {
     struct write_opts o;
     if (parse_write_opts(argc, argv, 4, &o) != 0) return usage();

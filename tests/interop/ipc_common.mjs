@@ -57,6 +57,11 @@ export function otapCat(toolPath, file) {
   return { schema: head.schema, batches: head.batches, rows: lines.slice(1).map((l) => JSON.parse(l)) };
 }
 
+// `ipc_tool messages` output: one object per message (schema/dictionary/batch).
+export function otapMessages(toolPath, file) {
+  return tool(toolPath, ['messages', file]).split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
+}
+
 const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
 
 function canonFloat(x) {
@@ -277,19 +282,22 @@ export const EXPECTED_FORMATS = {
   ts_ms: 'tsm:', date: 'tdD',
 };
 
-// Builds the test table. replaceDictionaries: every batch has its own dictionary (a stream
-// then carries replacement dictionaries); otherwise all batches share one dictionary.
-export function makeTestTable({ replaceDictionaries = false, batchRows = [23, 17, 1] } = {}) {
+// Builds the test table. dictionaries: 'shared' (one dictionary for every batch), 'replace'
+// (each batch has its own, unrelated dictionary: a stream carries replacement dictionaries) or
+// 'grow' (each batch's dictionary extends the previous one: a writer may emit deltas).
+export function makeTestTable({ dictionaries = 'shared', batchRows = [23, 17, 1] } = {}) {
   const dictType = new A.Dictionary(new A.Utf8(), new A.Int32(), 0, false);
   const shared = ['alpha', 'beta', 'gamma', '', 'delta'];
   // Arrow JS compares dictionaries by identity: one vector for all batches when shared.
   const sharedVec = A.vectorFromArray(shared, new A.Utf8());
+  const grown = ['g0', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6'];
   const batches = [];
   const expected = [];
   let schema = null;
   batchRows.forEach((n, b) => {
-    const words = replaceDictionaries ? [`b${b}-x`, `b${b}-y`, `only-in-${b}`] : shared;
-    const vec = replaceDictionaries ? A.vectorFromArray(words, new A.Utf8()) : sharedVec;
+    const words = dictionaries === 'replace' ? [`b${b}-x`, `b${b}-y`, `only-in-${b}`]
+      : dictionaries === 'grow' ? grown.slice(0, 2 + 2 * b) : shared;
+    const vec = dictionaries === 'shared' ? sharedVec : A.vectorFromArray(words, new A.Utf8());
     const { columns, expected: e } = batchColumns(n, b + 1, words, vec, dictType);
     // One explicit schema (every field nullable) for all batches.
     schema ??= new A.Schema(Object.entries(columns).map(([name, v]) => new A.Field(name, v.type, true)));

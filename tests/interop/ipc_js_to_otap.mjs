@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  A, registerCodecs, tmpDir, otapCat, makeTestTable, compareRows, EXPECTED_FORMATS,
+  A, registerCodecs, tmpDir, otapCat, otapMessages, makeTestTable, compareRows, EXPECTED_FORMATS,
   firstFileMessageType, jsWrite,
 } from './ipc_common.mjs';
 import { spawnSync } from 'node:child_process';
@@ -95,11 +95,15 @@ for (const [codecName, codec] of codecs) {
 
 // Replacement dictionaries: each batch has its own dictionary; Arrow JS's stream writer emits a
 // new (non-delta) DictionaryBatch with the same id before each batch.
-const replaced = makeTestTable({ replaceDictionaries: true });
+const replaced = makeTestTable({ dictionaries: 'replace' });
 for (const [codecName, codec] of codecs) {
   const file = path.join(dir, `js_replace_stream_${codecName}.arrows`);
   fs.writeFileSync(file, jsWrite('stream', replaced.table, { compression: codec }));
   check(`Arrow JS stream with replacement dictionaries (${codecName}) -> otap reader`, () => {
+    const dicts = otapMessages(toolPath, file).filter((m) => m.type === 'dictionary');
+    if (dicts.length !== 3 || dicts.some((m) => m.delta || m.id !== dicts[0].id)) {
+      throw new Error(`expected 3 non-delta dictionary batches with one id, got ${JSON.stringify(dicts)}`);
+    }
     const got = otapCat(toolPath, file);
     checkSchema(got.schema, file);
     compareRows(got.rows, replaced.expected, file);

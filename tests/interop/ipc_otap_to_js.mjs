@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  A, registerCodecs, tmpDir, tool, makeTestTable, canonTable, compareRows,
+  A, registerCodecs, tmpDir, tool, otapMessages, makeTestTable, canonTable, compareRows,
 } from './ipc_common.mjs';
 
 const [toolPath, testdata] = process.argv.slice(2);
@@ -38,14 +38,6 @@ function check(name, fn) {
 
 const readJs = (file) => A.tableFromIPC(fs.readFileSync(file));
 
-// Body compression codec of the first record batch JS sees (null when uncompressed) is not
-// exposed by Arrow JS; check the bytes instead: LZ4 frames / ZSTD frames have magic numbers.
-function containsMagic(file, magic) {
-  const b = fs.readFileSync(file);
-  return b.indexOf(Buffer.from(magic)) >= 0;
-}
-const MAGIC = { lz4: [0x04, 0x22, 0x4d, 0x18], zstd: [0x28, 0xb5, 0x2f, 0xfd] };
-
 // 1. JS table -> otap writer (all formats and codecs) -> Arrow JS reader.
 const shared = makeTestTable();
 const src = path.join(dir, 'js_source.arrows');
@@ -55,8 +47,9 @@ for (const to of ['stream', 'file']) {
     check(`otap ${to} writer (${codec}) -> Arrow JS reader`, () => {
       const out = path.join(dir, `otap_${to}_${codec}.arrow`);
       tool(toolPath, ['convert', src, out, '--to', to, '--compression', codec]);
-      if (codec !== 'none' && !containsMagic(out, MAGIC[codec])) {
-        throw new Error(`no ${codec} frame found in otap's output`);
+      const msgs = otapMessages(toolPath, out).filter((m) => m.type !== 'schema');
+      if (msgs.length === 0 || msgs.some((m) => m.compression !== codec)) {
+        throw new Error(`messages not all ${codec}: ${JSON.stringify(msgs)}`);
       }
       const t = readJs(out);
       if (t.batches.length !== shared.table.batches.length) {
@@ -71,8 +64,8 @@ for (const to of ['stream', 'file']) {
   }
 }
 
-// 2. Replacement dictionaries written by otap.
-const replaced = makeTestTable({ replaceDictionaries: true });
+// 2. Dictionaries changing between batches, written by otap.
+const replaced = makeTestTable({ dictionaries: 'replace' });
 const repSrc = path.join(dir, 'js_replace.arrows');
 fs.writeFileSync(repSrc, A.RecordBatchStreamWriter.writeAll(replaced.table).toUint8Array(true));
 for (const mode of ['auto', 'replace']) {
@@ -80,11 +73,34 @@ for (const mode of ['auto', 'replace']) {
     check(`otap stream writer, dictionaries changing per batch (${mode}, ${codec}) -> Arrow JS`, () => {
       const out = path.join(dir, `otap_replace_${mode}_${codec}.arrows`);
       tool(toolPath, ['convert', repSrc, out, '--to', 'stream', '--compression', codec, '--dictionary', mode]);
+      const dicts = otapMessages(toolPath, out).filter((m) => m.type === 'dictionary');
+      if (dicts.length !== 3 || dicts.some((m) => m.delta)) {
+        throw new Error(`expected 3 replacement dictionary batches, got ${JSON.stringify(dicts)}`);
+      }
       const t = readJs(out);
       compareRows(canonTable(t), replaced.expected, out);
-      return `${t.numRows} rows equal across ${t.batches.length} batches`;
+      return `${t.numRows} rows equal across ${t.batches.length} batches, 3 replacement dictionaries`;
     });
   }
+}
+// Growing dictionaries: AUTO must write deltas (Arrow JS applies them), REPLACE full ones.
+const grown = makeTestTable({ dictionaries: 'grow' });
+const growSrc = path.join(dir, 'js_grow.arrows');
+fs.writeFileSync(growSrc, A.RecordBatchStreamWriter.writeAll(grown.table).toUint8Array(true));
+for (const [to, mode] of [['stream', 'auto'], ['stream', 'replace'], ['file', 'auto']]) {
+  check(`otap ${to} writer, dictionary growing per batch (${mode}) -> Arrow JS`, () => {
+    const out = path.join(dir, `otap_grow_${to}_${mode}.arrow`);
+    tool(toolPath, ['convert', growSrc, out, '--to', to, '--dictionary', mode]);
+    const dicts = otapMessages(toolPath, out).filter((m) => m.type === 'dictionary');
+    const deltas = dicts.filter((m) => m.delta).length;
+    const wantDeltas = mode === 'auto' ? 2 : 0;
+    if (dicts.length !== 3 || deltas !== wantDeltas) {
+      throw new Error(`expected 3 dictionary batches with ${wantDeltas} deltas, got ${JSON.stringify(dicts)}`);
+    }
+    const t = readJs(out);
+    compareRows(canonTable(t), grown.expected, out);
+    return `${t.numRows} rows equal; ${deltas} delta dictionary batches`;
+  });
 }
 check('otap file writer refuses replacement dictionaries cleanly', () => {
   const out = path.join(dir, 'otap_replace.arrow');
