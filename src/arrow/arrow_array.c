@@ -369,7 +369,7 @@ static int fixed_zero(struct ArrowArray* a, struct otap__array_private* p, int64
   if (otap__mul_ovf(a->length, w, &start) || otap__mul_ovf(a->length + n, w, &end)) return ENOMEM;
   if (d->size < start) return EINVAL;
   OTAP_RETURN_NOT_OK(otap_buffer_resize(d, end, false));
-  memset(d->data + start, 0, (size_t)(end - start));
+  if (end > start) memset(d->data + start, 0, (size_t)(end - start));
   return 0;
 }
 
@@ -455,7 +455,9 @@ static int data_fill(struct ArrowArray* a, struct otap__array_private* p, bool n
       return child_fill(p->children[1], null, 1);
     }
     default:
-      if (p->bit_width > 0 && p->bit_width % 8 == 0) return fixed_zero(a, p, p->bit_width / 8, n);
+      if (p->storage_type == OTAP_TYPE_FIXED_SIZE_BINARY || (p->bit_width > 0 && p->bit_width % 8 == 0)) {
+        return fixed_zero(a, p, p->bit_width / 8, n);
+      }
       return EINVAL;
   }
 }
@@ -522,7 +524,7 @@ static int fixed_put(struct ArrowArray* a, struct otap__array_private* p, const 
   struct otap_buffer* v = otap__type_has_validity(p->storage_type) ? owned(p, 0) : NULL;
   if (v && v->size > 0) OTAP_RETURN_NOT_OK(otap_buffer_reserve(v, 1));
   OTAP_RETURN_NOT_OK(otap_buffer_resize(d, end, false));
-  memcpy(d->data + start, src, (size_t)w);
+  if (w > 0) memcpy(d->data + start, src, (size_t)w);
   OTAP_RETURN_NOT_OK(validity_append(a, p, true, 1));
   a->length++;
   return 0;
@@ -701,8 +703,8 @@ int otap_array_append_bytes(struct ArrowArray* array, const void* data, int64_t 
     case OTAP_TYPE_BINARY_VIEW:
       return append_view(array, p, data, len);
     default:
-      if (p->storage_type != OTAP_TYPE_BOOL && p->bit_width > 0 && p->bit_width % 8 == 0 &&
-          p->storage_type != OTAP_TYPE_STRUCT) {
+      if (p->storage_type == OTAP_TYPE_FIXED_SIZE_BINARY ||
+          (p->storage_type != OTAP_TYPE_BOOL && p->bit_width > 0 && p->bit_width % 8 == 0)) {
         if (len != p->bit_width / 8) return EINVAL;
         return fixed_put(array, p, data, len);
       }

@@ -564,6 +564,18 @@ static void test_roundtrip_bool_float_fixed(void** state) {
   otap_array_release(&a);
   otap_schema_release(&s);
 
+  // Zero-width fixed size binary.
+  make_schema(&s, "w:0", NULL);
+  OK(otap_array_init_from_schema(&a, &s, NULL));
+  OK(otap_array_append_bytes(&a, NULL, 0));
+  OK(otap_array_append_null(&a, 2));
+  finish_view(&a, &s, &v);
+  assert_int_equal(v.length, 3);
+  assert_bytes(&v, 0, "");
+  otap_array_view_reset(&v);
+  otap_array_release(&a);
+  otap_schema_release(&s);
+
   // Intervals: fixed width raw bytes.
   make_schema(&s, "tin", NULL);
   OK(otap_array_init_from_schema(&a, &s, NULL));
