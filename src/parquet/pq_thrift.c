@@ -88,14 +88,14 @@ static int rd_varint(struct pq_thrift* t, uint64_t* out) {
 }
 
 static int rd_i64(struct pq_thrift* t, int64_t* out) {
-  uint64_t u;
+  uint64_t u = 0;
   OTAP_RETURN_NOT_OK(rd_varint(t, &u));
   *out = (int64_t)((u >> 1) ^ (~(u & 1) + 1));
   return 0;
 }
 
 static int rd_i32(struct pq_thrift* t, int32_t* out) {
-  int64_t v;
+  int64_t v = 0;
   OTAP_RETURN_NOT_OK(rd_i64(t, &v));
   if (v < INT32_MIN || v > INT32_MAX) return fail(t, "i32 value out of range");
   *out = (int32_t)v;
@@ -121,7 +121,7 @@ static int rd_binary(struct pq_thrift* t, const uint8_t** data, int32_t* len) {
 /// List/set header: element type and count (count checked against remaining bytes: every
 /// element takes at least one byte, except bools... which also take one in lists).
 static int rd_list(struct pq_thrift* t, int* elem_type, int32_t* count) {
-  uint8_t h;
+  uint8_t h = 0;
   OTAP_RETURN_NOT_OK(rd_byte(t, &h));
   uint64_t n = h >> 4;
   if (n == 15) OTAP_RETURN_NOT_OK(rd_varint(t, &n));
@@ -137,11 +137,11 @@ static int skip(struct pq_thrift* t, int type);
 static int skip_struct(struct pq_thrift* t) {
   if (++t->depth > PQ_MAX_THRIFT_DEPTH) return fail(t, "nesting too deep");
   for (;;) {
-    uint8_t h;
+    uint8_t h = 0;
     OTAP_RETURN_NOT_OK(rd_byte(t, &h));
     if (h == 0) break;
     if ((h >> 4) == 0) {
-      int64_t id;
+      int64_t id = 0;
       OTAP_RETURN_NOT_OK(rd_i64(t, &id));
     }
     OTAP_RETURN_NOT_OK(skip(t, h & 0x0f));
@@ -151,10 +151,10 @@ static int skip_struct(struct pq_thrift* t) {
 }
 
 static int skip(struct pq_thrift* t, int type) {
-  uint64_t u;
-  const uint8_t* d;
-  int32_t n;
-  uint8_t b;
+  uint64_t u = 0;
+  const uint8_t* d = NULL;
+  int32_t n = 0;
+  uint8_t b = 0;
   switch (type) {
     case PQ_T_TRUE:
     case PQ_T_FALSE:
@@ -197,7 +197,7 @@ static int skip(struct pq_thrift* t, int type) {
         if (kt == PQ_T_TRUE || kt == PQ_T_FALSE) OTAP_RETURN_NOT_OK(rd_byte(t, &b));
         else OTAP_RETURN_NOT_OK(skip(t, kt));
         if (vt == PQ_T_TRUE || vt == PQ_T_FALSE) {
-          uint8_t x;
+          uint8_t x = 0;
           OTAP_RETURN_NOT_OK(rd_byte(t, &x));
         } else {
           OTAP_RETURN_NOT_OK(skip(t, vt));
@@ -228,7 +228,7 @@ static int struct_begin(struct pq_thrift* t, struct pq_field* f) {
 
 /// Reads the next field header; f->type == PQ_T_STOP at the end.
 static int field_next(struct pq_thrift* t, struct pq_field* f) {
-  uint8_t h;
+  uint8_t h = 0;
   OTAP_RETURN_NOT_OK(rd_byte(t, &h));
   if (h == 0) {
     f->type = PQ_T_STOP;
@@ -240,7 +240,7 @@ static int field_next(struct pq_thrift* t, struct pq_field* f) {
   if (delta) {
     f->id = (int16_t)(f->last_id + delta);
   } else {
-    int64_t id;
+    int64_t id = 0;
     OTAP_RETURN_NOT_OK(rd_i64(t, &id));
     if (id < INT16_MIN || id > INT16_MAX) return fail(t, "field id out of range");
     f->id = (int16_t)id;
@@ -261,7 +261,7 @@ static int expect(struct pq_thrift* t, const struct pq_field* f, int type) {
 static int f_i32(struct pq_thrift* t, const struct pq_field* f, int32_t* out) {
   OTAP_RETURN_NOT_OK(expect(t, f, PQ_T_I32));
   if (f->type == PQ_T_BYTE) {
-    uint8_t b;
+    uint8_t b = 0;
     OTAP_RETURN_NOT_OK(rd_byte(t, &b));
     *out = (int8_t)b;
     return 0;
@@ -288,7 +288,7 @@ static int f_binary(struct pq_thrift* t, const struct pq_field* f, struct otap_p
 
 static int f_string(struct pq_thrift* t, const struct pq_field* f, struct pq_arena* a,
                     const char** out) {
-  struct otap_parquet_bytes b;
+  struct otap_parquet_bytes b = {0};
   OTAP_RETURN_NOT_OK(f_binary(t, f, &b));
   char* s = otap__pq_arena_strndup(a, b.data, (size_t)b.len);
   if (!s) return otap_error_set(t->err, ENOMEM, "parquet %s: out of memory", t->what);
@@ -447,7 +447,7 @@ static int dec_schema_element(struct pq_thrift* t, struct pq_arena* a,
 static int dec_key_values(struct pq_thrift* t, struct pq_arena* a, const struct pq_field* lf,
                           const struct otap_parquet_key_value** out, int32_t* n_out) {
   int et;
-  int32_t n;
+  int32_t n = 0;
   OTAP_RETURN_NOT_OK(expect(t, lf, PQ_T_LIST));
   OTAP_RETURN_NOT_OK(rd_list(t, &et, &n));
   if (et != PQ_T_STRUCT) return fail(t, "key_value_metadata is not a list of structs");
@@ -464,7 +464,7 @@ static int dec_key_values(struct pq_thrift* t, struct pq_arena* a, const struct 
         OTAP_RETURN_NOT_OK(f_string(t, &f, a, &kv[i].key));
         has_key = true;
       } else if (f.id == 2) {
-        struct otap_parquet_bytes b;
+        struct otap_parquet_bytes b = {0};
         OTAP_RETURN_NOT_OK(f_binary(t, &f, &b));
         char* s = otap__pq_arena_strndup(a, b.data, (size_t)b.len);
         if (!s) return otap_error_set(t->err, ENOMEM, "out of memory");
@@ -521,8 +521,8 @@ static int dec_column_meta(struct pq_thrift* t, struct pq_arena* a,
         const char** path = arena_array(t, a, n, sizeof(char*));
         if (!path) return ENOMEM;
         for (int32_t i = 0; i < n; i++) {
-          const uint8_t* d;
-          int32_t len;
+          const uint8_t* d = NULL;
+          int32_t len = 0;
           OTAP_RETURN_NOT_OK(rd_binary(t, &d, &len));
           path[i] = otap__pq_arena_strndup(a, d, (size_t)len);
           if (!path[i]) return otap_error_set(t->err, ENOMEM, "out of memory");
@@ -595,7 +595,7 @@ static int dec_row_group(struct pq_thrift* t, struct pq_arena* a, struct otap_pa
     switch (f.id) {
       case 1: {
         int et;
-        int32_t n;
+        int32_t n = 0;
         OTAP_RETURN_NOT_OK(expect(t, &f, PQ_T_LIST));
         OTAP_RETURN_NOT_OK(rd_list(t, &et, &n));
         if (et != PQ_T_STRUCT) return fail(t, "RowGroup.columns is not a list of structs");
@@ -891,7 +891,7 @@ int otap__pq_decode_column_index(const uint8_t* data, size_t n, int64_t base_off
         goto done;
       }
       for (int32_t i = 0; i < cnt; i++) {
-        uint8_t b;
+        uint8_t b = 0;
         if (et != PQ_T_TRUE && et != PQ_T_FALSE) {
           rc = fail(t, "null_pages is not a list of bool");
           goto done;
