@@ -25,7 +25,14 @@ static int scan_slots(const struct pq_node* n, const struct pq_leaf_data* L, str
     int64_t nulls = 0;
     uint8_t* bits = validity->data;
     int16_t d0 = n->def;
-    for (int64_t i = 0; i < nl; i++) {
+    int64_t full = nl & ~(int64_t)7;
+    for (int64_t i = 0; i < full; i += 8) {
+      unsigned byte = 0;
+      for (int k = 0; k < 8; k++) byte |= (unsigned)(def[i + k] >= d0) << k;
+      bits[i >> 3] = (uint8_t)byte;
+      nulls += 8 - __builtin_popcount(byte);
+    }
+    for (int64_t i = full; i < nl; i++) {
       bool v = def[i] >= d0;
       bits[i >> 3] |= (uint8_t)((unsigned)v << (i & 7));
       nulls += !v;
@@ -141,11 +148,34 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
     if (!bufs[1].data && otap_buffer_resize(&bufs[1], 1, true)) goto oom;
     return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
   }
-  if (otap_buffer_resize(&bufs[1], n_slots * vw + 1, true)) goto oom;
+  if (otap_buffer_resize(&bufs[1], n_slots * vw + 1, n->conv != PQ_CONV_COPY)) goto oom;
   uint8_t* dst = bufs[1].data;
   const uint8_t* s = src_fixed->data;
   const int64_t* so = src_bin ? (const int64_t*)src_bin->offsets.data : NULL;
   int64_t v = 0;
+  if (n->conv == PQ_CONV_COPY) {
+    // Scatter the dense values over the slots; null slots are zeroed.
+    if (vw == 4) {
+      uint32_t* d4 = (uint32_t*)dst;
+      for (int64_t i = 0; i < n_slots; i++) {
+        if (otap_bit_get(bits, i)) memcpy(&d4[i], s + 4 * v++, 4);
+        else d4[i] = 0;
+      }
+    } else if (vw == 8) {
+      uint64_t* d8 = (uint64_t*)dst;
+      for (int64_t i = 0; i < n_slots; i++) {
+        if (otap_bit_get(bits, i)) memcpy(&d8[i], s + 8 * v++, 8);
+        else d8[i] = 0;
+      }
+    } else {
+      for (int64_t i = 0; i < n_slots; i++) {
+        if (otap_bit_get(bits, i)) memcpy(dst + i * vw, s + (v++) * vw, (size_t)vw);
+        else memset(dst + i * vw, 0, (size_t)vw);
+      }
+    }
+    bufs[1].size = n_slots * vw;
+    return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
+  }
   for (int64_t i = 0; i < n_slots; i++) {
     if (bits && !otap_bit_get(bits, i)) continue;
     uint8_t* d = dst + i * vw;

@@ -443,6 +443,19 @@ int otap__pq_read_chunk(struct otap_parquet_reader* r, int32_t rg, int32_t col,
   }
   int64_t pos = 0;
   int64_t want = cc->num_values;
+  // Pre-size the level and value buffers from the footer (bounded by the chunk's own size
+  // and the decode budget) so pages append without reallocation.
+  if (want > 0 && want <= (int64_t)INT32_MAX) {
+    int64_t lv = want * 2;
+    int64_t vals = c.pw ? want * (c.pw == 12 ? 12 : c.pw) : 0;
+    int64_t cap = r->opts.max_chunk_size / 4;
+    if (desc->max_def > 0 && lv <= cap && otap_buffer_reserve(&out->def_buf, lv)) goto oom;
+    if (desc->max_rep > 0 && lv <= cap && otap_buffer_reserve(&out->rep_buf, lv)) goto oom;
+    if (vals > 0 && vals <= cap && otap_buffer_reserve(&out->fixed, vals)) goto oom;
+    if (!c.pw && want * 8 <= cap && otap_buffer_reserve(&out->bin.offsets, want * 8 + 8)) goto oom;
+    if (!c.pw && cc->total_uncompressed_size > 0 && cc->total_uncompressed_size <= cap &&
+        otap_buffer_reserve(&out->bin.data, cc->total_uncompressed_size)) goto oom;
+  }
   while (pos < len && out->n_levels < want) {
     c.page_offset = start + pos;
     struct pq_page_header h;
@@ -504,6 +517,8 @@ int otap__pq_read_chunk(struct otap_parquet_reader* r, int32_t rg, int32_t col,
   out->def = desc->max_def > 0 ? (int16_t*)out->def_buf.data : NULL;
   out->rep = desc->max_rep > 0 ? (int16_t*)out->rep_buf.data : NULL;
   return 0;
+oom:
+  rc = otap_error_set(err, ENOMEM, "out of memory for column %s", desc->path);
 done:
   otap__pq_leaf_data_reset(out);
   if (rc != ENOMEM) ctx_fail(&c, rc);
