@@ -93,6 +93,7 @@ struct pqw_column {
   int16_t max_def, max_rep;
   const struct pqw_node* leaf;
   int width;  // physical bytes per value (bool: 1), 0 for BYTE_ARRAY
+  int64_t step;  // levels appended between page-size checks
   bool dict_enabled;
   enum otap_parquet_encoding plain_encoding;  // non-dictionary pages
 

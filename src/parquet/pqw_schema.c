@@ -185,9 +185,9 @@ static int build_node(struct pqw_node* n, const struct ArrowSchema* s, const cha
 
 static int build_children(struct pqw_node* n, const struct ArrowSchema* s, const char* path,
                           int depth, struct otap_error* err) {
-  n->n_children = (int)s->n_children;
   n->children = otap_calloc((size_t)(s->n_children ? s->n_children : 1), sizeof(struct pqw_node));
   if (!n->children) return otap_error_set(err, ENOMEM, "parquet writer: out of memory");
+  n->n_children = (int)s->n_children;
   for (int64_t i = 0; i < s->n_children; i++) {
     OTAP_RETURN_NOT_OK(build_node(&n->children[i], s->children[i], path, depth + 1, err));
   }

@@ -411,6 +411,9 @@ static int add_column(struct otap_parquet_writer* w, const struct path_state* ps
   }
   c->dict_enabled = dict;
   c->plain_encoding = (enum otap_parquet_encoding)enc;
+  c->step = w->opt.data_page_size / (c->width > 0 ? c->width : 16);
+  if (c->step > PQW_GATHER) c->step = PQW_GATHER;
+  if (c->step < 32) c->step = 32;
   column_reset_chunk(c);
   return 0;
 }
@@ -1056,7 +1059,7 @@ static int write_slice(struct otap_parquet_writer* w, struct pqw_column* c,
   const struct otap_array_view* leafv = views[c->n_nodes - 1];
   int64_t p = 0, vc = 0;
   while (p < n) {
-    int64_t q = n - p < PQW_GATHER ? n : p + PQW_GATHER;
+    int64_t q = n - p < c->step ? n : p + c->step;
     if (c->max_rep > 0) {
       while (q < n && rep[q] != 0) q++;
     }

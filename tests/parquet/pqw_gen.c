@@ -470,8 +470,8 @@ static const struct variant variants[] = {
 };
 #define NVARIANTS ((int)(sizeof(variants) / sizeof(variants[0])))
 
-#define NROWS 3000
-#define BATCH_ROWS 700
+#define NROWS 2000
+#define BATCH_ROWS 450
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -518,7 +518,7 @@ int main(int argc, char** argv) {
     o.codec = x->codec;
     o.page_version = x->page_version;
     o.dictionary = x->dictionary;
-    o.row_group_rows = 1000;
+    o.row_group_rows = 700;
     if (x->page_size) o.data_page_size = x->page_size;
     if (x->dict_size) o.dictionary_page_size = x->dict_size;
     struct otap_parquet_column_options co[8];
