@@ -115,6 +115,39 @@ static int read_memory_reader(const uint8_t* data, size_t size, struct batches* 
   return drain_stream(&s, out, o, what);
 }
 
+// ArrowArrayStream over an otap_source opened on the file (mmap, zero-copy).
+static int read_source_reader(const char* path, struct batches* out, struct outcome* o,
+                              const char* what) {
+  struct otap_source src;
+  struct ArrowArrayStream s;
+  struct otap_error err;
+  memset(&s, 0, sizeof(s));
+  int rc = otap_source_open_file(&src, path, &err);
+  if (rc == 0) rc = otap_ipc_reader_open_source(&s, &src, NULL, &err);
+  if (rc != 0) {
+    otap_source_release(&src);
+    return set_outcome(o, rc, "%s: open: %s (%s)", what, err.message, otap_errno_name(rc));
+  }
+  return drain_stream(&s, out, o, what);
+}
+
+// ArrowArrayStream reading sequentially from a file descriptor.
+static int read_fd_reader(const char* path, struct batches* out, struct outcome* o,
+                          const char* what) {
+  struct ArrowArrayStream s;
+  struct otap_error err;
+  FILE* f = fopen(path, "rb");
+  if (!f) return set_outcome(o, EIO, "%s: cannot open", what);
+  int rc = otap_ipc_reader_open_fd(&s, fileno(f), false, NULL, &err);
+  if (rc != 0) {
+    fclose(f);
+    return set_outcome(o, rc, "%s: open: %s (%s)", what, err.message, otap_errno_name(rc));
+  }
+  rc = drain_stream(&s, out, o, what);
+  fclose(f);
+  return rc;
+}
+
 // Push decoder fed `chunk` bytes at a time.
 static int read_push_decoder(const uint8_t* data, size_t size, size_t chunk, struct batches* out,
                              struct outcome* o, const char* what) {
@@ -323,6 +356,128 @@ static int sliced_roundtrip(const struct otap_test_integration* exp, struct outc
   return rc;
 }
 
+
+// Foreign arrays: the same batches behind release callbacks that are not otap's (as a
+// DuckDB or nanoarrow producer would hand them over; memory from the C library's malloc).
+struct foreign_node {
+  struct ArrowArray original;  // root only: the moved-in array that owns the buffers
+  struct ArrowArray** child_ptrs;
+  struct ArrowArray* children;
+  struct ArrowArray* dictionary;
+};
+
+static void foreign_release(struct ArrowArray* a) {
+  struct foreign_node* p = a->private_data;
+  for (int64_t i = 0; p->children && i < a->n_children; i++) {
+    if (p->children[i].release) p->children[i].release(&p->children[i]);
+  }
+  free(p->children);
+  free(p->child_ptrs);
+  if (p->dictionary) {
+    if (p->dictionary->release) p->dictionary->release(p->dictionary);
+    free(p->dictionary);
+  }
+  if (p->original.release) p->original.release(&p->original);
+  free(p);
+  a->release = NULL;
+  a->private_data = NULL;
+}
+
+static int foreign_wrap(const struct ArrowArray* src, struct ArrowArray* out,
+                        struct foreign_node* p) {
+  *out = *src;
+  out->private_data = p;
+  out->release = foreign_release;
+  out->children = NULL;
+  out->dictionary = NULL;
+  if (src->n_children > 0) {
+    p->children = calloc((size_t)src->n_children, sizeof(struct ArrowArray));
+    p->child_ptrs = calloc((size_t)src->n_children, sizeof(struct ArrowArray*));
+    if (!p->children || !p->child_ptrs) return ENOMEM;
+    for (int64_t i = 0; i < src->n_children; i++) {
+      struct foreign_node* cp = calloc(1, sizeof(*cp));
+      if (!cp) return ENOMEM;
+      p->child_ptrs[i] = &p->children[i];
+      int rc = foreign_wrap(src->children[i], &p->children[i], cp);
+      if (rc != 0) return rc;
+    }
+    out->children = p->child_ptrs;
+  }
+  if (src->dictionary) {
+    struct foreign_node* dp = calloc(1, sizeof(*dp));
+    p->dictionary = calloc(1, sizeof(struct ArrowArray));
+    if (!dp || !p->dictionary) {
+      free(dp);
+      return ENOMEM;
+    }
+    int rc = foreign_wrap(src->dictionary, p->dictionary, dp);
+    if (rc != 0) return rc;
+    out->dictionary = p->dictionary;
+  }
+  return 0;
+}
+
+// Moves `*in` into a foreign array tree `out`.
+static int make_foreign(struct ArrowArray* in, struct ArrowArray* out) {
+  struct foreign_node* p = calloc(1, sizeof(*p));
+  if (!p) return ENOMEM;
+  otap_array_move(in, &p->original);
+  int rc = foreign_wrap(&p->original, out, p);
+  if (rc != 0) {
+    if (out->release) out->release(out);
+  }
+  return rc;
+}
+
+static int foreign_roundtrip(const struct otap_test_integration* exp, struct outcome* o,
+                             int* count) {
+  struct ArrowArray* arrays = calloc((size_t)(exp->n_batches ? exp->n_batches : 1),
+                                     sizeof(struct ArrowArray));
+  if (!arrays) return set_outcome(o, ENOMEM, "out of memory");
+  int64_t n = 0;
+  int rc = 0;
+  for (int64_t i = 0; i < exp->n_batches && rc == 0; i++) {
+    struct ArrowArray ref;
+    struct otap_error err;
+    rc = otap_array_ref(&exp->batches[i], &ref, &err);
+    if (rc != 0) {
+      set_outcome(o, rc, "array ref: %s", err.message);
+      break;
+    }
+    rc = make_foreign(&ref, &arrays[n]);
+    if (rc != 0) {
+      set_outcome(o, rc, "foreign wrapper: out of memory");
+      break;
+    }
+    n++;
+  }
+  for (int f = 0; f < 2 && rc == 0; f++) {
+    enum otap_ipc_format fmt = f == 0 ? OTAP_IPC_FORMAT_STREAM : OTAP_IPC_FORMAT_FILE;
+    const char* what = f == 0 ? "JSON as foreign arrays -> otap stream writer (lz4)"
+                              : "JSON as foreign arrays -> otap file writer (none)";
+    struct otap_buffer buf;
+    otap_buffer_init(&buf);
+    struct batches back;
+    memset(&back, 0, sizeof(back));
+    rc = write_ipc(&exp->schema, arrays, n, fmt,
+                   f == 0 ? OTAP_IPC_COMPRESSION_LZ4_FRAME : OTAP_IPC_COMPRESSION_NONE, &buf, o,
+                   what);
+    if (rc == 0) {
+      rc = f == 0 ? read_memory_reader(buf.data, (size_t)buf.size, &back, o, what)
+                  : read_file_reader(buf.data, (size_t)buf.size, &back, o, what);
+    }
+    if (rc == 0) rc = compare_with(exp, &back, o, what);
+    if (rc == 0) (*count)++;
+    batches_reset(&back);
+    otap_buffer_reset(&buf);
+  }
+  for (int64_t i = 0; i < n; i++) {
+    if (arrays[i].release) arrays[i].release(&arrays[i]);
+  }
+  free(arrays);
+  return rc;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One gold file
 
@@ -374,6 +529,12 @@ static int check_twin(const struct otap_test_integration* exp, const char* path,
     snprintf(what, sizeof(what), "%s (memory reader)", base);
     rc = read_memory_reader(data.data, (size_t)data.size, &got2, o, what);
     if (rc == 0) rc = compare_with(exp, &got2, o, what);
+    if (rc != 0) goto done;
+    (*checks)++;
+    batches_reset(&got2);
+    snprintf(what, sizeof(what), "%s (source reader over the file)", base);
+    rc = read_source_reader(path, &got2, o, what);
+    if (rc == 0) rc = compare_with(exp, &got2, o, what);
   } else {
     snprintf(what, sizeof(what), "%s (memory reader)", base);
     rc = read_memory_reader(data.data, (size_t)data.size, &got, o, what);
@@ -382,6 +543,12 @@ static int check_twin(const struct otap_test_integration* exp, const char* path,
     (*checks)++;
     snprintf(what, sizeof(what), "%s (push decoder)", base);
     rc = read_push_decoder(data.data, (size_t)data.size, 7, &got2, o, what);
+    if (rc == 0) rc = compare_with(exp, &got2, o, what);
+    if (rc != 0) goto done;
+    (*checks)++;
+    batches_reset(&got2);
+    snprintf(what, sizeof(what), "%s (fd reader)", base);
+    rc = read_fd_reader(path, &got2, o, what);
     if (rc == 0) rc = compare_with(exp, &got2, o, what);
   }
   if (rc != 0) goto done;
@@ -414,11 +581,11 @@ static void check_gold(const char* dir, const char* name, enum expectation expec
   }
   bool optional_type = uses_optional_type(&exp.schema);
   bool allowed = expect == EXPECT_READ_OPT || optional_type;
-  // Four independent steps; each passes, or fails with ENOTSUP where that is allowed.
-  struct outcome outs[4];
-  const char* steps[4] = {"stream", "file", "JSON->IPC", "sliced JSON->IPC"};
-  int rcs[4];
-  for (int k = 0; k < 4; k++) {
+  // Five independent steps; each passes, or fails with ENOTSUP where that is allowed.
+  struct outcome outs[5];
+  const char* steps[5] = {"stream", "file", "JSON->IPC", "sliced JSON->IPC", "foreign JSON->IPC"};
+  int rcs[5];
+  for (int k = 0; k < 5; k++) {
     outs[k].rc = 0;
     outs[k].msg[0] = 0;
   }
@@ -426,9 +593,10 @@ static void check_gold(const char* dir, const char* name, enum expectation expec
   rcs[1] = check_twin(&exp, file_path, true, &outs[1], &checks);
   rcs[2] = roundtrip(&exp, &exp.schema, exp.batches, exp.n_batches, &outs[2], "JSON", &checks);
   rcs[3] = rcs[2] == 0 ? sliced_roundtrip(&exp, &outs[3], &checks) : 0;
+  rcs[4] = rcs[2] == 0 ? foreign_roundtrip(&exp, &outs[4], &checks) : 0;
   const char* kind = expect == EXPECT_READ_OPT ? "READ-OPT" : "READ";
   int failed_step = -1, enotsup_step = -1;
-  for (int k = 0; k < 4; k++) {
+  for (int k = 0; k < 5; k++) {
     if (rcs[k] == 0) continue;
     if (rcs[k] == ENOTSUP && allowed) {
       if (enotsup_step < 0) enotsup_step = k;
@@ -441,13 +609,13 @@ static void check_gold(const char* dir, const char* name, enum expectation expec
     t->failed++;
   } else if (enotsup_step < 0) {
     printf("PASS  %-48s %s: stream+file read equal to JSON; %d checks incl. rewrites "
-           "(stream/file x none/lz4/zstd), JSON->IPC and sliced JSON->IPC round trips\n",
+           "(stream/file x none/lz4/zstd), JSON->IPC (plain, sliced, foreign arrays) round trips\n",
            label, kind, checks);
     t->passed++;
   } else {
     printf("PASS  %-48s %s: %d checks passed; unsupported (ENOTSUP, allowed for this %s):",
            label, kind, checks, expect == EXPECT_READ_OPT ? "file" : "type");
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
       if (rcs[k] == ENOTSUP) printf(" [%s] %s", steps[k], outs[k].msg);
     }
     printf("\n");
