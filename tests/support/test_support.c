@@ -382,6 +382,54 @@ static void test_compare(void** state) {
   free(doc);
 }
 
+// Slices exercise offsets in the comparison for every type of the corpus (unions, run-end
+// encoded, views, list views, dictionaries): a slice equals an identical slice, and a slice
+// shifted by one row differs (random gold data), with the row reported.
+static void test_compare_slices(void** state) {
+  (void)state;
+  static const char* kFiles[] = {
+      "cpp-21.0.0/generated_union", "cpp-21.0.0/generated_run_end_encoded",
+      "cpp-21.0.0/generated_binary_view", "cpp-21.0.0/generated_list_view",
+      "cpp-21.0.0/generated_nested", "cpp-21.0.0/generated_dictionary",
+      "cpp-21.0.0/generated_map", "cpp-21.0.0/generated_decimal256",
+      "cpp-21.0.0/generated_interval_mdn", "cpp-21.0.0/generated_primitive",
+  };
+  for (size_t f = 0; f < sizeof(kFiles) / sizeof(kFiles[0]); f++) {
+    char rel[256];
+    snprintf(rel, sizeof(rel), "arrow-testing/data/arrow-ipc-stream/integration/%s.json.gz",
+             kFiles[f]);
+    struct otap_test_integration it;
+    struct otap_error err;
+    if (otap_test_integration_load_file(otap_test_data_path(rel), &it, &err) != 0) {
+      fail_msg("%s", err.message);
+    }
+    int shifted = 0, differing = 0;
+    for (int64_t b = 0; b < it.n_batches; b++) {
+      int64_t n = it.batches[b].length;
+      if (n < 3) continue;
+      struct ArrowArray s1, s2, s3;
+      assert_int_equal(otap_array_slice(&it.batches[b], 1, n - 2, &s1, &err), 0);
+      assert_int_equal(otap_array_slice(&it.batches[b], 1, n - 2, &s2, &err), 0);
+      assert_int_equal(otap_array_slice(&it.batches[b], 2, n - 2, &s3, &err), 0);
+      struct otap_test_diff diff;
+      if (!otap_test_array_equal(&it.schema, &s1, &it.schema, &s2, NULL, &diff)) {
+        fail_msg("%s batch %lld: equal slices differ: %s", kFiles[f], (long long)b,
+                 diff.message);
+      }
+      shifted++;
+      if (!otap_test_array_equal(&it.schema, &s1, &it.schema, &s3, NULL, &diff)) {
+        differing++;
+        assert_non_null(strstr(diff.message, " row "));
+      }
+      otap_array_release(&s1);
+      otap_array_release(&s2);
+      otap_array_release(&s3);
+    }
+    if (shifted > 0 && differing == 0) fail_msg("%s: no shifted slice differs", kFiles[f]);
+    otap_test_integration_reset(&it);
+  }
+}
+
 static void test_gold_file_loads(void** state) {
   (void)state;
   // Every integration JSON of the corpus loads (FULL validation by otap_array_finish) and
@@ -446,6 +494,7 @@ int main(void) {
       cmocka_unit_test(test_loader_rejects),
       cmocka_unit_test(test_compare),
       cmocka_unit_test(test_gold_file_loads),
+      cmocka_unit_test(test_compare_slices),
 #endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
