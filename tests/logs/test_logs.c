@@ -590,6 +590,40 @@ static void test_delta_table(void** state) {
   otap_logs_payload_reset(&plain);
 }
 
+
+// Sliced tables (as a batcher produces them) resolve rows through the struct offsets.
+static void test_sliced_tables(void** state) {
+  (void)state;
+  struct otap_logs_payload ref, sliced, want;
+  make_reference(&ref);
+  struct otap_error err;
+  must(otap_logs_payload_copy(&ref, &sliced, &err));
+  struct ArrowArray part;
+  if (otap_array_slice(&ref.batch[OTAP_LOGS_LOGS], 1, 2, &part, &err)) fail_msg("%s", err.message);
+  otap_array_release(&sliced.batch[OTAP_LOGS_LOGS]);
+  otap_array_move(&part, &sliced.batch[OTAP_LOGS_LOGS]);
+  if (otap_logs_validate(&sliced, NULL, &err)) fail_msg("%s", err.message);
+  otap_logs_payload_init(&want);
+  make_logs(&want, kLogs + 1, 2, true);
+  make_attrs(&want, OTAP_LOGS_LOG_ATTRS, kLogAttrs, 3, true);
+  make_attrs(&want, OTAP_LOGS_RESOURCE_ATTRS, kResAttrs, 2, true);
+  make_attrs(&want, OTAP_LOGS_SCOPE_ATTRS, kScopeAttrs, 2, true);
+  struct otap_buffer report;
+  otap_buffer_init(&report);
+  if (!equiv(&want, 1, &sliced, 1, &report)) fail_msg("%.*s", (int)report.size, report.data);
+  assert_false(equiv(&ref, 1, &sliced, 1, NULL));
+  // A sliced attributes table too.
+  if (otap_array_slice(&ref.batch[OTAP_LOGS_LOG_ATTRS], 2, 1, &part, &err)) fail_msg("%s", err.message);
+  otap_array_release(&sliced.batch[OTAP_LOGS_LOG_ATTRS]);
+  otap_array_move(&part, &sliced.batch[OTAP_LOGS_LOG_ATTRS]);
+  make_attrs(&want, OTAP_LOGS_LOG_ATTRS, kLogAttrs + 2, 1, true);
+  if (!equiv(&want, 1, &sliced, 1, &report)) fail_msg("%.*s", (int)report.size, report.data);
+  otap_buffer_reset(&report);
+  otap_logs_payload_reset(&ref);
+  otap_logs_payload_reset(&sliced);
+  otap_logs_payload_reset(&want);
+}
+
 static void gen_one(const struct otap_logs_gen_options* o, int64_t idx,
                     struct otap_logs_payload* p) {
   struct otap_error err;
@@ -865,6 +899,111 @@ static void test_records_encoded(void** state) {
   }
 }
 
+
+// otap_logs_encode_ids: sorted, renumbered, delta / quasi-delta encoded, equivalent.
+static void check_encode(const struct otap_logs_payload* src) {
+  struct otap_logs_payload p;
+  struct otap_error err;
+  must(otap_logs_payload_copy(src, &p, &err));
+  if (otap_logs_encode_ids(&p, &err)) fail_msg("encode: %s", err.message);
+  if (otap_logs_validate(&p, NULL, &err)) fail_msg("validate: %s", err.message);
+  struct otap_buffer report;
+  otap_buffer_init(&report);
+  if (!equiv(src, 1, &p, 1, &report)) fail_msg("encode changed meaning:\n%.*s", (int)report.size, report.data);
+  // LOGS ids are delta-coded as 0/1 steps.
+  if (otap_logs_payload_has_table(&p, OTAP_LOGS_LOGS)) {
+    struct otap_array_view v;
+    must(otap_array_view_init(&v, &p.schema[OTAP_LOGS_LOGS], &err));
+    must(otap_array_view_set(&v, &p.batch[OTAP_LOGS_LOGS], OTAP_VALIDATE_FULL, &err));
+    for (int64_t c = 0; c < p.schema[OTAP_LOGS_LOGS].n_children; c++) {
+      if (strcmp(p.schema[OTAP_LOGS_LOGS].children[c]->name, "id") != 0) continue;
+      for (int64_t i = 0; i < v.children[c]->length; i++) {
+        if (!otap_view_is_null(v.children[c], i)) assert_true(otap_view_get_uint(v.children[c], i) <= 1);
+      }
+    }
+    otap_array_view_reset(&v);
+  }
+  if (otap_logs_decode_ids(&p, &err)) fail_msg("decode: %s", err.message);
+  struct otap_logs_validate_options vo;
+  otap_logs_validate_options_init(&vo);
+  vo.require_plain_ids = true;
+  vo.check_references = true;
+  if (otap_logs_validate(&p, &vo, &err)) fail_msg("strict: %s", err.message);
+  assert_true(equiv(src, 1, &p, 1, NULL));
+  otap_buffer_reset(&report);
+  otap_logs_payload_reset(&p);
+}
+
+static void test_encode_ids(void** state) {
+  (void)state;
+  struct otap_logs_payload ref;
+  make_reference(&ref);
+  check_encode(&ref);
+  otap_logs_payload_reset(&ref);
+  // A scope id shared by two resources is split; its attributes are duplicated.
+  otap_logs_payload_init(&ref);
+  const struct log_row logs[] = {{3, 1, 0, "s", "a"}, {-1, 0, 0, "s", "b"}, {1, 1, 0, "s", "c"},
+                                 {0, 0, 5, "t", "d"}};
+  const struct attr_row la[] = {{3, "k", 1, "a", 0}, {1, "k", 1, "a", 0}, {0, "k", 1, "b", 0},
+                                {3, "n", 2, NULL, 4}};
+  const struct attr_row ra[] = {{1, "r", 1, "one", 0}, {0, "r", 1, "zero", 0}};
+  const struct attr_row sa[] = {{0, "s", 1, "scope0", 0}, {5, "s", 1, "scope5", 0},
+                                {9, "orphan", 1, "x", 0}};
+  make_logs(&ref, logs, 4, true);
+  make_attrs(&ref, OTAP_LOGS_LOG_ATTRS, la, 4, true);
+  make_attrs(&ref, OTAP_LOGS_RESOURCE_ATTRS, ra, 2, true);
+  make_attrs(&ref, OTAP_LOGS_SCOPE_ATTRS, sa, 3, true);
+  check_encode(&ref);
+  otap_logs_payload_reset(&ref);
+  // Generated payloads of many shapes.
+  for (int k = 0; k < 8; k++) {
+    struct otap_logs_gen_options o;
+    otap_logs_gen_options_init(&o);
+    o.seed = (uint64_t)(100 + k);
+    o.records = 40 + 30 * k;
+    o.shuffle_rows = k & 1;
+    o.duplicate_resources = k & 2;
+    o.vary_schema = k & 4;
+    o.resources = 1 + k % 3;
+    gen_one(&o, k, &ref);
+    check_encode(&ref);
+    otap_logs_payload_reset(&ref);
+  }
+  // The writer's encode_ids option.
+  struct otap_logs_gen_options o;
+  otap_logs_gen_options_init(&o);
+  o.shuffle_rows = true;
+  struct otap_logs_payload in[3], out[3];
+  for (int i = 0; i < 3; i++) {
+    gen_one(&o, i, &in[i]);
+    otap_logs_payload_init(&out[i]);
+  }
+  struct otap_buffer file;
+  otap_buffer_init(&file);
+  struct otap_sink sink;
+  struct otap_error err;
+  must(otap_sink_init_buffer(&sink, &file, &err));
+  struct otap_records_writer_options wo;
+  otap_records_writer_options_init(&wo);
+  wo.encode_ids = true;
+  struct otap_records_writer* w;
+  must(otap_records_writer_open(&w, &sink, &wo, &err));
+  for (int i = 0; i < 3; i++) {
+    if (otap_records_writer_write(w, &in[i], &err)) fail_msg("%s", err.message);
+  }
+  otap_records_writer_free(w);
+  otap_sink_release(&sink);
+  int64_t n;
+  if (read_records(&file, out, 3, &n, &err)) fail_msg("%s", err.message);
+  assert_int_equal(n, 3);
+  assert_true(equiv(in, 3, out, 3, NULL));
+  for (int i = 0; i < 3; i++) {
+    otap_logs_payload_reset(&in[i]);
+    otap_logs_payload_reset(&out[i]);
+  }
+  otap_buffer_reset(&file);
+}
+
 static void expect_read_error(const uint8_t* data, int64_t size, const char* needle) {
   struct otap_buffer b = {(uint8_t*)data, size, size};
   struct otap_logs_payload out[1];
@@ -1032,9 +1171,11 @@ int main(void) {
       cmocka_unit_test(test_validation_rejects),
       cmocka_unit_test(test_quasi_delta_table),
       cmocka_unit_test(test_delta_table),
+      cmocka_unit_test(test_sliced_tables),
       cmocka_unit_test(test_gen_knobs),
       cmocka_unit_test(test_records_roundtrip),
       cmocka_unit_test(test_records_encoded),
+      cmocka_unit_test(test_encode_ids),
       cmocka_unit_test(test_records_hostile),
       cmocka_unit_test(test_alloc_failures),
   };
