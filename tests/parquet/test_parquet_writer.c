@@ -364,7 +364,7 @@ static void decompress(enum otap_parquet_codec codec, const uint8_t* c, int64_t 
   switch (codec) {
     case OTAP_PARQUET_CODEC_UNCOMPRESSED:
       assert_int_equal(cn, n);
-      memcpy(out, c, (size_t)n);
+      if (n) memcpy(out, c, (size_t)n);
       break;
     case OTAP_PARQUET_CODEC_SNAPPY: {
       size_t len = (size_t)n;
