@@ -6,9 +6,9 @@
 
 #include "parquet/pqw_writer_internal.h"
 
-// Set to 1 once the ipc module implements otap_ipc_schema_encode and parquet DEPS name ipc.
+// The ARROW:schema key-value is encoded by the ipc module (otap_ipc_schema_encode).
 #ifndef OTAP_PQW_ARROW_SCHEMA
-#define OTAP_PQW_ARROW_SCHEMA 0
+#define OTAP_PQW_ARROW_SCHEMA 1
 #endif
 #if OTAP_PQW_ARROW_SCHEMA
 #include "otap/ipc.h"

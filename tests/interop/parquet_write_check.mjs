@@ -171,9 +171,22 @@ function wasmValue(vec, kind, i) {
   }
 }
 
+// Arrow types arrow-rs must restore from our ARROW:schema key-value (without the hint these
+// would come back as Utf8, Int64, Utf8, Date32, Binary, Timestamp<MILLISECOND>).
+const hintTypes = {
+  ls: 'LargeUtf8', dur: 'Duration<MICROSECOND>', dict_s: 'Dictionary<Int16, Utf8>',
+  d64: 'Date64<MILLISECOND>', lbin: 'LargeBinary', u32: 'Uint32',
+  ts_us_utc: 'Timestamp<MICROSECOND, UTC>', lls: 'LargeList<Utf8>',
+};
+
 async function readWasm(file) {
   const bytes = new Uint8Array(fs.readFileSync(file));
   const table = arrow.tableFromIPC(pw.readParquet(bytes).intoIPCStream());
+  for (const f of table.schema.fields) {
+    if (hintTypes[f.name] && String(f.type) !== hintTypes[f.name]) {
+      throw new Error(`column ${f.name}: Arrow type ${f.type}, expected ${hintTypes[f.name]}`);
+    }
+  }
   const out = [];
   for (let i = 0; i < table.numRows; i++) out.push({});
   for (const { name, kind } of columns) {
