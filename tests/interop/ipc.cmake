@@ -3,7 +3,8 @@
 # import apache-arrow, lz4js, fzstd and zstd-codec from ${OTAP_INTEROP_DIR}/node_modules.
 if(TARGET ipc_tool)
   add_test(NAME interop_ipc_js_to_otap
-           COMMAND ${NODE_EXECUTABLE} ${OTAP_INTEROP_DIR}/ipc_js_to_otap.mjs $<TARGET_FILE:ipc_tool>)
+           COMMAND ${NODE_EXECUTABLE} ${OTAP_INTEROP_DIR}/ipc_js_to_otap.mjs $<TARGET_FILE:ipc_tool>
+                   ${OTAP_TESTDATA_DIR})
   add_test(NAME interop_ipc_otap_to_js
            COMMAND ${NODE_EXECUTABLE} ${OTAP_INTEROP_DIR}/ipc_otap_to_js.mjs $<TARGET_FILE:ipc_tool>
                    ${OTAP_TESTDATA_DIR})
