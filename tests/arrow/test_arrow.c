@@ -1354,6 +1354,47 @@ static void test_stream(void** state) {
 // ---------------------------------------------------------------------------------------------
 // Allocation failure
 
+// Imports a foreign list<utf8> array and streams it; the producer's release must run exactly
+// once whether or not an allocation fails on the way.
+static int import_and_stream(void) {
+  static int32_t offs[3] = {0, 1, 3};
+  static int32_t list_offs[3] = {0, 2, 2};
+  static const void* cb[3] = {NULL, offs, "abc"};
+  static const void* pb[2] = {NULL, list_offs};
+  int released = 0;
+  struct ArrowArray c, parent, imported, out;
+  struct ArrowSchema s;
+  struct ArrowArrayStream st;
+  memset(&imported, 0, sizeof(imported));
+  memset(&st, 0, sizeof(st));
+  fake_init(&c, 2, 0, 3, cb, &released);
+  fake_init(&parent, 2, 0, 2, pb, &released);
+  struct ArrowArray* kids[1] = {&c};
+  parent.n_children = 1;
+  parent.children = kids;
+  int rc = otap_schema_init(&s, "+l");
+  if (rc == 0) rc = otap_schema_allocate_children(&s, 1);
+  if (rc == 0) rc = otap_schema_init(s.children[0], "u");
+  if (rc == 0) rc = otap_array_import(&s, &parent, OTAP_VALIDATE_FULL, &imported, NULL);
+  if (rc) {
+    if (parent.release == NULL) return EIO;  // must not be moved on failure
+    otap_array_release(&parent);
+  }
+  if (rc == 0) {
+    rc = otap_array_stream_init(&st, &s, &imported, 1, NULL);
+    if (rc == 0) {
+      rc = st.get_next(&st, &out);
+      if (rc == 0 && out.length != 2) rc = EIO;
+      if (rc == 0) otap_array_release(&out);
+      st.release(&st);
+    }
+  }
+  otap_array_release(&imported);
+  otap_schema_release(&s);
+  if (released != 2) return EIO;  // parent and child released exactly once each
+  return rc;
+}
+
 static int build_everything(void) {
   int rc = 0;
   struct ArrowSchema s, copy;
@@ -1397,6 +1438,7 @@ static int build_everything(void) {
   OTAP_GOTO_NOT_OK(rc, otap_array_view_init(&v, &copy, NULL));
   OTAP_GOTO_NOT_OK(rc, otap_array_view_set(&v, &sl, OTAP_VALIDATE_FULL, NULL));
   if (otap_view_get_int(v.children[0], v.offset) != 3) rc = EIO;
+  OTAP_GOTO_NOT_OK(rc, import_and_stream());
 done:
   otap_array_view_reset(&v);
   otap_array_release(&sl);
