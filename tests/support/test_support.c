@@ -430,6 +430,65 @@ static void test_compare_slices(void** state) {
   }
 }
 
+// Mutated integration documents (a digit, bracket or quote changed) never crash the loader:
+// it fails cleanly, or builds arrays that passed otap's FULL validation and compare with
+// themselves.
+static void test_loader_mutations(void** state) {
+  (void)state;
+  static const char* kFiles[] = {"cpp-21.0.0/generated_union", "cpp-21.0.0/generated_map",
+                                 "cpp-21.0.0/generated_dictionary",
+                                 "cpp-21.0.0/generated_run_end_encoded"};
+  uint64_t x = 0xD1B54A32D192ED03ull;
+  int loaded = 0, rejected = 0;
+  for (size_t f = 0; f < sizeof(kFiles) / sizeof(kFiles[0]); f++) {
+    char rel[256];
+    snprintf(rel, sizeof(rel), "arrow-testing/data/arrow-ipc-stream/integration/%s.json.gz",
+             kFiles[f]);
+    struct otap_buffer doc;
+    struct otap_error err;
+    otap_buffer_init(&doc);
+    if (otap_test_read_gzip_file(otap_test_data_path(rel), &doc, &err) != 0) {
+      fail_msg("%s", err.message);
+    }
+    char* buf = malloc((size_t)doc.size);
+    assert_non_null(buf);
+    static const char kSubst[] = "0123456789-[]{}\",\"x";
+    for (int iter = 0; iter < 250; iter++) {
+      memcpy(buf, doc.data, (size_t)doc.size);
+      for (int k = 0; k < 2; k++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        size_t at = (size_t)(x % (uint64_t)doc.size);
+        // Prefer digits: they keep the document parseable and change counts/offsets/values.
+        while (at < (size_t)doc.size && !(buf[at] >= '0' && buf[at] <= '9') && (x >> 60) < 12) {
+          at++;
+        }
+        if (at >= (size_t)doc.size) at = (size_t)(x % (uint64_t)doc.size);
+        buf[at] = kSubst[(x >> 32) % (sizeof(kSubst) - 1)];
+      }
+      struct otap_test_integration it;
+      int rc = otap_test_integration_load(buf, (size_t)doc.size, &it, &err);
+      if (rc == 0) {
+        struct otap_test_diff diff;
+        for (int64_t b = 0; b < it.n_batches; b++) {
+          assert_true(otap_test_array_equal(&it.schema, &it.batches[b], &it.schema,
+                                            &it.batches[b], NULL, &diff));
+        }
+        otap_test_integration_reset(&it);
+        loaded++;
+      } else {
+        assert_true(rc == EINVAL || rc == ERANGE || rc == ENOTSUP);
+        rejected++;
+      }
+    }
+    free(buf);
+    otap_buffer_reset(&doc);
+  }
+  printf("loader mutations: %d loaded and validated, %d rejected cleanly\n", loaded, rejected);
+  assert_true(loaded > 0 && rejected > 0);
+}
+
 static void test_gold_file_loads(void** state) {
   (void)state;
   // Every integration JSON of the corpus loads (FULL validation by otap_array_finish) and
@@ -495,6 +554,7 @@ int main(void) {
       cmocka_unit_test(test_compare),
       cmocka_unit_test(test_gold_file_loads),
       cmocka_unit_test(test_compare_slices),
+      cmocka_unit_test(test_loader_mutations),
 #endif
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
