@@ -1,11 +1,15 @@
-// IPC conformance: every Apache arrow-testing integration gold file is read with otap's IPC
-// readers (stream via the memory reader and the push decoder fed in small pieces, file via
-// the random-access file reader) and compared value by value with its integration JSON; the
-// batches read are re-written with otap's writers (stream and file; none, LZ4, ZSTD), read back
-// and compared again; the JSON alone is written and read back too (writer round trip).
-// READ-OPT files (legacy framing, big-endian) must read correctly or fail with ENOTSUP;
-// forward-compatibility/schema_v6.arrow must be rejected cleanly. Prints one line per file and
-// a summary "N passed, N failed"; fails if any file fails.
+// IPC conformance against the Apache arrow-testing integration gold files (docs/testing.md).
+// For every gold file X: X.stream is read by the memory reader, the push decoder (7-byte and
+// pseudo-random pieces) and the fd reader; X.arrow_file by the random-access file reader (last
+// batch first), the memory reader and the source reader over the mmap'd file. Each result is
+// compared value by value with X.json.gz. What was read is re-written by otap (stream and file;
+// none, LZ4_FRAME, ZSTD; writer and otap_ipc_write_array_stream), read back and compared
+// again; the arrays built from the JSON alone are written and read back plain, sliced and as
+// foreign (non-otap) arrays. READ-OPT files (legacy framing, big-endian) must read correctly
+// or fail with ENOTSUP; union, run-end encoded and view types may fail with ENOTSUP only.
+// forward-compatibility/schema_v6.arrow must be rejected cleanly; damaged gold files
+// (truncated, corrupted) must never crash or misread. Prints one line per file and
+// "IPC conformance: N passed, N failed"; fails if any file fails.
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
