@@ -607,6 +607,55 @@ static void test_roundtrip_bool_float_fixed(void** state) {
   otap_schema_release(&s);
 }
 
+
+// Every half-float bit pattern survives half -> double -> half (NaNs stay NaN).
+static void test_half_float_exhaustive(void** state) {
+  (void)state;
+  struct ArrowSchema s;
+  struct ArrowArray raw, back;
+  struct otap_array_view v, vb;
+  make_schema(&s, "e", NULL);
+  OK(otap_array_init_from_schema(&raw, &s, NULL));
+  OK(otap_array_init_from_schema(&back, &s, NULL));
+  OK(otap_array_reserve(&raw, 65536));
+  for (uint32_t h = 0; h < 65536; h++) {
+    uint16_t x = (uint16_t)h;
+    OK(otap_array_append_bytes(&raw, &x, 2));
+  }
+  finish_view(&raw, &s, &v);
+  for (int64_t i = 0; i < 65536; i++) OK(otap_array_append_double(&back, otap_view_get_double(&v, i)));
+  finish_view(&back, &s, &vb);
+  const uint16_t* a = (const uint16_t*)v.buffers[1];
+  const uint16_t* b = (const uint16_t*)vb.buffers[1];
+  for (int64_t i = 0; i < 65536; i++) {
+    bool nan = (a[i] & 0x7c00) == 0x7c00 && (a[i] & 0x3ff);
+    if (nan) {
+      assert_true(isnan(otap_view_get_double(&vb, i)));
+    } else if (a[i] != b[i]) {
+      fail_msg("half 0x%04x came back as 0x%04x", a[i], b[i]);
+    }
+  }
+  // Rounding: 1 + 2^-11 is halfway between 1 and the next half: ties to even (1.0).
+  struct ArrowArray r;
+  OK(otap_array_init_from_schema(&r, &s, NULL));
+  OK(otap_array_append_double(&r, 1.0 + ldexp(1.0, -11)));
+  OK(otap_array_append_double(&r, 1.0 + 3 * ldexp(1.0, -11)));
+  OK(otap_array_append_double(&r, 1e9));
+  OK(otap_array_append_double(&r, -1e-12));
+  OK(otap_array_finish(&r, OTAP_VALIDATE_FULL, &s, NULL));
+  const uint16_t* rv = r.buffers[1];
+  assert_int_equal(rv[0], 0x3c00);
+  assert_int_equal(rv[1], 0x3c02);
+  assert_int_equal(rv[2], 0x7c00);
+  assert_int_equal(rv[3], 0x8000);
+  otap_array_release(&r);
+  otap_array_view_reset(&v);
+  otap_array_view_reset(&vb);
+  otap_array_release(&raw);
+  otap_array_release(&back);
+  otap_schema_release(&s);
+}
+
 static void test_roundtrip_strings(void** state) {
   (void)state;
   const char* formats[] = {"u", "U", "z", "Z", "vu", "vz"};
@@ -1478,6 +1527,7 @@ int main(void) {
       cmocka_unit_test(test_metadata),
       cmocka_unit_test(test_roundtrip_primitives),
       cmocka_unit_test(test_roundtrip_bool_float_fixed),
+      cmocka_unit_test(test_half_float_exhaustive),
       cmocka_unit_test(test_roundtrip_strings),
       cmocka_unit_test(test_roundtrip_nested),
       cmocka_unit_test(test_direct_buffers_and_shared),
