@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)otap_records_sniff(data, (int64_t)size);
   // The whole file reader, then everything downstream on what it accepted.
-  struct otap_records_reader* r;
+  struct otap_records_reader* r = NULL;
   if (otap_records_reader_open_memory(&r, data, (int64_t)size, "fuzz", NULL, &err) != 0) return 0;
   for (int k = 0; k < 64; k++) {
     struct otap_logs_payload p;

@@ -213,6 +213,8 @@ struct otap_logs_gen_options {
   /// Shuffle LOGS rows and attribute rows (ids stay consistent). Default false: rows come in
   /// (resource, scope) order.
   bool shuffle_rows;
+  /// Every record with attributes gets exactly log_attrs attributes (default false: 1..N).
+  bool fixed_log_attrs;
 };
 OTAP_API void otap_logs_gen_options_init(struct otap_logs_gen_options* o);
 

@@ -19,6 +19,7 @@ static void help(FILE* out) {
           "  --scopes N          scopes per resource (default 2)\n"
           "  --log-attrs N       at most N attributes per log record, 1..N drawn per record\n"
           "                      (default 3; 0 = no LOG_ATTRS table)\n"
+          "  --fixed-log-attrs   exactly N attributes per record that has attributes\n"
           "  --resource-attrs N  attributes per resource (default 4; 0 = no RESOURCE_ATTRS)\n"
           "  --scope-attrs N     attributes per scope (default 2; 0 = no SCOPE_ATTRS)\n"
           "  --body-bytes N      length of string bodies in bytes (default 64)\n"
@@ -109,6 +110,8 @@ static int run_gen(int argc, char** argv) {
       o.duplicate_resources = true;
     } else if (strcmp(a, "--no-shared-pool") == 0) {
       o.shared_pool = false;
+    } else if (strcmp(a, "--fixed-log-attrs") == 0) {
+      o.fixed_log_attrs = true;
     } else if (strcmp(a, "--shuffle") == 0) {
       o.shuffle_rows = true;
     } else if (strcmp(a, "--json") == 0) {

@@ -443,25 +443,72 @@ int otap_logs_equiv(const struct otap_logs_payload* a, int64_t n_a,
   int rc = 0;
   OTAP_GOTO_NOT_OK(rc, render_all(a, n_a, &sa, "A", err));
   OTAP_GOTO_NOT_OK(rc, render_all(b, n_b, &sb, "B", err));
-  int64_t i = 0, j = 0, only_a = 0, only_b = 0, shown = 0;
+  int64_t i = 0, j = 0, only_a = 0, only_b = 0;
+  int64_t max = options->max_differences > 0 ? options->max_differences : 0;
+  int64_t* ka = otap_malloc((size_t)(max ? max : 1) * sizeof(int64_t));
+  int64_t* kb = otap_malloc((size_t)(max ? max : 1) * sizeof(int64_t));
+  int64_t na = 0, nb = 0;
+  if (!ka || !kb) {
+    otap_free(ka);
+    otap_free(kb);
+    rc = otap_error_set(err, ENOMEM, "out of memory comparing payloads");
+    goto done;
+  }
   while (i < sa.n || j < sb.n) {
     int c = i >= sa.n ? 1 : j >= sb.n ? -1 : line_cmp(&sa, i, &sb, j);
     if (c == 0) {
       i++, j++;
-      continue;
+    } else if (c < 0) {
+      if (na < max) ka[na++] = i;
+      only_a++, i++;
+    } else {
+      if (nb < max) kb[nb++] = j;
+      only_b++, j++;
     }
-    const struct line_set* s = c < 0 ? &sa : &sb;
-    int64_t k = c < 0 ? i++ : j++;
-    if (c < 0) only_a++; else only_b++;
-    if (report && shown < options->max_differences) {
-      shown++;
-      rc = otap_buffer_appendf(report, "only in %s: %.*s\n", c < 0 ? "A" : "B",
-                               (int)s->lines[k].len, (const char*)s->text.data + s->lines[k].off);
-      if (rc) {
-        rc = otap_error_set(err, ENOMEM, "out of memory writing the difference report");
-        goto done;
-      }
+  }
+  // Records only in A, each with the nearest record only in B (longest common prefix) and
+  // where they first differ; then the remaining records only in B.
+  uint8_t* used_b = otap_calloc((size_t)(nb ? nb : 1), 1);
+  int64_t shown = 0;
+  for (int64_t x = 0; report && used_b && x < na && shown < max && !rc; x++, shown++) {
+    const struct span_ref* la = &sa.lines[ka[x]];
+    const char* ta = (const char*)sa.text.data + la->off;
+    rc = otap_buffer_appendf(report, "only in A: %.*s\n", (int)la->len, ta);
+    int64_t best = -1, best_len = -1;
+    for (int64_t y = 0; y < nb; y++) {
+      const struct span_ref* lb = &sb.lines[kb[y]];
+      const char* tb = (const char*)sb.text.data + lb->off;
+      int64_t m = la->len < lb->len ? la->len : lb->len, p = 0;
+      while (p < m && ta[p] == tb[p]) p++;
+      if (p > best_len) best = y, best_len = p;
     }
+    if (!rc && best >= 0 && best_len >= 16) {
+      const struct span_ref* lb = &sb.lines[kb[best]];
+      const char* tb = (const char*)sb.text.data + lb->off;
+      int64_t from = best_len > 40 ? best_len - 40 : 0;
+      int64_t ea = la->len - from < 100 ? la->len - from : 100;
+      int64_t eb = lb->len - from < 100 ? lb->len - from : 100;
+      rc = otap_buffer_appendf(report,
+                               "  nearest record only in B differs at character %lld:\n"
+                               "    A: ...%.*s...\n    B: ...%.*s...\n",
+                               (long long)best_len, (int)ea, ta + from, (int)eb, tb + from);
+      used_b[best] = 1;
+    }
+  }
+  for (int64_t y = 0; report && used_b && y < nb && shown < max && !rc; y++) {
+    if (used_b[y]) continue;
+    const struct span_ref* lb = &sb.lines[kb[y]];
+    rc = otap_buffer_appendf(report, "only in B: %.*s\n", (int)lb->len,
+                             (const char*)sb.text.data + lb->off);
+    shown++;
+  }
+  if (!used_b && !rc) rc = ENOMEM;
+  otap_free(used_b);
+  otap_free(ka);
+  otap_free(kb);
+  if (rc) {
+    rc = otap_error_set(err, ENOMEM, "out of memory writing the difference report");
+    goto done;
   }
   *equal = only_a == 0 && only_b == 0;
   if (report && !*equal) {

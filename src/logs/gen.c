@@ -905,7 +905,9 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
     }
     // id and log attributes
     int64_t nattrs = 0;
-    if (want_log_attrs && !rng_percent(&rr, o->no_attr_percent)) nattrs = 1 + rng_below(&rr, o->log_attrs);
+    if (want_log_attrs && !rng_percent(&rr, o->no_attr_percent)) {
+      nattrs = o->fixed_log_attrs ? o->log_attrs : 1 + rng_below(&rr, o->log_attrs);
+    }
     if (nattrs > 0 && next_id <= 65535) {
       int64_t id = next_id++;
       rc |= push_int(&cols[L_ID], enc ? (first_id ? id : id - prev_id) : id);

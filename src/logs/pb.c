@@ -104,7 +104,7 @@ static int skip_field(const uint8_t* d, int64_t size, int64_t* pos, int64_t base
       return 0;
     }
     case WT_LEN: {
-      int64_t len;
+      int64_t len = 0;
       OTAP_RETURN_NOT_OK(read_len(d, size, pos, base, "unknown field", &len, err));
       *pos += len;
       return 0;
@@ -129,13 +129,13 @@ static int decode_payload(const uint8_t* d, int64_t size, int64_t base,
   int64_t pos = 0;
   while (pos < size) {
     int64_t at = pos;
-    uint32_t field;
-    int wt;
+    uint32_t field = 0;
+    int wt = 0;
     OTAP_RETURN_NOT_OK(read_key(d, size, &pos, base, &field, &wt, err));
     if (field == 1 || field == 3) {
       const char* what = field == 1 ? "ArrowPayload.schema_id" : "ArrowPayload.record";
       if (wt != WT_LEN) return wrong_type(err, what, wt, base + at);
-      int64_t len;
+      int64_t len = 0;
       OTAP_RETURN_NOT_OK(read_len(d, size, &pos, base, what, &len, err));
       if (field == 1) {
         out->schema_id = (const char*)d + pos;
@@ -172,8 +172,8 @@ int otap_bar_decode(const uint8_t* data, int64_t size, int64_t base_offset,
   int64_t pos = 0, cap = 0;
   while (pos < size) {
     int64_t at = pos;
-    uint32_t field;
-    int wt;
+    uint32_t field = 0;
+    int wt = 0;
     OTAP_GOTO_NOT_OK(rc, read_key(data, size, &pos, base_offset, &field, &wt, err));
     if (field == 1) {
       if (wt != WT_VARINT) {
@@ -195,7 +195,7 @@ int otap_bar_decode(const uint8_t* data, int64_t size, int64_t base_offset,
         rc = wrong_type(err, what, wt, base_offset + at);
         goto done;
       }
-      int64_t len;
+      int64_t len = 0;
       OTAP_GOTO_NOT_OK(rc, read_len(data, size, &pos, base_offset, what, &len, err));
       if (field == 3) {
         out->headers = data + pos;

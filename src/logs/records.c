@@ -68,7 +68,7 @@ int otap_records_reader_open_file(struct otap_records_reader** out, const char* 
                                   const struct otap_records_reader_options* options,
                                   struct otap_error* err) {
   *out = NULL;
-  struct otap_records_reader* r;
+  struct otap_records_reader* r = NULL;
   OTAP_RETURN_NOT_OK(reader_new(&r, path, options, err));
   int rc = otap_read_file(path, &r->owned, err);
   if (rc) {
@@ -445,7 +445,7 @@ int otap_records_read_file(const char* path, const struct otap_records_reader_op
                            struct otap_logs_payload** out, int64_t* n, struct otap_error* err) {
   *out = NULL;
   *n = 0;
-  struct otap_records_reader* r;
+  struct otap_records_reader* r = NULL;
   OTAP_RETURN_NOT_OK(otap_records_reader_open_file(&r, path, options, err));
   struct otap_logs_payload* arr = NULL;
   int64_t count = 0, cap = 0;

@@ -402,6 +402,13 @@ static void test_equiv_cases(void** state) {
     if (equiv(&ref, 1, &q, 1, &report)) fail_msg("not detected: %s", cases[c].what);
     assert_true(report.size > 0);
     assert_non_null(strstr((const char*)report.data, "only in"));
+    if (c == 1) {
+      // A one-value change is pinpointed: A has Int(7), B has Int(8).
+      const char* d = strstr((const char*)report.data, "differs at character");
+      if (!d) fail_msg("no pinpointed difference in:\n%.*s", (int)report.size, report.data);
+      assert_non_null(strstr(d, "Int(7)"));
+      assert_non_null(strstr(d, "Int(8)"));
+    }
     otap_logs_payload_reset(&q);
   }
   otap_buffer_reset(&report);
@@ -678,6 +685,7 @@ static void test_gen_knobs(void** state) {
           o.body_bytes = shape == 3 ? 0 : 40;
           o.body_mixed_percent = shape == 4 ? 100 : 10;
           o.trace_fanout = shape == 4 ? 0 : 3;
+          o.fixed_log_attrs = shape == 5;
           o.resources = shape == 5 ? 5 : 2;
           o.scopes = shape == 5 ? 3 : 1;
           o.resource_attrs = shape == 2 ? 0 : 3;
@@ -739,6 +747,14 @@ static void test_gen_knobs(void** state) {
   assert_false(equiv(&a, 1, &b, 1, NULL));
   otap_logs_payload_reset(&a);
   otap_logs_payload_reset(&b);
+  // Fixed attribute count: every record with an id has exactly log_attrs attributes.
+  o.seed = 3;
+  o.fixed_log_attrs = true;
+  o.log_attrs = 4;
+  o.no_attr_percent = 0;
+  gen_one(&o, 0, &a);
+  assert_int_equal(a.batch[OTAP_LOGS_LOG_ATTRS].length, 4 * o.records);
+  otap_logs_payload_reset(&a);
   o.records = 70000;
   assert_int_equal(otap_logs_gen(&o, 0, &a, &err), EINVAL);
   otap_logs_gen_options_init(&o);
@@ -763,7 +779,7 @@ static void write_records(const struct otap_logs_payload* p, int64_t n, struct o
 
 static int read_records(const struct otap_buffer* in, struct otap_logs_payload* out, int64_t cap,
                         int64_t* n, struct otap_error* err) {
-  struct otap_records_reader* r;
+  struct otap_records_reader* r = NULL;
   *n = 0;
   int rc = otap_records_reader_open_memory(&r, in->data, in->size, "mem.otap", NULL, err);
   if (rc) return rc;
@@ -1061,7 +1077,8 @@ static void test_records_hostile(void** state) {
   }
   // Mark the bytes inside IPC record fields: corruption there exercises the IPC decoder, which
   // the ipc module's own fuzz target covers; here the framing bytes are corrupted.
-  uint8_t* in_record = calloc((size_t)file.size, 1);
+  size_t fsz = file.size > 0 ? (size_t)file.size : 1;
+  uint8_t* in_record = calloc(fsz, 1);
   for (int64_t pos = 0; pos < file.size;) {
     uint64_t len;
     must(otap_pb_read_varint(file.data, file.size, &pos, &len, &err));
@@ -1074,7 +1091,7 @@ static void test_records_hostile(void** state) {
     otap_bar_reset(&msg);
     pos += (int64_t)len;
   }
-  uint8_t* copy = malloc((size_t)file.size);
+  uint8_t* copy = malloc(fsz);
   int flips = 0;
   for (int64_t k = 0; k < file.size; k++) {
     if (in_record[k]) continue;
