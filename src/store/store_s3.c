@@ -408,6 +408,8 @@ static int s3_mp_complete(struct otap_store* s, struct otap__upload* up, struct 
                               "complete multipart upload of", &x, &path, what, sizeof(what), err));
   if (!otap__http_ok(&x)) OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &x, what, up->key, err));
   // S3 may answer 200 with an <Error> body.
+  if (otap_buffer_append(&body, "", 1)) OTAP_GOTO_NOT_OK(rc, oom(err));
+  body.size--;
   if (body.size && strstr((const char*)body.data, "<Error>")) {
     x.status = 500;
     otap_buffer_reset(&x.err_body);
