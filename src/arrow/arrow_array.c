@@ -155,6 +155,7 @@ static int init_from_schema(struct ArrowArray* out, const struct ArrowSchema* sc
   struct otap__array_private* p = out->private_data;
   p->bit_width = sv.bit_width;
   p->fixed_size = sv.fixed_size;
+  p->has_validity = otap__type_has_validity(sv.storage_type);
   p->n_union_type_ids = sv.n_union_type_ids;
   memcpy(p->union_type_ids, sv.union_type_ids, sizeof(p->union_type_ids));
   for (int64_t i = 0; i < schema->n_children; i++) {
@@ -517,15 +518,40 @@ int otap_array_reserve(struct ArrowArray* array, int64_t additional) {
 static int fixed_put(struct ArrowArray* a, struct otap__array_private* p, const void* src,
                      int64_t w) {
   struct otap_buffer* d = owned(p, 1);
-  if (!d) return EINVAL;
+  if (OTAP_UNLIKELY(!d)) return EINVAL;
   int64_t start, end;
   if (otap__mul_ovf(a->length, w, &start) || otap__add_ovf(start, w, &end)) return ENOMEM;
-  if (d->size < start) return EINVAL;
-  struct otap_buffer* v = otap__type_has_validity(p->storage_type) ? owned(p, 0) : NULL;
-  if (v && v->size > 0) OTAP_RETURN_NOT_OK(otap_buffer_reserve(v, 1));
-  OTAP_RETURN_NOT_OK(otap_buffer_resize(d, end, false));
-  if (w > 0) memcpy(d->data + start, src, (size_t)w);
-  OTAP_RETURN_NOT_OK(validity_append(a, p, true, 1));
+  if (OTAP_UNLIKELY(d->size < start)) return EINVAL;
+  // Validity: only touched once materialized (the first null); shared bitmaps are immutable.
+  struct otap_buffer* v = NULL;
+  int64_t vneed = 0;
+  if (p->has_validity) {
+    if (OTAP_UNLIKELY(p->slots[0].shared)) return EINVAL;
+    if (p->slots[0].buf.size > 0) {
+      v = &p->slots[0].buf;
+      vneed = (a->length >> 3) + 1;
+      if (vneed > v->capacity) OTAP_RETURN_NOT_OK(otap_buffer_reserve(v, vneed - v->size));
+    }
+  }
+  if (end > d->capacity) OTAP_RETURN_NOT_OK(otap_buffer_reserve(d, end - d->size));
+  // Nothing below can fail.
+  switch (w) {  // constant sizes compile to plain stores
+    case 1: memcpy(d->data + start, src, 1); break;
+    case 2: memcpy(d->data + start, src, 2); break;
+    case 4: memcpy(d->data + start, src, 4); break;
+    case 8: memcpy(d->data + start, src, 8); break;
+    case 16: memcpy(d->data + start, src, 16); break;
+    case 0: break;
+    default: memcpy(d->data + start, src, (size_t)w);
+  }
+  if (end > d->size) d->size = end;
+  if (v) {
+    if (vneed > v->size) {
+      v->data[vneed - 1] = 0;
+      v->size = vneed;
+    }
+    otap_bit_set(v->data, a->length);
+  }
   a->length++;
   return 0;
 }
@@ -539,15 +565,22 @@ static int put_bool(struct ArrowArray* a, struct otap__array_private* p, bool va
   return 0;
 }
 
-// Stores value into a little-endian signed integer of w bytes (sign-extended).
+// Stores value as a native signed integer of w bytes (decimals: sign-extended, little-endian
+// limbs as Arrow specifies).
 static int put_signed(struct ArrowArray* a, struct otap__array_private* p, int64_t value,
                       int64_t w) {
-  uint8_t tmp[32];
-  uint64_t u = (uint64_t)value;
-  for (int64_t i = 0; i < w; i++) {
-    tmp[i] = i < 8 ? (uint8_t)(u >> (8 * i)) : (value < 0 ? 0xff : 0);
+  switch (w) {
+    case 1: { int8_t x = (int8_t)value; return fixed_put(a, p, &x, 1); }
+    case 2: { int16_t x = (int16_t)value; return fixed_put(a, p, &x, 2); }
+    case 4: { int32_t x = (int32_t)value; return fixed_put(a, p, &x, 4); }
+    case 8: return fixed_put(a, p, &value, 8);
+    default: {
+      uint8_t tmp[32];
+      memcpy(tmp, &value, 8);
+      memset(tmp + 8, value < 0 ? 0xff : 0, sizeof(tmp) - 8);
+      return fixed_put(a, p, tmp, w);
+    }
   }
-  return fixed_put(a, p, tmp, w);
 }
 
 int otap_array_append_int(struct ArrowArray* array, int64_t value) {
@@ -605,15 +638,12 @@ int otap_array_append_uint(struct ArrowArray* array, uint64_t value) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
   switch (p->storage_type) {
-    case OTAP_TYPE_UINT64: {
-      uint8_t tmp[8];
-      for (int i = 0; i < 8; i++) tmp[i] = (uint8_t)(value >> (8 * i));
-      return fixed_put(array, p, tmp, 8);
-    }
+    case OTAP_TYPE_UINT64:
+      return fixed_put(array, p, &value, 8);
     case OTAP_TYPE_DECIMAL128:
     case OTAP_TYPE_DECIMAL256: {
       uint8_t tmp[32] = {0};
-      for (int i = 0; i < 8; i++) tmp[i] = (uint8_t)(value >> (8 * i));
+      memcpy(tmp, &value, 8);
       return fixed_put(array, p, tmp, p->bit_width / 8);
     }
     case OTAP_TYPE_HALF_FLOAT:

@@ -18,6 +18,7 @@ struct otap__array_private {
   enum otap_type storage_type;  // layout of this node
   int32_t bit_width;            // fixed-width value width in bits (0 otherwise)
   int32_t fixed_size;           // fixed_size_list size
+  bool has_validity;            // buffer 0 is a validity bitmap
   int32_t n_union_type_ids;
   int8_t union_type_ids[128];
   int64_t n_slots;              // C Data Interface buffers except the synthesized view sizes

@@ -177,6 +177,7 @@ static int mirror(const struct otap_array_view* v, const struct ArrowArray* f,
   p->storage_type = v->storage_type;
   p->bit_width = v->schema.bit_width;
   p->fixed_size = v->schema.fixed_size;
+  p->has_validity = otap__type_has_validity(v->storage_type);
   p->n_union_type_ids = v->schema.n_union_type_ids;
   memcpy(p->union_type_ids, v->schema.union_type_ids, sizeof(p->union_type_ids));
   otap_shared_ref(keep);
