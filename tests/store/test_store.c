@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -775,6 +776,72 @@ static void test_s3_errors_hide_credentials(void** state) {
   otap_store_free(s);
 }
 
+// Runs the otap CLI with a shell command line; captures stdout+stderr; returns exit status.
+static int run_cli(const char* args, char* out, size_t cap) {
+  char cmd[4096];
+  snprintf(cmd, sizeof(cmd), "%s/otap %s 2>&1", OTAP_BINARY_DIR, args);
+  FILE* f = popen(cmd, "r");
+  assert_non_null(f);
+  size_t n = fread(out, 1, cap - 1, f);
+  out[n] = '\0';
+  int st = pclose(f);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_ls_cp(void** state) {
+  (void)state;
+  make_tmpdir();
+  char path[400], back[400], args[2048], out[8192];
+  snprintf(path, sizeof(path), "%s/in.bin", g_tmp);
+  snprintf(back, sizeof(back), "%s/back.bin", g_tmp);
+  size_t n = (9 << 20) + 77;
+  uint8_t* data = make_data(n);
+  FILE* f = fopen(path, "wb");
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  fclose(f);
+  setenv("AWS_ENDPOINT_URL", g_s3.endpoint, 1);
+  setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  setenv("OTAP_NO_PROGRESS", "1", 1);
+  snprintf(args, sizeof(args), "cp '%s' s3://otap-test/cli/dir/in.bin", path);
+  assert_int_equal(run_cli(args, out, sizeof(out)), 0);
+  assert_int_equal(run_cli("ls s3://otap-test/cli --json", out, sizeof(out)), 0);
+  assert_non_null(strstr(out, "\"key\":\"dir/\",\"size\":-1"));
+  assert_int_equal(run_cli("ls s3://otap-test/cli --recursive --json", out, sizeof(out)), 0);
+  char want[128];
+  snprintf(want, sizeof(want), "\"key\":\"dir/in.bin\",\"size\":%zu", n);
+  assert_non_null(strstr(out, want));
+  assert_int_equal(run_cli("ls s3://otap-test/cli/dir/in.bin", out, sizeof(out)), 0);
+  assert_non_null(strstr(out, "1 object"));
+  snprintf(args, sizeof(args), "cp s3://otap-test/cli/dir/in.bin '%s' --json", back);
+  assert_int_equal(run_cli(args, out, sizeof(out)), 0);
+  snprintf(want, sizeof(want), "\"bytes\":%zu}", n);
+  assert_non_null(strstr(out, want));
+  struct otap_buffer buf;
+  otap_buffer_init(&buf);
+  struct otap_error err;
+  assert_int_equal(otap_read_file(back, &buf, &err), 0);
+  assert_int_equal(buf.size, (int64_t)n);
+  assert_memory_equal(buf.data, data, n);
+  otap_buffer_reset(&buf);
+  // Failures: exit 1, a message naming the URL, never the secret.
+  setenv("AWS_SECRET_ACCESS_KEY", "CLI-TOPSECRET", 1);
+  setenv("AWS_ACCESS_KEY_ID", "CLI-BADKEY", 1);
+  assert_int_equal(run_cli("ls s3://otap-test/cli", out, sizeof(out)), 1);
+  assert_non_null(strstr(out, "403"));
+  assert_null(strstr(out, "CLI-TOPSECRET"));
+  setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  assert_int_equal(run_cli("cp s3://otap-test/cli/missing /tmp/x", out, sizeof(out)), 1);
+  assert_non_null(strstr(out, "s3://otap-test/cli/missing"));
+  assert_int_equal(run_cli("ls", out, sizeof(out)), 2);
+  assert_int_equal(run_cli("cp onlyone", out, sizeof(out)), 2);
+  unsetenv("AWS_ENDPOINT_URL");
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  free(data);
+  rm_tmpdir();
+}
+
 // Fault injection: transient faults are retried to success; persistent ones fail clearly and
 // never return partial data as success.
 static void fast_stall(struct otap_store_options* o) {
@@ -1009,6 +1076,7 @@ int main(void) {
       cmocka_unit_test(test_s3_multipart),
       cmocka_unit_test(test_gcs_hmac_via_s3_server),
       cmocka_unit_test(test_s3_errors_hide_credentials),
+      cmocka_unit_test(test_cli_ls_cp),
       cmocka_unit_test(test_s3_faults),
   };
   const struct CMUnitTest az[] = {
