@@ -88,7 +88,17 @@ static void usage(FILE* out) {
           "  2  bad command line (unknown command or option, missing argument)\n"
           "  3  otap diff: the inputs differ\n\n"
           "Environment:\n"
-          "  OTAP_NO_PROGRESS=1   never draw progress on the terminal\n");
+          "  OTAP_NO_PROGRESS=1   never draw progress on the terminal\n"
+          "  Object stores (otap ls, otap cp; URLs s3://, gs://, az://, https://ACCOUNT.blob...):\n"
+          "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   S3 credentials\n"
+          "  AWS_REGION (or AWS_DEFAULT_REGION)   S3 region (default us-east-1)\n"
+          "  AWS_ENDPOINT_URL     custom S3 endpoint, e.g. http://127.0.0.1:9000 (path-style)\n"
+          "  AZURE_STORAGE_CONNECTION_STRING   incl. Azurite's BlobEndpoint=... form\n"
+          "  AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN,\n"
+          "  AZURE_STORAGE_BEARER_TOKEN         Azure account, Shared Key, SAS, AD token\n"
+          "  GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET   GCS HMAC keys (XML API)\n"
+          "  GOOGLE_OAUTH_ACCESS_TOKEN          GCS OAuth bearer token\n"
+          "  GCS_ENDPOINT_URL     custom GCS endpoint (default https://storage.googleapis.com)\n");
 }
 
 int main(int argc, char** argv) {
