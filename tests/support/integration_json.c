@@ -17,6 +17,7 @@ typedef const struct otap_test_json jnode;
 
 struct ctx {
   jnode* dictionaries;  // the "dictionaries" array or NULL
+  struct otap_test_integration* out;
   struct otap_error* err;
   char path[512];
   int depth;
@@ -377,6 +378,18 @@ static int build_field(struct ctx* c, jnode* field, struct ArrowSchema* out) {
       goto done;
     }
     OTAP_GOTO_NOT_OK(rc, format_of(c, itype, NULL, fmt, sizeof(fmt)));
+    int64_t id;
+    OTAP_GOTO_NOT_OK(rc, jint(c, dict, "id", &id));
+    if (c->out) {
+      int64_t* ids = otap_realloc(c->out->dictionary_ids,
+                                  (size_t)(c->out->n_dictionary_ids + 1) * sizeof(int64_t));
+      if (!ids) {
+        rc = otap_error_set(c->err, ENOMEM, "integration JSON: out of memory");
+        goto done;
+      }
+      c->out->dictionary_ids = ids;
+      ids[c->out->n_dictionary_ids++] = id;
+    }
     OTAP_GOTO_NOT_OK(rc, otap_schema_init(out, fmt));
     OTAP_GOTO_NOT_OK(rc, otap_schema_allocate_dictionary(out));
     OTAP_GOTO_NOT_OK(rc, build_value_type(c, field, out->dictionary));
@@ -816,6 +829,7 @@ int otap_test_integration_load(const char* json, size_t len, struct otap_test_in
   memset(&c, 0, sizeof(c));
   c.err = err;
   memset(out, 0, sizeof(*out));
+  c.out = out;
   int rc = otap_test_json_parse(json, len, &root, err);
   if (rc != 0) return rc;
   jnode* schema = otap_test_json_get(root, "schema");
@@ -881,6 +895,7 @@ done:
 void otap_test_integration_reset(struct otap_test_integration* it) {
   for (int64_t i = 0; i < it->n_batches; i++) otap_array_release(&it->batches[i]);
   otap_free(it->batches);
+  otap_free(it->dictionary_ids);
   otap_schema_release(&it->schema);
   memset(it, 0, sizeof(*it));
 }

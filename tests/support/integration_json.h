@@ -22,6 +22,12 @@ struct otap_test_integration {
   struct ArrowSchema schema;     // struct schema, one child per field
   int64_t n_batches;
   struct ArrowArray* batches;    // n_batches struct arrays
+  /// Dictionary ids of the dictionary-encoded fields in depth-first pre-order (a field before
+  /// the fields inside it, children first to last), as the JSON declares them. IPC writers
+  /// may number dictionaries differently (Arrow C++ gives every field its own id), so these
+  /// are not expected to match the ids inside a gold file.
+  int64_t n_dictionary_ids;
+  int64_t* dictionary_ids;
 };
 
 /// Loads `path` (plain JSON, or gzip when the name ends in ".gz"). ENOENT/EIO for file

@@ -250,6 +250,8 @@ static void test_loader_builds_arrays(void** state) {
   assert_string_equal(it.schema.children[0]->format, "l");
   assert_string_equal(it.schema.children[3]->format, "c");
   assert_non_null(it.schema.children[3]->dictionary);
+  assert_int_equal(it.n_dictionary_ids, 1);
+  assert_int_equal(it.dictionary_ids[0], 7);
   assert_string_equal(it.schema.children[3]->dictionary->format, "u");
   assert_string_equal(it.schema.children[4]->format, "d:20,2");
   assert_int_equal(it.schema.children[5]->flags & ARROW_FLAG_NULLABLE, 0);
