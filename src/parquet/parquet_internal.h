@@ -237,8 +237,32 @@ struct pq_leaf_data {
   struct otap_buffer dict_fixed;
   struct pq_binary dict_bin;
   struct otap_buffer def_buf, rep_buf;
+  struct ArrowArray dict_array;  // dictionary output of the chunk (dict_mode), built once
 };
 void otap__pq_leaf_data_reset(struct pq_leaf_data* d);
+
+/// Decoding state of one column chunk: pages are decoded on demand, batch by batch; `d` holds
+/// the decoded levels and values that were not consumed yet.
+struct pq_chunk {
+  struct pq_leaf_data d;
+  struct pq_leaf_data* out;  // == &d
+  struct otap_parquet_reader* r;
+  const struct otap_parquet_column_chunk* cc;
+  const struct pq_column_desc* desc;
+  const struct pq_node* node;
+  int32_t rg, col;
+  int pw;
+  bool has_dict;
+  bool open;
+  int64_t page_offset;
+  const uint8_t* data;
+  int64_t start, len, pos;
+  struct otap_buffer own;  // chunk bytes when the source has no view_at
+  int64_t levels_total;    // levels decoded so far
+  int64_t rows_total;      // row starts decoded so far
+  int64_t row_starts;      // row starts among the buffered levels
+  struct otap_error* err;
+};
 
 struct pq_column_desc {
   const struct otap_parquet_schema_element* elem;
@@ -271,8 +295,9 @@ struct otap_parquet_reader {
   int32_t n_rg_sel;
   int32_t* rg_sel;  // arena
   int32_t rg_pos;
-  struct ArrowArray current;  // decoded row group
-  int64_t current_row;
+  struct pq_rg_state* rg;       // chunks of the row group being read
+  int32_t cur_rg;               // -1 when none is open
+  int64_t rows_left;            // rows of cur_rg not returned yet
   struct otap_buffer scratch;   // decompression
   struct otap_buffer chunk;     // column chunk bytes when the source has no view_at
 };
@@ -280,13 +305,25 @@ struct otap_parquet_reader {
 /// Builds leaves, the Arrow node tree of the projected columns and reader->schema.
 int otap__pq_schema_build(struct otap_parquet_reader* r, struct otap_error* err) OTAP_WUR;
 
-/// Reads and decodes one column chunk into `out` (levels and values).
-int otap__pq_read_chunk(struct otap_parquet_reader* r, int32_t rg, int32_t col,
-                        const struct pq_node* leaf_node, struct pq_leaf_data* out,
+/// Opens column `col` of row group `rg` (reads or views the chunk bytes; decodes nothing).
+int otap__pq_chunk_open(struct otap_parquet_reader* r, int32_t rg, int32_t col,
+                        const struct pq_node* leaf_node, struct pq_chunk* c,
                         struct otap_error* err) OTAP_WUR;
+/// Decodes pages until at least `rows` complete rows are buffered (EINVAL if the chunk ends
+/// before).
+int otap__pq_chunk_fill(struct pq_chunk* c, int64_t rows, struct otap_error* err) OTAP_WUR;
+/// Levels and values that make up the first `rows` buffered rows.
+void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_levels, int64_t* n_values);
+/// Drops the first `rows` rows (n_levels levels, n_values values) from the buffer.
+void otap__pq_chunk_consume(struct pq_chunk* c, int64_t rows, int64_t n_levels, int64_t n_values);
+/// At the end of the row group: checks that the chunk holds exactly the rows and values the
+/// footer announced.
+int otap__pq_chunk_finish(struct pq_chunk* c, struct otap_error* err) OTAP_WUR;
+void otap__pq_chunk_close(struct pq_chunk* c);
 
-/// Assembles the Arrow array of node `n` from the decoded leaves (indexed by column).
-int otap__pq_assemble(const struct pq_node* n, struct pq_leaf_data* leaves, struct ArrowArray* out,
+/// Assembles the Arrow array of node `n` from the decoded leaves (indexed by column; each
+/// leaf's n_levels/n_values delimit the batch).
+int otap__pq_assemble(const struct pq_node* n, struct pq_leaf_data** leaves, struct ArrowArray* out,
                       struct otap_error* err) OTAP_WUR;
 
 /// Decodes an `ARROW:schema` value (base64 IPC Schema message) into an ArrowSchema (ENOTSUP or

@@ -122,7 +122,8 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
           o[i + 1] = n_values ? (int32_t)so[v] : 0;
         }
       }
-      otap_buffer_move(&src_bin->data, &bufs[2]);
+      int64_t nbytes = n_values ? so[n_values] : 0;
+      if (otap_buffer_append(&bufs[2], n_values ? src_bin->data.data : (const uint8_t*)"", nbytes)) goto oom;
       if (!bufs[2].data && otap_buffer_resize(&bufs[2], 1, true)) goto oom;
       return otap__pq_array_make(out, n_slots, null_count, 3, bufs, 0, false) ? nomem(err) : 0;
     }
@@ -144,7 +145,7 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
   // Fixed-width outputs.
   int vw = n->value_width;
   if (n->conv == PQ_CONV_COPY && !bits) {
-    otap_buffer_move(src_fixed, &bufs[1]);  // zero-copy
+    if (otap_buffer_append(&bufs[1], n_values ? src_fixed->data : (const uint8_t*)"", n_values * pw)) goto oom;
     if (!bufs[1].data && otap_buffer_resize(&bufs[1], 1, true)) goto oom;
     return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
   }
@@ -263,7 +264,10 @@ static int assemble_leaf(const struct pq_node* n, struct pq_leaf_data* L, struct
   struct otap_buffer none;
   otap_buffer_init(&none);
   if (L->dict_mode) {
-    rc = build_leaf_values(n, pw, &L->dict_fixed, &L->dict_bin, L->dict_len, &none, L->dict_len, 0, out->dictionary, err);
+    // The chunk's dictionary is built once and shared by every batch of the chunk.
+    if (!L->dict_array.release)
+      rc = build_leaf_values(n, pw, &L->dict_fixed, &L->dict_bin, L->dict_len, &none, L->dict_len, 0, &L->dict_array, err);
+    if (rc == 0 && otap__pq_array_slice(&L->dict_array, 0, L->dict_array.length, out->dictionary)) rc = nomem(err);
   } else {
     rc = build_leaf_values(n, pw, &L->fixed, &L->bin, L->n_values, &none, L->n_values, 0, out->dictionary, err);
   }
@@ -280,11 +284,11 @@ fail:
   return rc;
 }
 
-static int assemble_struct(const struct pq_node* n, struct pq_leaf_data* leaves, struct ArrowArray* out,
+static int assemble_struct(const struct pq_node* n, struct pq_leaf_data** leaves, struct ArrowArray* out,
                            struct otap_error* err) {
   struct otap_buffer validity;
   int64_t n_slots, nulls;
-  OTAP_RETURN_NOT_OK(scan_slots(n, &leaves[n->leaf], &validity, &n_slots, &nulls, err));
+  OTAP_RETURN_NOT_OK(scan_slots(n, leaves[n->leaf], &validity, &n_slots, &nulls, err));
   if (otap__pq_array_make(out, n_slots, nulls, 1, &validity, n->n_children, false)) return nomem(err);
   for (int32_t k = 0; k < n->n_children; k++) {
     int rc = otap__pq_assemble(n->children[k], leaves, out->children[k], err);
@@ -299,9 +303,9 @@ static int assemble_struct(const struct pq_node* n, struct pq_leaf_data* leaves,
   return 0;
 }
 
-static int assemble_list(const struct pq_node* n, struct pq_leaf_data* leaves, struct ArrowArray* out,
+static int assemble_list(const struct pq_node* n, struct pq_leaf_data** leaves, struct ArrowArray* out,
                          struct otap_error* err) {
-  const struct pq_leaf_data* L = &leaves[n->leaf];
+  const struct pq_leaf_data* L = leaves[n->leaf];
   const struct pq_node* e = n->children[0];
   const int16_t* def = L->def;
   const int16_t* rep = L->rep;
@@ -346,10 +350,10 @@ static int assemble_list(const struct pq_node* n, struct pq_leaf_data* leaves, s
   return rc;
 }
 
-int otap__pq_assemble(const struct pq_node* n, struct pq_leaf_data* leaves, struct ArrowArray* out,
+int otap__pq_assemble(const struct pq_node* n, struct pq_leaf_data** leaves, struct ArrowArray* out,
                       struct otap_error* err) {
   switch (n->kind) {
-    case PQ_NODE_LEAF: return assemble_leaf(n, &leaves[n->leaf], out, err);
+    case PQ_NODE_LEAF: return assemble_leaf(n, leaves[n->leaf], out, err);
     case PQ_NODE_STRUCT: return assemble_struct(n, leaves, out, err);
     case PQ_NODE_LIST:
     case PQ_NODE_MAP: return assemble_list(n, leaves, out, err);

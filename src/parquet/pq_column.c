@@ -17,18 +17,6 @@ void otap__pq_leaf_data_reset(struct pq_leaf_data* d) {
   memset(d, 0, sizeof(*d));
 }
 
-struct chunk_ctx {
-  struct otap_parquet_reader* r;
-  const struct otap_parquet_column_chunk* cc;
-  const struct pq_column_desc* desc;
-  const struct pq_node* node;
-  struct pq_leaf_data* out;
-  int32_t rg, col;
-  int pw;          // physical value width in bytes (BYTE_ARRAY: 0)
-  bool has_dict;
-  int64_t page_offset;  // file offset of the current page (messages)
-  struct otap_error* err;
-};
 
 static int level_bits(int max_level) {
   int b = 0;
@@ -36,12 +24,12 @@ static int level_bits(int max_level) {
   return b;
 }
 
-static int ctx_fail(struct chunk_ctx* c, int rc) {
+static int ctx_fail(struct pq_chunk* c, int rc) {
   return otap_error_prefix(c->err, rc, "%s: row group %d, column %s, page at byte offset %lld: ",
                            c->r->name, c->rg, c->desc->path, (long long)c->page_offset);
 }
 
-static int check_budget(struct chunk_ctx* c, int64_t more) {
+static int check_budget(struct pq_chunk* c, int64_t more) {
   const struct pq_leaf_data* d = c->out;
   int64_t used = d->def_buf.size + d->rep_buf.size + d->fixed.size + d->bin.data.size +
                  d->bin.offsets.size + d->indices.size;
@@ -55,7 +43,7 @@ static int check_budget(struct chunk_ctx* c, int64_t more) {
 // ---------------------------------------------------------------------------------------------
 // Values
 
-static int append_fixed_from_dict(struct chunk_ctx* c, const uint32_t* idx, int64_t n) {
+static int append_fixed_from_dict(struct pq_chunk* c, const uint32_t* idx, int64_t n) {
   struct pq_leaf_data* d = c->out;
   if (c->pw) {
     size_t w = (size_t)c->pw;
@@ -99,7 +87,7 @@ static int append_fixed_from_dict(struct chunk_ctx* c, const uint32_t* idx, int6
 }
 
 /// Leaves dictionary mode: materializes the indices collected so far.
-static int materialize_dict(struct chunk_ctx* c) {
+static int materialize_dict(struct pq_chunk* c) {
   struct pq_leaf_data* d = c->out;
   if (!d->dict_mode) return 0;
   d->dict_mode = false;
@@ -109,7 +97,7 @@ static int materialize_dict(struct chunk_ctx* c) {
   return rc;
 }
 
-static int decode_dict_indices(struct chunk_ctx* c, const uint8_t* p, size_t n, int64_t nn) {
+static int decode_dict_indices(struct pq_chunk* c, const uint8_t* p, size_t n, int64_t nn) {
   struct pq_leaf_data* d = c->out;
   if (!c->has_dict) return otap_error_set(c->err, EINVAL, "dictionary-encoded page without a dictionary page");
   if (nn == 0) return 0;
@@ -133,7 +121,7 @@ static int decode_dict_indices(struct chunk_ctx* c, const uint8_t* p, size_t n, 
   return append_fixed_from_dict(c, idx, nn);
 }
 
-static int append_binary_as_fixed(struct chunk_ctx* c, struct pq_binary* b, int64_t nn) {
+static int append_binary_as_fixed(struct pq_chunk* c, struct pq_binary* b, int64_t nn) {
   const int64_t* off = (const int64_t*)b->offsets.data;
   for (int64_t i = 0; i < nn; i++)
     if (off[i + 1] - off[i] != c->pw) return otap_error_set(c->err, EINVAL, "FIXED_LEN_BYTE_ARRAY value %lld has %lld bytes, expected %d", (long long)i, (long long)(off[i + 1] - off[i]), c->pw);
@@ -141,7 +129,7 @@ static int append_binary_as_fixed(struct chunk_ctx* c, struct pq_binary* b, int6
   return 0;
 }
 
-static int decode_values(struct chunk_ctx* c, int32_t enc, const uint8_t* p, size_t n, int64_t nn) {
+static int decode_values(struct pq_chunk* c, int32_t enc, const uint8_t* p, size_t n, int64_t nn) {
   struct pq_leaf_data* d = c->out;
   int32_t type = c->desc->elem->type;
   if (enc == OTAP_PARQUET_ENC_PLAIN_DICTIONARY || enc == OTAP_PARQUET_ENC_RLE_DICTIONARY)
@@ -239,7 +227,7 @@ static int decode_values(struct chunk_ctx* c, int32_t enc, const uint8_t* p, siz
   }
 }
 
-static int decode_dictionary_page(struct chunk_ctx* c, const struct pq_page_header* h,
+static int decode_dictionary_page(struct pq_chunk* c, const struct pq_page_header* h,
                                   const uint8_t* p, size_t n) {
   struct pq_leaf_data* d = c->out;
   if (c->has_dict) return otap_error_set(c->err, EINVAL, "second dictionary page in a column chunk");
@@ -263,9 +251,7 @@ static int decode_dictionary_page(struct chunk_ctx* c, const struct pq_page_head
   }
   d->dict_len = nv;
   c->has_dict = true;
-  if (c->node && c->node->as_dictionary && d->indices.size == 0 && d->fixed.size == 0 &&
-      d->bin.data.size == 0 && d->bin.offsets.size <= 8)
-    d->dict_mode = true;
+  if (c->node && c->node->as_dictionary && c->levels_total == 0) d->dict_mode = true;
   return 0;
 }
 
@@ -279,7 +265,7 @@ static int64_t non_null(const int16_t* def, int64_t n, int16_t max_def) {
   return k;
 }
 
-static int decode_levels_v1(struct chunk_ctx* c, int32_t enc, const uint8_t** p, size_t* n,
+static int decode_levels_v1(struct pq_chunk* c, int32_t enc, const uint8_t** p, size_t* n,
                             int16_t max_level, int64_t count, int16_t* out) {
   if (max_level == 0) return 0;
   int bw = level_bits(max_level);
@@ -304,7 +290,7 @@ static int decode_levels_v1(struct chunk_ctx* c, int32_t enc, const uint8_t** p,
   return otap_error_set(c->err, ENOTSUP, "level encoding %d is not supported", enc);
 }
 
-static int reserve_levels(struct chunk_ctx* c, int64_t count, int16_t** def, int16_t** rep) {
+static int reserve_levels(struct pq_chunk* c, int64_t count, int16_t** def, int16_t** rep) {
   struct pq_leaf_data* d = c->out;
   *def = *rep = NULL;
   int64_t bytes = count * 2 * ((c->desc->max_def > 0) + (c->desc->max_rep > 0));
@@ -320,7 +306,7 @@ static int reserve_levels(struct chunk_ctx* c, int64_t count, int16_t** def, int
   return 0;
 }
 
-static void commit_levels(struct chunk_ctx* c, int64_t count) {
+static void commit_levels(struct pq_chunk* c, int64_t count) {
   if (c->desc->max_def > 0) c->out->def_buf.size += count * 2;
   if (c->desc->max_rep > 0) c->out->rep_buf.size += count * 2;
   c->out->n_levels += count;
@@ -329,7 +315,7 @@ static void commit_levels(struct chunk_ctx* c, int64_t count) {
 // ---------------------------------------------------------------------------------------------
 // Pages
 
-static int get_page_data(struct chunk_ctx* c, const uint8_t* src, size_t src_len, size_t dst_len,
+static int get_page_data(struct pq_chunk* c, const uint8_t* src, size_t src_len, size_t dst_len,
                          const uint8_t** out) {
   if (c->cc->codec == OTAP_PARQUET_CODEC_UNCOMPRESSED) {
     if (src_len != dst_len)
@@ -349,7 +335,7 @@ static int get_page_data(struct chunk_ctx* c, const uint8_t* src, size_t src_len
   return 0;
 }
 
-static int data_page(struct chunk_ctx* c, const struct pq_page_header* h, const uint8_t* body,
+static int data_page(struct pq_chunk* c, const struct pq_page_header* h, const uint8_t* body,
                      size_t body_len) {
   int64_t count = h->num_values;
   int16_t *def, *rep;
@@ -387,42 +373,54 @@ static int data_page(struct chunk_ctx* c, const struct pq_page_header* h, const 
     }
     n = ulen;
   }
-  if (rep && count > 0 && c->out->n_levels == 0 && rep[0] != 0)
+  if (rep && count > 0 && c->levels_total == 0 && rep[0] != 0)
     return otap_error_set(c->err, EINVAL, "first repetition level is %d, must be 0", rep[0]);
   int64_t nn = non_null(def, count, c->desc->max_def);
   if (h->has_data_v2 && h->num_nulls != count - nn && c->desc->max_rep == 0)
     return otap_error_set(c->err, EINVAL, "v2 page says %d nulls, levels say %lld", h->num_nulls, (long long)(count - nn));
   OTAP_RETURN_NOT_OK(decode_values(c, h->encoding, p, n, nn));
   c->out->n_values += nn;
+  int64_t starts = count;
+  if (rep) {
+    starts = 0;
+    for (int64_t i = 0; i < count; i++) starts += rep[i] == 0;
+  }
   commit_levels(c, count);
+  c->levels_total += count;
+  c->rows_total += starts;
+  c->row_starts += starts;
   return 0;
 }
 
-int otap__pq_read_chunk(struct otap_parquet_reader* r, int32_t rg, int32_t col,
-                        const struct pq_node* leaf_node, struct pq_leaf_data* out,
-                        struct otap_error* err) {
+int otap__pq_chunk_open(struct otap_parquet_reader* r, int32_t rg, int32_t col,
+                        const struct pq_node* leaf_node, struct pq_chunk* c, struct otap_error* err) {
   const struct otap_parquet_row_group* g = &r->meta.row_groups[rg];
   const struct otap_parquet_column_chunk* cc = &g->columns[col];
   const struct pq_column_desc* desc = &r->leaves[col];
-  struct chunk_ctx c = {r, cc, desc, leaf_node, out, rg, col, 0, false, 0, err};
-  memset(out, 0, sizeof(*out));
+  memset(c, 0, sizeof(*c));
+  c->out = &c->d;
+  c->r = r;
+  c->cc = cc;
+  c->desc = desc;
+  c->node = leaf_node;
+  c->rg = rg;
+  c->col = col;
   if (cc->encrypted)
     return otap_error_set(err, ENOTSUP, "%s: column %s is encrypted (Parquet modular encryption is not supported)", r->name, desc->path);
   if (!cc->has_meta_data)
     return otap_error_set(err, EINVAL, "%s: row group %d column %s has no ColumnMetaData", r->name, rg, desc->path);
   switch (desc->elem->type) {
-    case OTAP_PARQUET_BOOLEAN: c.pw = 1; break;
-    case OTAP_PARQUET_INT32: case OTAP_PARQUET_FLOAT: c.pw = 4; break;
-    case OTAP_PARQUET_INT64: case OTAP_PARQUET_DOUBLE: c.pw = 8; break;
-    case OTAP_PARQUET_INT96: c.pw = 12; break;
-    case OTAP_PARQUET_FIXED_LEN_BYTE_ARRAY: c.pw = desc->elem->type_length; break;
-    default: c.pw = 0;
+    case OTAP_PARQUET_BOOLEAN: c->pw = 1; break;
+    case OTAP_PARQUET_INT32: case OTAP_PARQUET_FLOAT: c->pw = 4; break;
+    case OTAP_PARQUET_INT64: case OTAP_PARQUET_DOUBLE: c->pw = 8; break;
+    case OTAP_PARQUET_INT96: c->pw = 12; break;
+    case OTAP_PARQUET_FIXED_LEN_BYTE_ARRAY: c->pw = desc->elem->type_length; break;
+    default: c->pw = 0;
   }
-  if (cc->num_values == 0) {
-    if (g->num_rows != 0)
-      return otap_error_set(err, EINVAL, "%s: row group %d column %s: no values for %lld rows", r->name, rg, desc->path, (long long)g->num_rows);
-    return 0;
-  }
+  if (cc->num_values < 0)
+    return otap_error_set(err, EINVAL, "%s: row group %d column %s: negative num_values", r->name, rg, desc->path);
+  c->open = true;
+  if (cc->num_values == 0) return 0;
   int64_t start = cc->data_page_offset;
   if (cc->has_dictionary_page_offset && cc->dictionary_page_offset > 0 && cc->dictionary_page_offset < start)
     start = cc->dictionary_page_offset;
@@ -432,95 +430,164 @@ int otap__pq_read_chunk(struct otap_parquet_reader* r, int32_t rg, int32_t col,
     return otap_error_set(err, EINVAL, "%s: row group %d column %s: chunk [%lld, +%lld) lies outside the data area", r->name, rg, desc->path, (long long)start, (long long)len);
   if (len > r->opts.max_chunk_size)
     return otap_error_set(err, ENOTSUP, "%s: column %s chunk of %lld bytes exceeds max_chunk_size", r->name, desc->path, (long long)len);
-  const uint8_t* data = NULL;
-  int rc = 0;
   if (r->source->view_at) {
-    OTAP_RETURN_NOT_OK(r->source->view_at(r->source, (uint64_t)start, (size_t)len, &data, err));
+    OTAP_RETURN_NOT_OK(r->source->view_at(r->source, (uint64_t)start, (size_t)len, &c->data, err));
   } else {
-    if (otap_buffer_resize(&r->chunk, len, false)) return otap_error_set(err, ENOMEM, "out of memory for a %lld byte column chunk", (long long)len);
-    OTAP_RETURN_NOT_OK(r->source->read_at(r->source, (uint64_t)start, r->chunk.data, (size_t)len, err));
-    data = r->chunk.data;
+    if (otap_buffer_resize(&c->own, len, false)) return otap_error_set(err, ENOMEM, "out of memory for a %lld byte column chunk", (long long)len);
+    OTAP_RETURN_NOT_OK(r->source->read_at(r->source, (uint64_t)start, c->own.data, (size_t)len, err));
+    c->data = c->own.data;
   }
-  int64_t pos = 0;
-  int64_t want = cc->num_values;
-  // Pre-size the level and value buffers from the footer (bounded by the chunk's own size
-  // and the decode budget) so pages append without reallocation.
-  if (want > 0 && want <= (int64_t)INT32_MAX) {
-    int64_t lv = want * 2;
-    int64_t vals = c.pw ? want * (c.pw == 12 ? 12 : c.pw) : 0;
-    int64_t cap = r->opts.max_chunk_size / 4;
-    if (desc->max_def > 0 && lv <= cap && otap_buffer_reserve(&out->def_buf, lv)) goto oom;
-    if (desc->max_rep > 0 && lv <= cap && otap_buffer_reserve(&out->rep_buf, lv)) goto oom;
-    if (vals > 0 && vals <= cap && otap_buffer_reserve(&out->fixed, vals)) goto oom;
-    if (!c.pw && want * 8 <= cap && otap_buffer_reserve(&out->bin.offsets, want * 8 + 8)) goto oom;
-    if (!c.pw && cc->total_uncompressed_size > 0 && cc->total_uncompressed_size <= cap &&
-        otap_buffer_reserve(&out->bin.data, cc->total_uncompressed_size)) goto oom;
+  c->start = start;
+  c->len = len;
+  return 0;
+}
+
+static int64_t complete_rows(const struct pq_chunk* c) {
+  bool exhausted = c->levels_total >= c->cc->num_values;
+  if (c->desc->max_rep == 0 || exhausted || c->row_starts == 0) return c->row_starts;
+  return c->row_starts - 1;  // the last row may continue on the next page
+}
+
+static int next_page(struct pq_chunk* c, struct otap_error* err) {
+  struct otap_parquet_reader* r = c->r;
+  int64_t want = c->cc->num_values;
+  int rc = 0;
+  c->err = err;
+  c->page_offset = c->start + c->pos;
+  if (c->pos >= c->len) {
+    rc = otap_error_set(err, EINVAL, "column chunk ends after %lld values, ColumnMetaData says %lld", (long long)c->levels_total, (long long)want);
+    goto done;
   }
-  while (pos < len && out->n_levels < want) {
-    c.page_offset = start + pos;
-    struct pq_page_header h;
-    size_t hl;
-    size_t avail = (size_t)(len - pos);
-    if (avail > (size_t)PQ_MAX_PAGE_HEADER_SIZE) avail = (size_t)PQ_MAX_PAGE_HEADER_SIZE;
-    OTAP_GOTO_NOT_OK(rc, otap__pq_decode_page_header(data + pos, avail, start + pos, &h, &hl, err));
-    pos += (int64_t)hl;
-    if ((int64_t)h.compressed_page_size > len - pos) {
-      rc = otap_error_set(err, EINVAL, "page of %d bytes exceeds the column chunk", h.compressed_page_size);
+  struct pq_page_header h;
+  size_t hl;
+  size_t avail = (size_t)(c->len - c->pos);
+  if (avail > (size_t)PQ_MAX_PAGE_HEADER_SIZE) avail = (size_t)PQ_MAX_PAGE_HEADER_SIZE;
+  OTAP_GOTO_NOT_OK(rc, otap__pq_decode_page_header(c->data + c->pos, avail, c->start + c->pos, &h, &hl, err));
+  c->pos += (int64_t)hl;
+  if ((int64_t)h.compressed_page_size > c->len - c->pos) {
+    rc = otap_error_set(err, EINVAL, "page of %d bytes exceeds the column chunk", h.compressed_page_size);
+    goto done;
+  }
+  const uint8_t* body = c->data + c->pos;
+  size_t body_len = (size_t)h.compressed_page_size;
+  c->pos += h.compressed_page_size;
+  if (r->opts.verify_page_crc && h.has_crc) {
+    uint32_t crc = otap__pq_crc32(body, body_len);
+    if (crc != h.crc) {
+      rc = otap_error_set(err, EIO, "page CRC mismatch (stored 0x%08x, computed 0x%08x)", h.crc, crc);
       goto done;
     }
-    const uint8_t* body = data + pos;
-    size_t body_len = (size_t)h.compressed_page_size;
-    pos += h.compressed_page_size;
-    if (r->opts.verify_page_crc && h.has_crc) {
-      uint32_t crc = otap__pq_crc32(body, body_len);
-      if (crc != h.crc) {
-        rc = otap_error_set(err, EIO, "page CRC mismatch (stored 0x%08x, computed 0x%08x)", h.crc, crc);
-        goto done;
-      }
+  }
+  if (h.type == OTAP_PARQUET_PAGE_DICTIONARY) {
+    if (!h.has_dict) {
+      rc = otap_error_set(err, EINVAL, "dictionary page without DictionaryPageHeader");
+      goto done;
     }
-    if (h.type == OTAP_PARQUET_PAGE_DICTIONARY) {
-      if (!h.has_dict) {
-        rc = otap_error_set(err, EINVAL, "dictionary page without DictionaryPageHeader");
-        goto done;
-      }
-      const uint8_t* p;
-      OTAP_GOTO_NOT_OK(rc, get_page_data(&c, body, body_len, (size_t)h.uncompressed_page_size, &p));
-      OTAP_GOTO_NOT_OK(rc, decode_dictionary_page(&c, &h, p, (size_t)h.uncompressed_page_size));
-    } else if (h.type == OTAP_PARQUET_PAGE_DATA || h.type == OTAP_PARQUET_PAGE_DATA_V2) {
-      if ((h.type == OTAP_PARQUET_PAGE_DATA && !h.has_data_v1) || (h.type == OTAP_PARQUET_PAGE_DATA_V2 && !h.has_data_v2)) {
-        rc = otap_error_set(err, EINVAL, "data page without its header struct");
-        goto done;
-      }
-      if (h.num_values > want - out->n_levels) {
-        rc = otap_error_set(err, EINVAL, "page has %d values, more than the %lld left in the chunk", h.num_values, (long long)(want - out->n_levels));
-        goto done;
-      }
-      OTAP_GOTO_NOT_OK(rc, data_page(&c, &h, body, body_len));
+    const uint8_t* p;
+    OTAP_GOTO_NOT_OK(rc, get_page_data(c, body, body_len, (size_t)h.uncompressed_page_size, &p));
+    OTAP_GOTO_NOT_OK(rc, decode_dictionary_page(c, &h, p, (size_t)h.uncompressed_page_size));
+  } else if (h.type == OTAP_PARQUET_PAGE_DATA || h.type == OTAP_PARQUET_PAGE_DATA_V2) {
+    if ((h.type == OTAP_PARQUET_PAGE_DATA && !h.has_data_v1) || (h.type == OTAP_PARQUET_PAGE_DATA_V2 && !h.has_data_v2)) {
+      rc = otap_error_set(err, EINVAL, "data page without its header struct");
+      goto done;
     }
-    // INDEX_PAGE and unknown page types are skipped.
+    if (h.num_values > want - c->levels_total) {
+      rc = otap_error_set(err, EINVAL, "page has %d values, more than the %lld left in the chunk", h.num_values, (long long)(want - c->levels_total));
+      goto done;
+    }
+    OTAP_GOTO_NOT_OK(rc, data_page(c, &h, body, body_len));
   }
-  if (out->n_levels != want) {
-    rc = otap_error_set(err, EINVAL, "column chunk holds %lld values, ColumnMetaData says %lld", (long long)out->n_levels, (long long)want);
-    goto done;
-  }
-  // Rows: one per entry with repetition level 0.
-  int64_t rows = out->n_levels;
-  if (desc->max_rep > 0) {
-    const int16_t* rep = (const int16_t*)out->rep_buf.data;
-    rows = 0;
-    for (int64_t i = 0; i < out->n_levels; i++) rows += rep[i] == 0;
-  }
-  if (rows != g->num_rows) {
-    rc = otap_error_set(err, EINVAL, "column chunk holds %lld rows, the row group has %lld", (long long)rows, (long long)g->num_rows);
-    goto done;
-  }
-  out->def = desc->max_def > 0 ? (int16_t*)out->def_buf.data : NULL;
-  out->rep = desc->max_rep > 0 ? (int16_t*)out->rep_buf.data : NULL;
-  return 0;
-oom:
-  rc = otap_error_set(err, ENOMEM, "out of memory for column %s", desc->path);
+  // INDEX_PAGE and unknown page types are skipped.
 done:
-  otap__pq_leaf_data_reset(out);
-  if (rc != ENOMEM) ctx_fail(&c, rc);
+  if (rc && rc != ENOMEM) ctx_fail(c, rc);
   return rc;
+}
+
+int otap__pq_chunk_fill(struct pq_chunk* c, int64_t rows, struct otap_error* err) {
+  while (complete_rows(c) < rows) {
+    if (c->levels_total >= c->cc->num_values) {
+      return otap_error_set(err, EINVAL, "%s: row group %d column %s: the chunk holds %lld rows, the row group has more",
+                            c->r->name, c->rg, c->desc->path, (long long)c->rows_total);
+    }
+    OTAP_RETURN_NOT_OK(next_page(c, err));
+  }
+  c->d.def = c->desc->max_def > 0 ? (int16_t*)c->d.def_buf.data : NULL;
+  c->d.rep = c->desc->max_rep > 0 ? (int16_t*)c->d.rep_buf.data : NULL;
+  return 0;
+}
+
+void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_levels, int64_t* n_values) {
+  const struct pq_leaf_data* d = &c->d;
+  int64_t L = rows;
+  if (c->desc->max_rep > 0) {
+    const int16_t* rep = (const int16_t*)d->rep_buf.data;
+    int64_t seen = 0;
+    L = d->n_levels;
+    for (int64_t i = 0; i < d->n_levels; i++) {
+      if (rep[i] == 0 && seen++ == rows) {
+        L = i;
+        break;
+      }
+    }
+  }
+  int64_t V = L;
+  if (c->desc->max_def > 0) {
+    const int16_t* def = (const int16_t*)d->def_buf.data;
+    int16_t md = c->desc->max_def;
+    V = 0;
+    for (int64_t i = 0; i < L; i++) V += def[i] == md;
+  }
+  *n_levels = L;
+  *n_values = V;
+}
+
+static void shift(struct otap_buffer* b, int64_t bytes) {
+  if (bytes <= 0) return;
+  if (bytes >= b->size) {
+    b->size = 0;
+    return;
+  }
+  memmove(b->data, b->data + bytes, (size_t)(b->size - bytes));
+  b->size -= bytes;
+}
+
+void otap__pq_chunk_consume(struct pq_chunk* c, int64_t rows, int64_t L, int64_t V) {
+  struct pq_leaf_data* d = &c->d;
+  shift(&d->def_buf, L * 2);
+  shift(&d->rep_buf, L * 2);
+  d->n_levels -= L;
+  c->row_starts -= rows;
+  if (d->dict_mode) {
+    shift(&d->indices, V * 4);
+  } else if (c->pw) {
+    shift(&d->fixed, V * c->pw);
+  } else if (d->bin.offsets.size > 0) {
+    int64_t* off = (int64_t*)d->bin.offsets.data;
+    int64_t n = d->bin.offsets.size / 8 - 1;  // values buffered
+    int64_t base = off[V];
+    for (int64_t i = 0; i + V <= n; i++) off[i] = off[i + V] - base;
+    d->bin.offsets.size = (n - V + 1) * 8;
+    shift(&d->bin.data, base);
+  }
+  d->n_values -= V;
+  d->def = c->desc->max_def > 0 ? (int16_t*)d->def_buf.data : NULL;
+  d->rep = c->desc->max_rep > 0 ? (int16_t*)d->rep_buf.data : NULL;
+}
+
+int otap__pq_chunk_finish(struct pq_chunk* c, struct otap_error* err) {
+  const struct otap_parquet_row_group* g = &c->r->meta.row_groups[c->rg];
+  // Pages after the last row would add rows: decode whatever remains, then check totals.
+  while (c->levels_total < c->cc->num_values) OTAP_RETURN_NOT_OK(next_page(c, err));
+  if (c->rows_total != g->num_rows || c->d.n_levels != 0)
+    return otap_error_set(err, EINVAL, "%s: row group %d column %s: the chunk holds %lld rows, the row group has %lld",
+                          c->r->name, c->rg, c->desc->path, (long long)c->rows_total, (long long)g->num_rows);
+  return 0;
+}
+
+void otap__pq_chunk_close(struct pq_chunk* c) {
+  if (!c->open) return;
+  if (c->d.dict_array.release) c->d.dict_array.release(&c->d.dict_array);
+  otap__pq_leaf_data_reset(&c->d);
+  otap_buffer_reset(&c->own);
+  c->open = false;
 }

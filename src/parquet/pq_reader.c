@@ -3,6 +3,15 @@
 
 #include "parquet/parquet_internal.h"
 
+// Row-group decoding state: the chunks of the projected leaves.
+struct pq_rg_state {
+  struct pq_chunk* chunks;        // n_leaves entries; only used leaves are open
+  struct pq_leaf_data** leaves;   // n_leaves pointers (to chunks[c].d)
+  bool* used;
+};
+
+static void rg_close(struct otap_parquet_reader* r, struct pq_rg_state* st);
+
 void otap_parquet_reader_options_init(struct otap_parquet_reader_options* o) {
   memset(o, 0, sizeof(*o));
   o->batch_size = 65536;
@@ -46,6 +55,12 @@ int otap_parquet_reader_open(struct otap_parquet_reader** out, struct otap_sourc
   if (!r) return otap_error_set(err, ENOMEM, "out of memory");
   r->source = source;
   r->name = source->name ? source->name : "(parquet)";
+  r->cur_rg = -1;
+  r->rg = otap_calloc(1, sizeof(struct pq_rg_state));
+  if (!r->rg) {
+    otap_free(r);
+    return otap_error_set(err, ENOMEM, "out of memory");
+  }
   if (opts) r->opts = *opts;
   else otap_parquet_reader_options_init(&r->opts);
   if (r->opts.batch_size <= 0) r->opts.batch_size = 65536;
@@ -84,7 +99,8 @@ done:
 
 void otap_parquet_reader_free(struct otap_parquet_reader* r) {
   if (!r) return;
-  if (r->current.release) r->current.release(&r->current);
+  if (r->rg) rg_close(r, r->rg);
+  otap_free(r->rg);
   if (r->schema.release) r->schema.release(&r->schema);
   if (r->hint_store.release) r->hint_store.release(&r->hint_store);
   otap_buffer_reset(&r->footer);
@@ -116,99 +132,158 @@ static const struct pq_node* find_leaf_node(const struct pq_node* n, int32_t lea
   return NULL;
 }
 
+static void rg_close(struct otap_parquet_reader* r, struct pq_rg_state* st) {
+  if (st->chunks) {
+    for (int32_t c = 0; c < r->n_leaves; c++) otap__pq_chunk_close(&st->chunks[c]);
+  }
+  otap_free(st->chunks);
+  otap_free(st->leaves);
+  otap_free(st->used);
+  memset(st, 0, sizeof(*st));
+}
+
+static int rg_open(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state* st, struct otap_error* err) {
+  memset(st, 0, sizeof(*st));
+  const struct otap_parquet_row_group* rg = &r->meta.row_groups[g];
+  if (rg->num_rows > INT32_MAX)
+    return otap_error_set(err, ENOTSUP, "%s: row group %d has %lld rows (more than 2^31-1)", r->name, g, (long long)rg->num_rows);
+  st->chunks = otap_calloc((size_t)r->n_leaves + 1, sizeof(*st->chunks));
+  st->leaves = otap_calloc((size_t)r->n_leaves + 1, sizeof(*st->leaves));
+  st->used = otap_calloc((size_t)r->n_leaves + 1, sizeof(bool));
+  if (!st->chunks || !st->leaves || !st->used) {
+    rg_close(r, st);
+    return otap_error_set(err, ENOMEM, "out of memory");
+  }
+  for (int32_t k = 0; k < r->n_top; k++) collect_leaves(r->top[k], st->used);
+  for (int32_t c = 0; c < r->n_leaves; c++) {
+    st->leaves[c] = &st->chunks[c].d;
+    if (!st->used[c]) continue;
+    const struct pq_node* ln = NULL;
+    for (int32_t k = 0; k < r->n_top && !ln; k++) ln = find_leaf_node(r->top[k], c);
+    int rc = otap__pq_chunk_open(r, g, c, ln, &st->chunks[c], err);
+    if (rc) {
+      rg_close(r, st);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/// Decodes the next `rows` rows of the open row group into a struct array.
+static int rg_batch(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state* st, int64_t rows,
+                    struct ArrowArray* out, struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  int64_t *span_l = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t)),
+          *span_v = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t)),
+          *full_l = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t)),
+          *full_v = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t));
+  int rc = 0;
+  if (!span_l || !span_v || !full_l || !full_v) {
+    rc = otap_error_set(err, ENOMEM, "out of memory");
+    goto done;
+  }
+  for (int32_t c = 0; c < r->n_leaves; c++) {
+    if (!st->used[c]) continue;
+    struct pq_chunk* ch = &st->chunks[c];
+    OTAP_GOTO_NOT_OK(rc, otap__pq_chunk_fill(ch, rows, err));
+    otap__pq_chunk_span(ch, rows, &span_l[c], &span_v[c]);
+    full_l[c] = ch->d.n_levels;
+    full_v[c] = ch->d.n_values;
+    ch->d.n_levels = span_l[c];
+    ch->d.n_values = span_v[c];
+  }
+  if (otap__pq_array_make(out, rows, 0, 1, NULL, r->n_top, false)) {
+    rc = otap_error_set(err, ENOMEM, "out of memory");
+  } else {
+    for (int32_t k = 0; k < r->n_top && rc == 0; k++) {
+      rc = otap__pq_assemble(r->top[k], st->leaves, out->children[k], err);
+      if (rc == 0 && out->children[k]->length != rows)
+        rc = otap_error_set(err, EINVAL, "column %s has %lld rows, expected %lld", r->top[k]->name,
+                            (long long)out->children[k]->length, (long long)rows);
+    }
+    if (rc) {
+      otap_error_prefix(err, rc, "%s: row group %d: ", r->name, g);
+      out->release(out);
+    }
+  }
+  for (int32_t c = 0; c < r->n_leaves; c++) {
+    if (!st->used[c]) continue;
+    struct pq_chunk* ch = &st->chunks[c];
+    ch->d.n_levels = full_l[c];
+    ch->d.n_values = full_v[c];
+    if (rc == 0) otap__pq_chunk_consume(ch, rows, span_l[c], span_v[c]);
+  }
+done:
+  otap_free(span_l);
+  otap_free(span_v);
+  otap_free(full_l);
+  otap_free(full_v);
+  return rc;
+}
+
+static int rg_finish(struct otap_parquet_reader* r, struct pq_rg_state* st, struct otap_error* err) {
+  for (int32_t c = 0; c < r->n_leaves; c++) {
+    if (st->used[c]) OTAP_RETURN_NOT_OK(otap__pq_chunk_finish(&st->chunks[c], err));
+  }
+  return 0;
+}
+
 int otap_parquet_reader_read_row_group(struct otap_parquet_reader* r, int32_t g, struct ArrowArray* out,
                                        struct otap_error* err) {
   memset(out, 0, sizeof(*out));
   if (g < 0 || g >= r->meta.n_row_groups)
     return otap_error_set(err, EINVAL, "%s: row group %d does not exist", r->name, g);
-  const struct otap_parquet_row_group* rg = &r->meta.row_groups[g];
-  if (rg->num_rows > INT32_MAX)
-    return otap_error_set(err, ENOTSUP, "%s: row group %d has %lld rows (more than 2^31-1)", r->name, g, (long long)rg->num_rows);
-  int rc = 0;
-  bool* used = otap_calloc((size_t)r->n_leaves + 1, sizeof(bool));
-  struct pq_leaf_data* leaves = otap_calloc((size_t)r->n_leaves + 1, sizeof(*leaves));
-  if (!used || !leaves) {
-    rc = otap_error_set(err, ENOMEM, "out of memory");
-    goto done;
+  struct pq_rg_state st;
+  OTAP_RETURN_NOT_OK(rg_open(r, g, &st, err));
+  int rc = rg_batch(r, g, &st, r->meta.row_groups[g].num_rows, out, err);
+  if (rc == 0) {
+    rc = rg_finish(r, &st, err);
+    if (rc) out->release(out);
   }
-  for (int32_t k = 0; k < r->n_top; k++) collect_leaves(r->top[k], used);
-  for (int32_t c = 0; c < r->n_leaves; c++) {
-    if (!used[c]) continue;
-    const struct pq_node* ln = NULL;
-    for (int32_t k = 0; k < r->n_top && !ln; k++) ln = find_leaf_node(r->top[k], c);
-    OTAP_GOTO_NOT_OK(rc, otap__pq_read_chunk(r, g, c, ln, &leaves[c], err));
-  }
-  if (otap__pq_array_make(out, rg->num_rows, 0, 1, NULL, r->n_top, false)) {
-    rc = otap_error_set(err, ENOMEM, "out of memory");
-    goto done;
-  }
-  for (int32_t k = 0; k < r->n_top; k++) {
-    rc = otap__pq_assemble(r->top[k], leaves, out->children[k], err);
-    if (rc == 0 && out->children[k]->length != rg->num_rows)
-      rc = otap_error_set(err, EINVAL, "column %s has %lld rows, the row group %lld", r->top[k]->name,
-                          (long long)out->children[k]->length, (long long)rg->num_rows);
-    if (rc) {
-      otap_error_prefix(err, rc, "%s: row group %d: ", r->name, g);
-      out->release(out);
-      goto done;
-    }
-  }
-done:
-  if (leaves) {
-    for (int32_t c = 0; c < r->n_leaves; c++) otap__pq_leaf_data_reset(&leaves[c]);
-  }
-  otap_free(leaves);
-  otap_free(used);
+  rg_close(r, &st);
   return rc;
-}
-
-/// Deep slice: struct validity is copied so children can be sliced too (offsets of struct
-/// parents never need to be propagated by consumers).
-static int slice_deep(const struct ArrowArray* a, const struct ArrowSchema* s, int64_t off, int64_t len,
-                      struct ArrowArray* out) {
-  if (s->format[0] == '+' && s->format[1] == 's') {
-    struct otap_buffer v;
-    otap_buffer_init(&v);
-    int64_t nulls = 0;
-    if (a->buffers[0] && a->null_count != 0) {
-      if (otap_buffer_resize(&v, otap_bytes_for_bits(len) + 1, true)) return ENOMEM;
-      otap_bitmap_copy(v.data, 0, a->buffers[0], a->offset + off, len);
-      nulls = len - otap_bitmap_count_set(v.data, 0, len);
-    }
-    if (otap__pq_array_make(out, len, nulls, 1, &v, a->n_children, false)) return ENOMEM;
-    for (int64_t k = 0; k < a->n_children; k++) {
-      if (slice_deep(a->children[k], s->children[k], a->offset + off, len, out->children[k])) {
-        out->release(out);
-        return ENOMEM;
-      }
-    }
-    return 0;
-  }
-  return otap__pq_array_slice(a, a->offset + off, len, out);
 }
 
 int otap_parquet_reader_next(struct otap_parquet_reader* r, struct ArrowArray* out, struct otap_error* err) {
   memset(out, 0, sizeof(*out));
-  while (!r->current.release || r->current_row >= r->current.length) {
-    if (r->current.release) r->current.release(&r->current);
+  struct pq_rg_state* st = r->rg;
+  for (;;) {
+    if (r->cur_rg >= 0 && r->rows_left > 0) {
+      int64_t k = r->rows_left < r->opts.batch_size ? r->rows_left : r->opts.batch_size;
+      int rc = rg_batch(r, r->cur_rg, st, k, out, err);
+      if (rc == 0) {
+        r->rows_left -= k;
+        if (r->rows_left == 0) {
+          rc = rg_finish(r, st, err);
+          if (rc) out->release(out);
+        }
+      }
+      if (rc) {
+        rg_close(r, st);
+        r->cur_rg = -1;
+        r->rg_pos = r->n_rg_sel;  // a failed stream stays failed
+      }
+      return rc;
+    }
+    if (r->cur_rg >= 0) {
+      rg_close(r, st);
+      r->cur_rg = -1;
+    }
     if (r->rg_pos >= r->n_rg_sel) return 0;
     int32_t g = r->rg_sel ? r->rg_sel[r->rg_pos] : r->rg_pos;
     r->rg_pos++;
-    OTAP_RETURN_NOT_OK(otap_parquet_reader_read_row_group(r, g, &r->current, err));
-    r->current_row = 0;
-    if (r->current.length == 0) continue;
-    if (r->current.length <= r->opts.batch_size) {
-      memcpy(out, &r->current, sizeof(*out));
-      r->current.release = NULL;
-      return 0;
+    OTAP_RETURN_NOT_OK(rg_open(r, g, st, err));
+    r->cur_rg = g;
+    r->rows_left = r->meta.row_groups[g].num_rows;
+    if (r->rows_left == 0) {
+      int rc = rg_finish(r, st, err);
+      if (rc) {
+        rg_close(r, st);
+        r->cur_rg = -1;
+        return rc;
+      }
     }
   }
-  int64_t len = r->current.length - r->current_row;
-  if (len > r->opts.batch_size) len = r->opts.batch_size;
-  if (slice_deep(&r->current, &r->schema, r->current_row, len, out))
-    return otap_error_set(err, ENOMEM, "out of memory");
-  r->current_row += len;
-  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -99,13 +99,14 @@ struct pqw_column {
 
   // Dictionary (one per column chunk)
   bool dict_mode;  // current pages are dictionary-encoded
-  uint32_t* slots;  // entry + 1, 0 = empty
+  uint64_t* slots;  // (hash >> 32) << 32 | (entry + 1); 0 = empty
   int64_t slot_cap;
   uint64_t* entry_hash;
   int64_t n_dict, entry_cap;
   struct otap_buffer dict_values;   // PLAIN encoding of the entries
   struct otap_buffer dict_offsets;  // int64 start of each entry in dict_values (BYTE_ARRAY)
   int64_t dict_data_pages;
+  int64_t dict_seen;  // values looked up in the dictionary in this chunk
 
   // Current page
   struct otap_buffer def, rep;  // uint16 levels

@@ -82,6 +82,7 @@ void otap_parquet_write_options_init(struct otap_parquet_write_options* o) {
   o->page_version = 1;
   o->dictionary = true;
   o->dictionary_page_size = 1 << 20;
+  o->dictionary_max_ratio = 0.75;
   o->default_encoding = OTAP_PARQUET_ENC_PLAIN;
   o->write_statistics = true;
   o->write_page_index = true;
@@ -287,7 +288,8 @@ static void column_reset_chunk(struct pqw_column* c) {
   c->dict_values.size = 0;
   c->dict_offsets.size = 0;
   c->dict_data_pages = 0;
-  if (c->slots) memset(c->slots, 0, (size_t)c->slot_cap * sizeof(uint32_t));
+  c->dict_seen = 0;
+  if (c->slots) memset(c->slots, 0, (size_t)c->slot_cap * sizeof(uint64_t));
 }
 
 static void column_free(struct pqw_column* c) {
@@ -712,8 +714,14 @@ static int update_stats(struct otap_parquet_writer* w, struct pqw_column* c, int
       if (c->width == 0) {
         lo = hi = 0;
         for (int64_t j = 1; j < m; j++) {
-          if (cmp_vals(o, w->gptr[j], w->glen[j], w->gptr[lo], w->glen[lo]) < 0) lo = j;
-          if (cmp_vals(o, w->gptr[j], w->glen[j], w->gptr[hi], w->glen[hi]) > 0) hi = j;
+          const uint8_t* p = w->gptr[j];
+          // Most values lie strictly between the current bounds on their first byte.
+          if (w->glen[j] > 0 && w->glen[lo] > 0 && w->glen[hi] > 0 && p[0] > w->gptr[lo][0] &&
+              p[0] < w->gptr[hi][0]) {
+            continue;
+          }
+          if (cmp_vals(o, p, w->glen[j], w->gptr[lo], w->glen[lo]) < 0) lo = j;
+          if (cmp_vals(o, p, w->glen[j], w->gptr[hi], w->glen[hi]) > 0) hi = j;
         }
         break;
       }
@@ -749,14 +757,32 @@ static int update_stats(struct otap_parquet_writer* w, struct pqw_column* c, int
   return 0;
 }
 
+static inline uint64_t hash_u64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+static inline uint64_t hash_value(const struct pqw_column* c, const uint8_t* p, int64_t n) {
+  if (c->width == 4) return hash_u64(otap_load_u32le(p));
+  if (c->width == 8) return hash_u64(otap_load_u64le(p));
+  return hash_bytes(p, n);
+}
+
+#define PQW_SLOT_TAG(h) ((h) & 0xFFFFFFFF00000000ull)
+
 static int dict_grow(struct pqw_column* c) {
-  int64_t cap = c->slot_cap ? c->slot_cap * 2 : 1024;
-  uint32_t* slots = otap_calloc((size_t)cap, sizeof(uint32_t));
+  int64_t cap = c->slot_cap ? c->slot_cap * 2 : 4096;
+  uint64_t* slots = otap_calloc((size_t)cap, sizeof(uint64_t));
   if (!slots) return ENOMEM;
   for (int64_t e = 0; e < c->n_dict; e++) {
-    int64_t s = (int64_t)(c->entry_hash[e] & (uint64_t)(cap - 1));
+    uint64_t h = c->entry_hash[e];
+    int64_t s = (int64_t)(h & (uint64_t)(cap - 1));
     while (slots[s]) s = (s + 1) & (cap - 1);
-    slots[s] = (uint32_t)(e + 1);
+    slots[s] = PQW_SLOT_TAG(h) | (uint64_t)(e + 1);
   }
   otap_free(c->slots);
   c->slots = slots;
@@ -764,25 +790,8 @@ static int dict_grow(struct pqw_column* c) {
   return 0;
 }
 
-// Index of value (p, n) in the column's dictionary, inserting it when new; -1 on ENOMEM.
-static int64_t dict_lookup(struct pqw_column* c, const uint8_t* p, int64_t n) {
-  uint64_t h = hash_bytes(p, n);
-  if ((c->n_dict + 1) * 2 > c->slot_cap && dict_grow(c)) return -1;
-  int64_t mask = c->slot_cap - 1;
-  int64_t s = (int64_t)(h & (uint64_t)mask);
-  while (c->slots[s]) {
-    int64_t e = c->slots[s] - 1;
-    if (c->entry_hash[e] == h) {
-      if (c->width) {
-        if (memcmp(c->dict_values.data + e * c->width, p, (size_t)n) == 0) return e;
-      } else {
-        int64_t start = ((const int64_t*)c->dict_offsets.data)[e];
-        const uint8_t* q = c->dict_values.data + start;
-        if (otap_load_u32le(q) == (uint32_t)n && memcmp(q + 4, p, (size_t)n) == 0) return e;
-      }
-    }
-    s = (s + 1) & mask;
-  }
+// Appends a new entry (value p, n bytes, hash h) at slot s; returns its index or -1 (ENOMEM).
+static int64_t dict_insert(struct pqw_column* c, const uint8_t* p, int64_t n, uint64_t h, int64_t s) {
   if (c->n_dict >= c->entry_cap) {
     int64_t cap = c->entry_cap ? c->entry_cap * 2 : 1024;
     uint64_t* eh = otap_realloc(c->entry_hash, (size_t)cap * sizeof(uint64_t));
@@ -804,8 +813,42 @@ static int64_t dict_lookup(struct pqw_column* c, const uint8_t* p, int64_t n) {
     if (n) otap_buffer_append_unsafe(&c->dict_values, p, n);
   }
   c->entry_hash[c->n_dict] = h;
-  c->slots[s] = (uint32_t)(c->n_dict + 1);
+  c->slots[s] = PQW_SLOT_TAG(h) | (uint64_t)(c->n_dict + 1);
   return c->n_dict++;
+}
+
+// Index of value (p, n) in the column's dictionary, inserting it when new; -1 on ENOMEM.
+static inline int64_t dict_lookup(struct pqw_column* c, const uint8_t* p, int64_t n) {
+  uint64_t h = hash_value(c, p, n);
+  if (OTAP_UNLIKELY((c->n_dict + 1) * 2 > c->slot_cap) && dict_grow(c)) return -1;
+  int64_t mask = c->slot_cap - 1;
+  int64_t s = (int64_t)(h & (uint64_t)mask);
+  uint64_t tag = PQW_SLOT_TAG(h);
+  const uint8_t* dv = c->dict_values.data;
+  for (;;) {
+    uint64_t slot = c->slots[s];
+    if (!slot) break;
+    if ((slot & 0xFFFFFFFF00000000ull) == tag) {
+      int64_t e = (int64_t)(slot & 0xFFFFFFFFu) - 1;
+      switch (c->width) {
+        case 0: {
+          const uint8_t* q = dv + ((const int64_t*)c->dict_offsets.data)[e];
+          if (otap_load_u32le(q) == (uint32_t)n && memcmp(q + 4, p, (size_t)n) == 0) return e;
+          break;
+        }
+        case 4:
+          if (otap_load_u32le(dv + 4 * e) == otap_load_u32le(p)) return e;
+          break;
+        case 8:
+          if (otap_load_u64le(dv + 8 * e) == otap_load_u64le(p)) return e;
+          break;
+        default:
+          if (memcmp(dv + e * c->width, p, (size_t)n) == 0) return e;
+      }
+    }
+    s = (s + 1) & mask;
+  }
+  return dict_insert(c, p, n, h, s);
 }
 
 static int append_values(struct otap_parquet_writer* w, struct pqw_column* c,
@@ -825,11 +868,30 @@ static int append_values(struct otap_parquet_writer* w, struct pqw_column* c,
     if (c->dict_mode) {
       if (otap_buffer_reserve(&c->idx, m * 4)) return oom(err, "dictionary indices");
       uint32_t* out = (uint32_t*)(c->idx.data + c->idx.size);
-      for (int64_t j = 0; j < m; j++) {
-        int64_t e = c->width ? dict_lookup(c, w->gfix.data + j * c->width, c->width)
-                             : dict_lookup(c, w->gptr[j], w->glen[j]);
-        if (e < 0) return oom(err, "dictionary");
-        out[j] = (uint32_t)e;
+      if (c->width) {
+        for (int64_t j = 0; j < m; j++) {
+          int64_t e = dict_lookup(c, w->gfix.data + j * c->width, c->width);
+          if (e < 0) return oom(err, "dictionary");
+          out[j] = (uint32_t)e;
+        }
+      } else {
+        // Runs of equal strings (sorted or repeated attributes) skip the hash table.
+        const uint8_t* last = NULL;
+        int64_t last_len = -1, last_e = 0;
+        for (int64_t j = 0; j < m; j++) {
+          const uint8_t* p = w->gptr[j];
+          int64_t len = w->glen[j];
+          if (len == last_len && (p == last || memcmp(p, last, (size_t)len) == 0)) {
+            out[j] = (uint32_t)last_e;
+            continue;
+          }
+          int64_t e = dict_lookup(c, p, len);
+          if (e < 0) return oom(err, "dictionary");
+          out[j] = (uint32_t)e;
+          last = p;
+          last_len = len;
+          last_e = e;
+        }
       }
       c->idx.size += m * 4;
       continue;
@@ -1079,7 +1141,10 @@ static int write_slice(struct otap_parquet_writer* w, struct pqw_column* c,
     c->page_rows += rows;
     OTAP_RETURN_NOT_OK(append_values(w, c, leafv, vidx + vc, cnt, err));
     vc += cnt;
-    if (c->dict_mode && c->dict_values.size > w->opt.dictionary_page_size) {
+    if (c->dict_mode) c->dict_seen += cnt;
+    if (c->dict_mode && (c->dict_values.size > w->opt.dictionary_page_size ||
+                         (w->opt.dictionary_max_ratio > 0 && c->dict_seen >= 16384 &&
+                          (double)c->n_dict > w->opt.dictionary_max_ratio * (double)c->dict_seen))) {
       OTAP_RETURN_NOT_OK(flush_page(w, c, err));
       c->dict_mode = false;  // fall back to the plain encoding for the rest of the chunk
     } else if (page_estimate(c) >= w->opt.data_page_size || c->page_rows >= w->opt.data_page_rows) {
