@@ -291,6 +291,28 @@ static void test_loader_builds_arrays(void** state) {
   otap_test_integration_reset(&it);
 }
 
+static void test_loader_half_floats(void** state) {
+  (void)state;
+  const char* doc =
+      "{\"schema\": {\"fields\": [{\"name\": \"h\", \"type\": {\"name\": \"floatingpoint\","
+      " \"precision\": \"HALF\"}, \"nullable\": false, \"children\": []}]},"
+      " \"batches\": [{\"count\": 7, \"columns\": [{\"name\": \"h\", \"count\": 7,"
+      " \"VALIDITY\": [1, 1, 1, 1, 1, 1, 1],"
+      " \"DATA\": [1.5, -2, 65504, 0.1, 6e-8, 1e6, \"NaN\"]}]}]}";
+  struct otap_test_integration it;
+  load_doc(doc, &it);
+  const struct ArrowArray* h = it.batches[0].children[0];
+  const uint16_t* v = (const uint16_t*)h->buffers[1] + h->offset;
+  assert_int_equal(v[0], 0x3E00);
+  assert_int_equal(v[1], 0xC000);
+  assert_int_equal(v[2], 0x7BFF);
+  assert_int_equal(v[3], 0x2E66);
+  assert_int_equal(v[4], 0x0001);
+  assert_int_equal(v[5], 0x7C00);  // overflow rounds to infinity
+  assert_true((v[6] & 0x7C00) == 0x7C00 && (v[6] & 0x3FF) != 0);
+  otap_test_integration_reset(&it);
+}
+
 static void test_loader_rejects(void** state) {
   (void)state;
   static const char* bad[] = {
@@ -552,6 +574,7 @@ int main(void) {
       cmocka_unit_test(test_json_mutations),
 #ifdef OTAP_TEST_HAVE_ARROW
       cmocka_unit_test(test_loader_builds_arrays),
+      cmocka_unit_test(test_loader_half_floats),
       cmocka_unit_test(test_loader_rejects),
       cmocka_unit_test(test_compare),
       cmocka_unit_test(test_gold_file_loads),
