@@ -246,6 +246,98 @@ int otap_store_get(struct otap_store* s, const char* key, struct otap_buffer* ou
   return rc;
 }
 
+// Ranged reads over HTTP: ranges closer than COALESCE_GAP are fetched as one request into a
+// temporary buffer (Parquet column chunks of one row group are usually adjacent), and large
+// requests are split into SPLIT_PIECE parts so they run in parallel. Either every range is
+// filled or the call fails.
+#define COALESCE_GAP ((uint64_t)256 << 10)
+#define MAX_MERGED ((uint64_t)8 << 20)  // merged groups never need splitting
+#define SPLIT_ABOVE ((uint64_t)16 << 20)
+#define SPLIT_PIECE ((uint64_t)8 << 20)
+
+struct range_group {
+  size_t first, count;  // members: order[first .. first+count)
+  uint64_t off, end;
+  uint8_t* temp;        // NULL when the single member is read in place
+};
+
+struct range_ref {
+  uint64_t offset;
+  size_t idx;
+};
+
+static int cmp_range_ref(const void* a, const void* b) {
+  uint64_t x = ((const struct range_ref*)a)->offset;
+  uint64_t y = ((const struct range_ref*)b)->offset;
+  return x < y ? -1 : x > y;
+}
+
+static int coalesced_get(struct otap_store* s, const char* full, struct otap_store_range* r,
+                         size_t n, struct otap_error* err) {
+  int rc = 0;
+  size_t m = 0, ng = 0, nf = 0;
+  struct range_ref* order = otap_calloc(n ? n : 1, sizeof(*order));
+  struct range_group* g = otap_calloc(n ? n : 1, sizeof(*g));
+  struct otap_store_range* f = NULL;
+  if (!order || !g) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
+  for (size_t i = 0; i < n; i++) {
+    if (r[i].length) order[m++] = (struct range_ref){r[i].offset, i};
+  }
+  qsort(order, m, sizeof(*order), cmp_range_ref);
+  for (size_t k = 0; k < m; k++) {
+    const struct otap_store_range* x = &r[order[k].idx];
+    uint64_t end = x->offset + x->length;
+    if (ng > 0) {
+      struct range_group* last = &g[ng - 1];
+      uint64_t new_end = end > last->end ? end : last->end;
+      if (x->offset <= last->end + COALESCE_GAP && new_end - last->off <= MAX_MERGED) {
+        last->end = new_end;
+        last->count++;
+        continue;
+      }
+    }
+    g[ng++] = (struct range_group){k, 1, x->offset, end, NULL};
+  }
+  // Fetch list: one or more pieces per group.
+  size_t cap = 0;
+  for (size_t i = 0; i < ng; i++) cap += (size_t)((g[i].end - g[i].off + SPLIT_PIECE - 1) / SPLIT_PIECE);
+  f = otap_calloc(cap ? cap : 1, sizeof(*f));
+  if (!f) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
+  for (size_t i = 0; i < ng; i++) {
+    uint64_t len = g[i].end - g[i].off;
+    uint8_t* dst;
+    if (g[i].count == 1) {
+      dst = r[order[g[i].first].idx].buf;
+    } else {
+      g[i].temp = otap_malloc((size_t)len);
+      if (!g[i].temp) {
+        OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "%s: out of memory coalescing %llu bytes",
+                                            s->url, (unsigned long long)len));
+      }
+      dst = g[i].temp;
+    }
+    uint64_t piece = len > SPLIT_ABOVE ? SPLIT_PIECE : len;
+    for (uint64_t o = 0; o < len; o += piece) {
+      uint64_t l = len - o < piece ? len - o : piece;
+      f[nf++] = (struct otap_store_range){g[i].off + o, (size_t)l, dst + o};
+    }
+  }
+  OTAP_GOTO_NOT_OK(rc, s->ops->get_ranges(s, full, f, nf, err));
+  for (size_t i = 0; i < ng; i++) {
+    if (!g[i].temp) continue;
+    for (size_t k = g[i].first; k < g[i].first + g[i].count; k++) {
+      struct otap_store_range* x = &r[order[k].idx];
+      memcpy(x->buf, g[i].temp + (x->offset - g[i].off), x->length);
+    }
+  }
+done:
+  for (size_t i = 0; g && i < ng; i++) otap_free(g[i].temp);
+  otap_free(order);
+  otap_free(g);
+  otap_free(f);
+  return rc;
+}
+
 int otap_store_get_ranges(struct otap_store* s, const char* key, struct otap_store_range* r,
                           size_t n, struct otap_error* err) {
   for (size_t i = 0; i < n; i++) {
@@ -256,7 +348,8 @@ int otap_store_get_ranges(struct otap_store* s, const char* key, struct otap_sto
   }
   char* full = NULL;
   OTAP_RETURN_NOT_OK(object_key(s, key, &full, err));
-  int rc = s->ops->get_ranges(s, full, r, n, err);
+  int rc = s->kind == OTAP_STORE_LOCAL ? s->ops->get_ranges(s, full, r, n, err)
+                                       : coalesced_get(s, full, r, n, err);
   otap_free(full);
   return rc;
 }

@@ -776,6 +776,52 @@ static void test_s3_errors_hide_credentials(void** state) {
   otap_store_free(s);
 }
 
+// Ranged reads: nearby ranges are coalesced into one request, large ones split in parallel
+// pieces; counted at the proxy.
+static void test_s3_range_coalescing(void** state) {
+  (void)state;
+  struct otap_store* s = open_s3("s3://otap-test/coalesce", g_proxy.endpoint, NULL);
+  struct otap_error err;
+  size_t n = (20 << 20) + 5;
+  uint8_t* data = make_data(n);
+  assert_int_equal(otap_store_put(s, "obj", data, n, &err), 0);
+  fault_proxy_set(&g_proxy, PROXY_PASS, 0);
+  // Ten 10 KB "column chunks" with 1 KB gaps, given out of order, plus one overlapping.
+  enum { K = 11 };
+  struct otap_store_range rs[K];
+  uint8_t* bufs[K];
+  for (int i = 0; i < K; i++) {
+    int j = (i * 7) % 10;
+    bufs[i] = malloc(10000);
+    rs[i] = (struct otap_store_range){1000000 + (uint64_t)j * 11000, 10000, bufs[i]};
+  }
+  rs[K - 1].offset = 1000000 + 5000;  // overlaps the first two
+  int before = g_proxy.requests;
+  assert_int_equal(otap_store_get_ranges(s, "obj", rs, K, &err), 0);
+  assert_int_equal(g_proxy.requests - before, 1);
+  for (int i = 0; i < K; i++) {
+    assert_memory_equal(bufs[i], data + rs[i].offset, 10000);
+    free(bufs[i]);
+  }
+  // Far apart: one request each.
+  uint8_t a[100], b[100];
+  struct otap_store_range far[2] = {{0, 100, a}, {n - 100, 100, b}};
+  before = g_proxy.requests;
+  assert_int_equal(otap_store_get_ranges(s, "obj", far, 2, &err), 0);
+  assert_int_equal(g_proxy.requests - before, 2);
+  assert_memory_equal(a, data, 100);
+  assert_memory_equal(b, data + n - 100, 100);
+  // One large range: split into 8 MiB pieces fetched in parallel.
+  uint8_t* got = malloc(n);
+  before = g_proxy.requests;
+  assert_int_equal(otap_store_get_range(s, "obj", 0, n, got, &err), 0);
+  assert_int_equal(g_proxy.requests - before, 3);
+  assert_memory_equal(got, data, n);
+  free(got);
+  free(data);
+  otap_store_free(s);
+}
+
 // Runs the otap CLI with a shell command line; captures stdout+stderr; returns exit status.
 static int run_cli(const char* args, char* out, size_t cap) {
   char cmd[4096];
@@ -1077,6 +1123,7 @@ int main(void) {
       cmocka_unit_test(test_gcs_hmac_via_s3_server),
       cmocka_unit_test(test_s3_errors_hide_credentials),
       cmocka_unit_test(test_cli_ls_cp),
+      cmocka_unit_test(test_s3_range_coalescing),
       cmocka_unit_test(test_s3_faults),
   };
   const struct CMUnitTest az[] = {
