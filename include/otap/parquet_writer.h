@@ -41,6 +41,9 @@ struct otap_parquet_write_options {
   bool dictionary;                /// dictionary encoding on by default (not BOOLEAN / FLBA)
   int64_t dictionary_page_size;   /// dictionary bytes past which the chunk falls back to PLAIN
                                   /// (default 1 MiB)
+  double dictionary_max_ratio;    /// once 16,384 values of a chunk were seen, fall back to
+                                  /// PLAIN when distinct/values exceeds this (default 0.75;
+                                  /// 0 disables: only the size limit applies)
   int default_encoding;           /// encoding of non-dictionary pages (default PLAIN)
   bool write_statistics;          /// chunk min/max/null_count (default true)
   bool write_page_index;          /// ColumnIndex + OffsetIndex (default true)

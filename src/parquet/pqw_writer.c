@@ -533,6 +533,21 @@ static int gen_levels(struct otap_parquet_writer* w, const struct pqw_column* c,
       *n_levels = *n_vals = n;
       return 0;
     }
+    if (c->n_nodes == 1 && c->leaf->src != PQW_SRC_NULL && c->leaf->nullable) {
+      // Flat nullable column: definition level = validity bit (branch-free).
+      const uint8_t* valid = v0->buffers[0];
+      int64_t off = v0->offset;
+      for (int64_t r = 0; r < n; r++) {
+        int64_t idx = base + a + r;
+        uint16_t ok = (uint16_t)otap_bit_get(valid, off + idx);
+        def[r] = ok;
+        vi[nv] = idx;
+        nv += ok;
+      }
+      *n_levels = n;
+      *n_vals = nv;
+      return 0;
+    }
     for (int64_t r = 0; r < n; r++) {
       int64_t idx = base + a + r;
       int d = 0;
@@ -662,7 +677,18 @@ static void gather(struct otap_parquet_writer* w, const struct pqw_column* c,
       break;
     }
     case PQW_SRC_BYTES:
-      for (int64_t j = 0; j < m; j++) otap_view_get_bytes(v, ids[j], &w->gptr[j], &w->glen[j]);
+      if (v->storage_type == OTAP_TYPE_STRING || v->storage_type == OTAP_TYPE_BINARY) {
+        const uint8_t* data = v->buffers[2];
+        for (int64_t j = 0; j < m; j++) {
+          int32_t s0, s1;
+          memcpy(&s0, b + 4 * (off + ids[j]), 4);
+          memcpy(&s1, b + 4 * (off + ids[j]) + 4, 4);
+          w->gptr[j] = data + s0;
+          w->glen[j] = s1 - s0;
+        }
+      } else {
+        for (int64_t j = 0; j < m; j++) otap_view_get_bytes(v, ids[j], &w->gptr[j], &w->glen[j]);
+      }
       break;
     case PQW_SRC_NULL:
       break;
