@@ -1,5 +1,6 @@
 // Store front end: URL parsing, options and environment, key checks, dispatch to the backend
 // vtable, the random-access source adapter and the buffered upload sink used by HTTP backends.
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +99,15 @@ static void copy_http_options(struct otap_store* s, const struct otap_store_opti
   s->rng = (uint64_t)otap__now_ms() ^ (uint64_t)(uintptr_t)s;
 }
 
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode g_curl_init_rc = CURLE_OK;
+static void curl_init_once(void) { g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 int otap_store_open(struct otap_store** out, const char* url,
                     const struct otap_store_options* opts, struct otap_error* err) {
   *out = NULL;
+  pthread_once(&g_curl_once, curl_init_once);
+  OTAP_RETURN_IF(g_curl_init_rc != CURLE_OK, err, EIO, "libcurl initialization failed");
   OTAP_RETURN_IF(!url || !*url, err, EINVAL, "empty store URL");
   struct otap_store_options defaults;
   if (!opts) {
@@ -372,6 +379,14 @@ int otap_store_open_sink(struct otap_store* s, const char* key, struct otap_sink
 
 int otap_store_put(struct otap_store* s, const char* key, const void* data, size_t len,
                    struct otap_error* err) {
+  if (s->kind != OTAP_STORE_LOCAL && (int64_t)len <= s->multipart_threshold) {
+    // One request straight from the caller's memory (no copy into a sink buffer).
+    char* full = NULL;
+    OTAP_RETURN_NOT_OK(object_key(s, key, &full, err));
+    int rc = s->ops->put(s, full, data, len, err);
+    otap_free(full);
+    return rc;
+  }
   struct otap_sink sink;
   OTAP_RETURN_NOT_OK(otap_store_open_sink(s, key, &sink, err));
   int rc = len ? sink.write(&sink, data, len, err) : 0;
