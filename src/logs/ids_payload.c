@@ -57,7 +57,10 @@ static int decode_logs_id(struct ArrowSchema* field, struct ArrowArray* child,
 }
 
 int otap_logs_decode_ids(struct otap_logs_payload* p, struct otap_error* err) {
-  OTAP_RETURN_NOT_OK(otap_logs_validate(p, NULL, err));
+  struct otap_logs_validate_options vo;
+  otap_logs_validate_options_init(&vo);
+  vo.level = OTAP_VALIDATE_DEFAULT;
+  OTAP_RETURN_NOT_OK(otap_logs_validate(p, &vo, err));
   int rc = 0;
   struct ArrowSchema copy;
   for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
