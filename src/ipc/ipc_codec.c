@@ -5,11 +5,21 @@
 
 #include "ipc/ipc_internal.h"
 
-static int lz4_decompress(const uint8_t* src, int64_t src_len, uint8_t* dst, int64_t dst_len,
-                          struct otap_error* err) {
-  LZ4F_dctx* dctx = NULL;
-  if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION)))
+void otap__ipc_codecs_reset(struct otap__ipc_codecs* c) {
+  if (c->zstd_dctx) ZSTD_freeDCtx(c->zstd_dctx);
+  if (c->lz4_dctx) LZ4F_freeDecompressionContext(c->lz4_dctx);
+  if (c->zstd_cctx) ZSTD_freeCCtx(c->zstd_cctx);
+  memset(c, 0, sizeof(*c));
+}
+
+static int lz4_decompress(struct otap__ipc_codecs* cc, const uint8_t* src, int64_t src_len,
+                          uint8_t* dst, int64_t dst_len, struct otap_error* err) {
+  LZ4F_dctx* dctx = cc ? cc->lz4_dctx : NULL;
+  if (dctx) {
+    LZ4F_resetDecompressionContext(dctx);
+  } else if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION))) {
     return otap_error_set(err, ENOMEM, "cannot create an LZ4 decompression context");
+  }
   int rc = 0;
   size_t in_pos = 0, out_pos = 0;
   while (in_pos < (size_t)src_len) {
@@ -40,15 +50,25 @@ static int lz4_decompress(const uint8_t* src, int64_t src_len, uint8_t* dst, int
     rc = otap_error_set(err, EINVAL, "LZ4 data decompressed to %zu bytes, %lld declared", out_pos,
                         (long long)dst_len);
 done:
-  LZ4F_freeDecompressionContext(dctx);
+  if (cc)
+    cc->lz4_dctx = dctx;
+  else
+    LZ4F_freeDecompressionContext(dctx);
   return rc;
 }
 
-int otap__ipc_decompress(enum otap_ipc_compression codec, const uint8_t* src, int64_t src_len,
-                         uint8_t* dst, int64_t dst_len, struct otap_error* err) {
-  if (codec == OTAP_IPC_COMPRESSION_LZ4_FRAME) return lz4_decompress(src, src_len, dst, dst_len, err);
+int otap__ipc_decompress(struct otap__ipc_codecs* cc, enum otap_ipc_compression codec,
+                         const uint8_t* src, int64_t src_len, uint8_t* dst, int64_t dst_len,
+                         struct otap_error* err) {
+  if (codec == OTAP_IPC_COMPRESSION_LZ4_FRAME)
+    return lz4_decompress(cc, src, src_len, dst, dst_len, err);
   if (codec == OTAP_IPC_COMPRESSION_ZSTD) {
-    size_t r = ZSTD_decompress(dst, (size_t)dst_len, src, (size_t)src_len);
+    size_t r;
+    if (cc && !cc->zstd_dctx) cc->zstd_dctx = ZSTD_createDCtx();
+    if (cc && cc->zstd_dctx)
+      r = ZSTD_decompressDCtx(cc->zstd_dctx, dst, (size_t)dst_len, src, (size_t)src_len);
+    else
+      r = ZSTD_decompress(dst, (size_t)dst_len, src, (size_t)src_len);
     if (ZSTD_isError(r))
       return otap_error_set(err, EINVAL, "corrupt ZSTD data: %s", ZSTD_getErrorName(r));
     if (r != (size_t)dst_len)
@@ -65,8 +85,9 @@ int64_t otap__ipc_compress_bound(enum otap_ipc_compression codec, int64_t n) {
   return n;
 }
 
-int otap__ipc_compress(enum otap_ipc_compression codec, int level, const uint8_t* src, int64_t n,
-                       uint8_t* dst, int64_t cap, int64_t* out_len, struct otap_error* err) {
+int otap__ipc_compress(struct otap__ipc_codecs* cc, enum otap_ipc_compression codec, int level,
+                       const uint8_t* src, int64_t n, uint8_t* dst, int64_t cap, int64_t* out_len,
+                       struct otap_error* err) {
   if (codec == OTAP_IPC_COMPRESSION_LZ4_FRAME) {
     LZ4F_preferences_t prefs;
     memset(&prefs, 0, sizeof(prefs));
@@ -79,7 +100,12 @@ int otap__ipc_compress(enum otap_ipc_compression codec, int level, const uint8_t
     return 0;
   }
   if (codec == OTAP_IPC_COMPRESSION_ZSTD) {
-    size_t r = ZSTD_compress(dst, (size_t)cap, src, (size_t)n, level ? level : 1);
+    size_t r;
+    if (cc && !cc->zstd_cctx) cc->zstd_cctx = ZSTD_createCCtx();
+    if (cc && cc->zstd_cctx)
+      r = ZSTD_compressCCtx(cc->zstd_cctx, dst, (size_t)cap, src, (size_t)n, level ? level : 1);
+    else
+      r = ZSTD_compress(dst, (size_t)cap, src, (size_t)n, level ? level : 1);
     if (ZSTD_isError(r))
       return otap_error_set(err, EIO, "ZSTD compression failed: %s", ZSTD_getErrorName(r));
     *out_len = (int64_t)r;

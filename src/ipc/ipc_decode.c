@@ -121,7 +121,7 @@ static int take_buffer(struct body* b, const void** ptr, int64_t* len, struct ot
       if (ulen == 0) return 0;
       uint8_t* dst = otap_malloc((size_t)ulen);
       if (!dst) return BODY_ERR(b, ENOMEM, "out of memory for %lld bytes", (long long)ulen);
-      int rc = otap__ipc_decompress(b->meta->compression, src, n, dst, ulen, err);
+      int rc = otap__ipc_decompress(b->ctx->codecs, b->meta->compression, src, n, dst, ulen, err);
       if (rc) {
         otap_free(dst);
         return otap_error_prefix(err, rc, "IPC message at byte offset %lld, buffer %u: ",

@@ -82,6 +82,7 @@ struct otap__ipc_decode_ctx {
   const struct otap__ipc_schema* schema;
   struct otap__ipc_dict_state* dicts;
   int64_t msg_offset;  // offset of the message in the input, for errors
+  struct otap__ipc_codecs* codecs;
 };
 
 /// Decodes a RecordBatch message body into a struct array (validated per opts).
@@ -104,12 +105,22 @@ int otap__ipc_parse_prefix(const uint8_t* data, size_t avail, int64_t offset, in
                            uint32_t* prefix_len, int64_t* meta_len, bool* legacy,
                            struct otap_error* err);
 
-/// Codec helpers.
-int otap__ipc_decompress(enum otap_ipc_compression codec, const uint8_t* src, int64_t src_len,
-                         uint8_t* dst, int64_t dst_len, struct otap_error* err);
+/// Codec contexts reused across buffers (one per reader/writer; not thread-safe).
+struct otap__ipc_codecs {
+  void* zstd_dctx;
+  void* lz4_dctx;
+  void* zstd_cctx;
+};
+void otap__ipc_codecs_reset(struct otap__ipc_codecs* c);
+
+/// Codec helpers. `cc` may be NULL (a context is made per call).
+int otap__ipc_decompress(struct otap__ipc_codecs* cc, enum otap_ipc_compression codec,
+                         const uint8_t* src, int64_t src_len, uint8_t* dst, int64_t dst_len,
+                         struct otap_error* err);
 /// Compresses src into dst (capacity from otap__ipc_compress_bound); *out_len set.
 int64_t otap__ipc_compress_bound(enum otap_ipc_compression codec, int64_t n);
-int otap__ipc_compress(enum otap_ipc_compression codec, int level, const uint8_t* src,
+int otap__ipc_compress(struct otap__ipc_codecs* cc, enum otap_ipc_compression codec, int level,
+                       const uint8_t* src,
                        int64_t n, uint8_t* dst, int64_t cap, int64_t* out_len,
                        struct otap_error* err);
 

@@ -99,6 +99,7 @@ struct otap_ipc_decoder {
   bool ended;
   struct otap__ipc_dict_state dicts;
   struct otap_ipc_message_info info;
+  struct otap__ipc_codecs codecs;
   int error;
   struct otap_error saved;
 };
@@ -119,6 +120,7 @@ void otap_ipc_decoder_free(struct otap_ipc_decoder* d) {
   otap_shared_unref(d->piece);
   otap__ipc_dict_state_reset(&d->dicts, d->schema.n_dicts);
   otap__ipc_schema_reset(&d->schema);
+  otap__ipc_codecs_reset(&d->codecs);
   otap_free(d);
 }
 
@@ -213,7 +215,7 @@ static int handle_message(struct otap_ipc_decoder* d, const uint8_t* meta, int64
     return otap_error_set(err, EINVAL,
                           "IPC stream: message at byte offset %lld comes before the Schema message",
                           (long long)meta_offset);
-  struct otap__ipc_decode_ctx ctx = {&d->opts, &d->schema, &d->dicts, meta_offset};
+  struct otap__ipc_decode_ctx ctx = {&d->opts, &d->schema, &d->dicts, meta_offset, &d->codecs};
   if (msg->header_type == OTAP__MH_DICTIONARY) {
     OTAP_RETURN_NOT_OK(otap__ipc_decode_dictionary(&ctx, msg, owner, body, msg->body_length, true, err));
     *event = OTAP_IPC_EVENT_DICTIONARY;
@@ -239,9 +241,11 @@ int otap_ipc_decoder_pull(struct otap_ipc_decoder* d, enum otap_ipc_event* event
     if (from_piece) {
       data = d->piece_data;
       avail = d->piece_len;
-    } else {
+    } else if (d->pending.data) {
       data = d->pending.data + d->pending_pos;
       avail = (size_t)(d->pending.size - d->pending_pos);
+    } else {
+      return 0;  // nothing buffered yet
     }
     uint32_t prefix;
     int64_t meta_len;
@@ -647,6 +651,7 @@ struct otap_ipc_file_reader {
   struct block* batch_blocks;
   int64_t n_batch_blocks;
   int64_t next;  // for the stream adapter
+  struct otap__ipc_codecs codecs;
   struct otap_error err;
 };
 
@@ -747,6 +752,7 @@ void otap_ipc_file_reader_free(struct otap_ipc_file_reader* r) {
   otap_free(r->dict_blocks);
   otap_free(r->batch_blocks);
   otap_shared_unref(r->src_owner);
+  otap__ipc_codecs_reset(&r->codecs);
   otap_free(r);
 }
 
@@ -804,7 +810,8 @@ static int file_open(struct otap_ipc_file_reader* r, struct otap_error* err) {
       rc = otap_error_set(err, EINVAL, "IPC file: dictionary block %lld at byte offset %lld is not "
                           "a DictionaryBatch", (long long)i, (long long)r->dict_blocks[i].offset);
     } else {
-      struct otap__ipc_decode_ctx ctx = {&r->opts, &r->schema, &r->dicts, r->dict_blocks[i].offset};
+      struct otap__ipc_decode_ctx ctx = {&r->opts, &r->schema, &r->dicts, r->dict_blocks[i].offset,
+                                         &r->codecs};
       rc = otap__ipc_decode_dictionary(&ctx, &msg, bo, body, msg.body_length, false, err);
     }
     otap_shared_unref(mo);
@@ -893,7 +900,7 @@ int otap_ipc_file_reader_read_batch(struct otap_ipc_file_reader* r, int64_t i,
     rc = otap_error_set(err, EINVAL, "IPC file: block of record batch %lld at byte offset %lld is "
                         "not a RecordBatch", (long long)i, (long long)blk->offset);
   } else {
-    struct otap__ipc_decode_ctx ctx = {&r->opts, &r->schema, &r->dicts, blk->offset};
+    struct otap__ipc_decode_ctx ctx = {&r->opts, &r->schema, &r->dicts, blk->offset, &r->codecs};
     rc = otap__ipc_decode_batch(&ctx, &msg, bo, body, msg.body_length, out, err);
   }
   otap_shared_unref(mo);

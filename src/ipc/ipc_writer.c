@@ -55,8 +55,7 @@ struct otap_ipc_writer {
   struct dyn dict_blocks, batch_blocks;
   bool finished;
   struct otap_buffer scratch;
-  uint8_t* comp;  // compression scratch
-  int64_t comp_cap;
+  struct otap__ipc_codecs codecs;
 };
 
 static const uint8_t kZeroPad[8];
@@ -101,8 +100,8 @@ static int add_buffer(struct enc* e, const uint8_t* data, int64_t len, uint8_t* 
         return otap_error_set(err, ENOMEM, "out of memory compressing %lld bytes", (long long)len);
       }
       int64_t clen;
-      int rc = otap__ipc_compress(w->opts.compression, w->opts.compression_level, data, len, c,
-                                  bound, &clen, err);
+      int rc = otap__ipc_compress(&w->codecs, w->opts.compression, w->opts.compression_level,
+                                  data, len, c, bound, &clen, err);
       if (rc) {
         otap_free(c);
         otap_free(owned);
@@ -586,7 +585,7 @@ void otap_ipc_writer_free(struct otap_ipc_writer* w) {
   otap_free(w->dict_blocks.data);
   otap_free(w->batch_blocks.data);
   otap_buffer_reset(&w->scratch);
-  otap_free(w->comp);
+  otap__ipc_codecs_reset(&w->codecs);
   otap_free(w);
 }
 
