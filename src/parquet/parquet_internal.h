@@ -238,6 +238,7 @@ struct pq_leaf_data {
   struct pq_binary dict_bin;
   struct otap_buffer def_buf, rep_buf;
   struct ArrowArray dict_array;  // dictionary output of the chunk (dict_mode), built once
+  int64_t used_values;           // values the last assembled batch took (set by the assembler)
 };
 void otap__pq_leaf_data_reset(struct pq_leaf_data* d);
 
@@ -312,8 +313,9 @@ int otap__pq_chunk_open(struct otap_parquet_reader* r, int32_t rg, int32_t col,
 /// Decodes pages until at least `rows` complete rows are buffered (EINVAL if the chunk ends
 /// before).
 int otap__pq_chunk_fill(struct pq_chunk* c, int64_t rows, struct otap_error* err) OTAP_WUR;
-/// Levels and values that make up the first `rows` buffered rows.
-void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_levels, int64_t* n_values);
+/// Levels that make up the first `rows` buffered rows (the values they hold are counted by the
+/// assembler into d.used_values).
+void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_levels);
 /// Drops the first `rows` rows (n_levels levels, n_values values) from the buffer.
 void otap__pq_chunk_consume(struct pq_chunk* c, int64_t rows, int64_t n_levels, int64_t n_values);
 /// At the end of the row group: checks that the chunk holds exactly the rows and values the

@@ -5,6 +5,16 @@
 // and the slot is non-null when def[i] >= N.def. List elements are the slots of the child.
 #include "parquet/parquet_internal.h"
 
+static const uint8_t kPopcount[256] = {
+#define B2(n) n, n + 1, n + 1, n + 2
+#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
+#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
+    B6(0), B6(1), B6(1), B6(2)
+#undef B2
+#undef B4
+#undef B6
+};
+
 static int nomem(struct otap_error* err) { return otap_error_set(err, ENOMEM, "out of memory"); }
 
 /// Scans the slots of node n: returns their count, fills a validity bitmap (dropped when no
@@ -30,7 +40,7 @@ static int scan_slots(const struct pq_node* n, const struct pq_leaf_data* L, str
       unsigned byte = 0;
       for (int k = 0; k < 8; k++) byte |= (unsigned)(def[i + k] >= d0) << k;
       bits[i >> 3] = (uint8_t)byte;
-      nulls += 8 - __builtin_popcount(byte);
+      nulls += 8 - kPopcount[byte];
     }
     for (int64_t i = full; i < nl; i++) {
       bool v = def[i] >= d0;
@@ -95,11 +105,12 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
   otap_buffer_move(validity, &bufs[0]);
   bits = bufs[0].data;
   int rc = 0;
-  if (n_slots - null_count != n_values) {
+  if (n_slots - null_count > n_values) {
     rc = otap_error_set(err, EINVAL, "column %s: %lld values for %lld non-null slots", n->name,
                         (long long)n_values, (long long)(n_slots - null_count));
     goto fail;
   }
+  n_values = n_slots - null_count;  // the values this batch uses (the rest stays buffered)
   switch (n->conv) {
     case PQ_CONV_NULL:
       otap_buffer_reset(&bufs[0]);
@@ -232,12 +243,113 @@ static int physical_width(const struct pq_node* n) {
   }
 }
 
+/// Dictionary-encoded values into plain output in one pass: strings and same-width values
+/// are gathered straight from the dictionary; other conversions materialize first.
+static int gather_from_dict(const struct pq_node* n, int pw, struct pq_leaf_data* L, struct otap_buffer* validity,
+                            int64_t n_slots, int64_t null_count, struct ArrowArray* out, struct otap_error* err) {
+  const uint32_t* idx = (const uint32_t*)L->indices.data;
+  int64_t nv = L->n_values;
+  const uint8_t* bits = validity->data;
+  if (n_slots - null_count > nv) {
+    otap_buffer_reset(validity);
+    return otap_error_set(err, EINVAL, "column %s: %lld values for %lld non-null slots", n->name, (long long)nv,
+                          (long long)(n_slots - null_count));
+  }
+  nv = n_slots - null_count;
+  struct otap_buffer bufs[3];
+  for (int i = 0; i < 3; i++) otap_buffer_init(&bufs[i]);
+  otap_buffer_move(validity, &bufs[0]);
+  if (n->conv == PQ_CONV_BINARY) {
+    const int64_t* doff = (const int64_t*)L->dict_bin.offsets.data;
+    const uint8_t* dd = L->dict_bin.data.data;
+    if (otap_buffer_resize(&bufs[1], (n_slots + 1) * 4, false)) goto oom;
+    int32_t* o = (int32_t*)bufs[1].data;
+    int64_t cur = 0, v = 0;
+    o[0] = 0;
+    for (int64_t i = 0; i < n_slots; i++) {
+      if (!bits || otap_bit_get(bits, i)) {
+        uint32_t k = idx[v++];
+        cur += doff[k + 1] - doff[k];
+        if (cur > INT32_MAX) {
+          for (int j = 0; j < 3; j++) otap_buffer_reset(&bufs[j]);
+          return otap_error_set(err, ENOTSUP, "column %s: more than 2 GiB of strings in one batch", n->name);
+        }
+      }
+      o[i + 1] = (int32_t)cur;
+    }
+    // 16-byte strides: the destination has 16 spare bytes and the dictionary data is padded
+    // by 16 bytes (pq_column.c), so short strings cost one or two vector moves.
+    if (otap_buffer_resize(&bufs[2], cur + 16, false)) goto oom;
+    uint8_t* dst = bufs[2].data;
+    for (int64_t j = 0, pos = 0; j < nv; j++) {
+      uint32_t k = idx[j];
+      int64_t len = doff[k + 1] - doff[k];
+      const uint8_t* src = dd + doff[k];
+      for (int64_t b = 0; b < len; b += 16) memcpy(dst + pos + b, src + b, 16);
+      pos += len;
+    }
+    bufs[2].size = cur;
+    return otap__pq_array_make(out, n_slots, null_count, 3, bufs, 0, false) ? nomem(err) : 0;
+  }
+  if (n->conv == PQ_CONV_COPY && n->value_width == pw) {
+    const uint8_t* dict = L->dict_fixed.data;
+    if (otap_buffer_resize(&bufs[1], n_slots * pw + 1, false)) goto oom;
+    uint8_t* dst = bufs[1].data;
+    int64_t v = 0;
+    for (int64_t i = 0; i < n_slots; i++) {
+      if (!bits || otap_bit_get(bits, i)) {
+        memcpy(dst + i * pw, dict + (size_t)idx[v++] * (size_t)pw, (size_t)pw);
+      } else {
+        memset(dst + i * pw, 0, (size_t)pw);
+      }
+    }
+    bufs[1].size = n_slots * pw;
+    return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
+  }
+  // Other conversions: materialize the values, then convert.
+  {
+    struct otap_buffer fixed;
+    struct pq_binary bin;
+    otap_buffer_init(&fixed);
+    memset(&bin, 0, sizeof(bin));
+    int rc = 0;
+    if (pw) {
+      if (otap_buffer_resize(&fixed, nv * pw + 1, false)) rc = nomem(err);
+      for (int64_t j = 0; rc == 0 && j < nv; j++)
+        memcpy(fixed.data + j * pw, L->dict_fixed.data + (size_t)idx[j] * (size_t)pw, (size_t)pw);
+    } else {
+      const int64_t* doff = (const int64_t*)L->dict_bin.offsets.data;
+      int64_t zero = 0;
+      if (otap_buffer_append(&bin.offsets, &zero, 8)) rc = nomem(err);
+      for (int64_t j = 0; rc == 0 && j < nv; j++) {
+        uint32_t k = idx[j];
+        if (otap_buffer_append(&bin.data, L->dict_bin.data.data + doff[k], doff[k + 1] - doff[k]) ||
+            otap_buffer_append(&bin.offsets, &bin.data.size, 8))
+          rc = nomem(err);
+      }
+    }
+    if (rc == 0) rc = build_leaf_values(n, pw, &fixed, &bin, nv, &bufs[0], n_slots, null_count, out, err);
+    else otap_buffer_reset(&bufs[0]);
+    otap_buffer_reset(&fixed);
+    otap_buffer_reset(&bin.offsets);
+    otap_buffer_reset(&bin.data);
+    return rc;
+  }
+oom:
+  for (int i = 0; i < 3; i++) otap_buffer_reset(&bufs[i]);
+  return nomem(err);
+}
+
 static int assemble_leaf(const struct pq_node* n, struct pq_leaf_data* L, struct ArrowArray* out,
                          struct otap_error* err) {
   struct otap_buffer validity;
   int64_t n_slots, nulls;
   OTAP_RETURN_NOT_OK(scan_slots(n, L, &validity, &n_slots, &nulls, err));
+  L->used_values = n_slots - nulls;
   int pw = physical_width(n);
+  if (!n->as_dictionary && L->dict_mode) {
+    return gather_from_dict(n, pw, L, &validity, n_slots, nulls, out, err);
+  }
   if (!n->as_dictionary) {
     return build_leaf_values(n, pw, &L->fixed, &L->bin, L->n_values, &validity, n_slots, nulls, out, err);
   }
@@ -246,7 +358,7 @@ static int assemble_leaf(const struct pq_node* n, struct pq_leaf_data* L, struct
   otap_buffer_init(&bufs[1]);
   otap_buffer_move(&validity, &bufs[0]);
   int rc = 0;
-  if (n_slots - nulls != L->n_values) {
+  if (n_slots - nulls > L->n_values) {
     rc = otap_error_set(err, EINVAL, "column %s: value count mismatch", n->name);
     goto fail;
   }
@@ -269,7 +381,7 @@ static int assemble_leaf(const struct pq_node* n, struct pq_leaf_data* L, struct
       rc = build_leaf_values(n, pw, &L->dict_fixed, &L->dict_bin, L->dict_len, &none, L->dict_len, 0, &L->dict_array, err);
     if (rc == 0 && otap__pq_array_slice(&L->dict_array, 0, L->dict_array.length, out->dictionary)) rc = nomem(err);
   } else {
-    rc = build_leaf_values(n, pw, &L->fixed, &L->bin, L->n_values, &none, L->n_values, 0, out->dictionary, err);
+    rc = build_leaf_values(n, pw, &L->fixed, &L->bin, L->used_values, &none, L->used_values, 0, out->dictionary, err);
   }
   if (rc) {
     out->dictionary = NULL;

@@ -238,6 +238,7 @@ static int decode_dictionary_page(struct pq_chunk* c, const struct pq_page_heade
     size_t used;
     if ((uint64_t)nv > n / 4) return otap_error_set(c->err, EINVAL, "dictionary page: %lld values cannot fit in %zu bytes", (long long)nv, n);
     OTAP_RETURN_NOT_OK(otap__pq_plain_binary_decode(p, n, nv, &d->dict_bin, &used, c->err));
+    if (otap_buffer_reserve(&d->dict_bin.data, 16)) return otap_error_set(c->err, ENOMEM, "out of memory");
     if (nv == 0 && d->dict_bin.offsets.size == 0) {
       int64_t z = 0;
       if (otap_buffer_append(&d->dict_bin.offsets, &z, 8)) return otap_error_set(c->err, ENOMEM, "out of memory");
@@ -251,7 +252,9 @@ static int decode_dictionary_page(struct pq_chunk* c, const struct pq_page_heade
   }
   d->dict_len = nv;
   c->has_dict = true;
-  if (c->node && c->node->as_dictionary && c->levels_total == 0) d->dict_mode = true;
+  // Indices are kept (not materialized) while every data page is dictionary-encoded: the
+  // assembler gathers values straight into the output, or emits a dictionary array.
+  if (c->levels_total == 0) d->dict_mode = true;
   return 0;
 }
 
@@ -516,7 +519,7 @@ int otap__pq_chunk_fill(struct pq_chunk* c, int64_t rows, struct otap_error* err
   return 0;
 }
 
-void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_levels, int64_t* n_values) {
+void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_levels) {
   const struct pq_leaf_data* d = &c->d;
   int64_t L = rows;
   if (c->desc->max_rep > 0) {
@@ -530,15 +533,7 @@ void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_leve
       }
     }
   }
-  int64_t V = L;
-  if (c->desc->max_def > 0) {
-    const int16_t* def = (const int16_t*)d->def_buf.data;
-    int16_t md = c->desc->max_def;
-    V = 0;
-    for (int64_t i = 0; i < L; i++) V += def[i] == md;
-  }
   *n_levels = L;
-  *n_values = V;
 }
 
 static void shift(struct otap_buffer* b, int64_t bytes) {

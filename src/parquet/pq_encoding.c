@@ -139,18 +139,40 @@ int otap__pq_rle_get(struct pq_rle* r, uint32_t* out, int64_t n, struct otap_err
 
 int otap__pq_rle_get_levels(struct pq_rle* r, int16_t* out, int64_t n, int16_t max_level,
                             struct otap_error* err) {
-  uint32_t tmp[1024];
-  int64_t done = 0;
-  while (done < n) {
-    int64_t k = n - done < 1024 ? n - done : 1024;
-    OTAP_RETURN_NOT_OK(otap__pq_rle_get(r, tmp, k, err));
-    uint32_t bad = 0;
-    for (int64_t j = 0; j < k; j++) {
-      bad |= tmp[j] > (uint32_t)max_level;
-      out[done + j] = (int16_t)tmp[j];
+  if (r->bit_width < 0 || r->bit_width > 16)
+    return otap_error_set(err, EINVAL, "level bit width %d out of range", r->bit_width);
+  int bw = r->bit_width;
+  uint32_t mask = (1u << bw) - 1;
+  int64_t i = 0;
+  while (i < n) {
+    if (r->rle_left) {
+      int64_t k = n - i < (int64_t)r->rle_left ? n - i : (int64_t)r->rle_left;
+      if (r->rle_value > (uint32_t)max_level)
+        return otap_error_set(err, EINVAL, "level %u above the maximum %d", r->rle_value, max_level);
+      int16_t v = (int16_t)r->rle_value;
+      for (int64_t j = 0; j < k; j++) out[i + j] = v;
+      i += k;
+      r->rle_left -= (uint32_t)k;
+    } else if (r->bp_left) {
+      int64_t k = n - i < (int64_t)r->bp_left ? n - i : (int64_t)r->bp_left;
+      const uint8_t* bp = r->bp;
+      const uint8_t* end = r->p;
+      uint64_t bit = r->bp_bit;
+      uint32_t bad = 0;
+      for (int64_t j = 0; j < k; j++, bit += (uint64_t)bw) {
+        const uint8_t* q = bp + (bit >> 3);
+        uint64_t v = end - q >= 8 ? otap_load_u64le(q) >> (bit & 7) : load_bits(bp, end, bit, bw);
+        uint32_t x = (uint32_t)v & mask;
+        bad |= x > (uint32_t)max_level;
+        out[i + j] = (int16_t)x;
+      }
+      if (bad) return otap_error_set(err, EINVAL, "level above the maximum %d", max_level);
+      r->bp_bit = (uint32_t)bit;
+      i += k;
+      r->bp_left -= (uint32_t)k;
+    } else {
+      OTAP_RETURN_NOT_OK(rle_next_run(r, err));
     }
-    if (bad) return otap_error_set(err, EINVAL, "level above the maximum %d", max_level);
-    done += k;
   }
   return 0;
 }

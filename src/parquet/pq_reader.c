@@ -174,11 +174,9 @@ static int rg_batch(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state
                     struct ArrowArray* out, struct otap_error* err) {
   memset(out, 0, sizeof(*out));
   int64_t *span_l = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t)),
-          *span_v = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t)),
-          *full_l = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t)),
-          *full_v = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t));
+          *full_l = otap_calloc((size_t)r->n_leaves + 1, sizeof(int64_t));
   int rc = 0;
-  if (!span_l || !span_v || !full_l || !full_v) {
+  if (!span_l || !full_l) {
     rc = otap_error_set(err, ENOMEM, "out of memory");
     goto done;
   }
@@ -186,11 +184,10 @@ static int rg_batch(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state
     if (!st->used[c]) continue;
     struct pq_chunk* ch = &st->chunks[c];
     OTAP_GOTO_NOT_OK(rc, otap__pq_chunk_fill(ch, rows, err));
-    otap__pq_chunk_span(ch, rows, &span_l[c], &span_v[c]);
+    otap__pq_chunk_span(ch, rows, &span_l[c]);
     full_l[c] = ch->d.n_levels;
-    full_v[c] = ch->d.n_values;
     ch->d.n_levels = span_l[c];
-    ch->d.n_values = span_v[c];
+    ch->d.used_values = -1;
   }
   if (otap__pq_array_make(out, rows, 0, 1, NULL, r->n_top, false)) {
     rc = otap_error_set(err, ENOMEM, "out of memory");
@@ -210,14 +207,13 @@ static int rg_batch(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state
     if (!st->used[c]) continue;
     struct pq_chunk* ch = &st->chunks[c];
     ch->d.n_levels = full_l[c];
-    ch->d.n_values = full_v[c];
-    if (rc == 0) otap__pq_chunk_consume(ch, rows, span_l[c], span_v[c]);
+    if (rc == 0 && ch->d.used_values < 0)
+      rc = otap_error_set(err, EINVAL, "%s: column %s was not assembled", r->name, r->leaves[c].path);
+    if (rc == 0) otap__pq_chunk_consume(ch, rows, span_l[c], ch->d.used_values);
   }
 done:
   otap_free(span_l);
-  otap_free(span_v);
   otap_free(full_l);
-  otap_free(full_v);
   return rc;
 }
 
