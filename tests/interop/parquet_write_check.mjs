@@ -51,6 +51,8 @@ function parseKind(s) {
       return { t: 'struct', fields };
     }
     if (word.startsWith('decimal')) return { t: 'decimal', scale: Number(word.split(':')[1]) };
+    // time:E = raw Parquet values times 10^E give nanoseconds
+    if (word.startsWith('time')) return { t: 'time', exp: BigInt(word.split(':')[1] || 0) };
     return { t: word };
   }
   return kind();
@@ -74,7 +76,7 @@ function norm(k, v) {
     case 'float': return Number(v);
     case 'bool': return Boolean(v);
     case 'string': return String(v);
-    case 'hex': return typeof v === 'string' ? v : hex(v);
+    case 'hex': case 'uuid': return typeof v === 'string' ? v : hex(v);
     case 'list': return Array.from(v, (x) => norm(k.item, x));
     case 'map': return Array.from(v, ([a, b]) => [norm(k.key, a), norm(k.value, b)]);
     case 'struct': {
@@ -98,6 +100,7 @@ async function readDuckdb(file) {
       case 'int': case 'decimal': return `CAST(${c} AS VARCHAR)`;
       case 'float': return `CAST(${c} AS DOUBLE)`;
       case 'hex': return `lower(hex(${c}))`;
+      case 'uuid': return `replace(CAST(${c} AS VARCHAR), '-', '')`;
       case 'ts': return `CAST(epoch_ns(${c}) AS VARCHAR)`;
       case 'date': return `CAST(${c} - DATE '1970-01-01' AS VARCHAR)`;
       case 'time': return `CAST(epoch_us(${c}) * 1000 AS VARCHAR)`;
@@ -149,10 +152,12 @@ function wasmValue(vec, kind, i) {
     if (r === null) return null;
     const { d, j } = r;
     if (kind.t === 'decimal') {
-      const w = d.values.subarray(j * 4, j * 4 + 4);
+      const words = (t.bitWidth || 128) / 32;
+      const w = d.values.subarray(j * words, j * words + words);
       let big = 0n;
-      for (let k = 3; k >= 0; k--) big = (big << 32n) | BigInt(w[k]);
-      if (big >= 1n << 127n) big -= 1n << 128n;
+      for (let k = words - 1; k >= 0; k--) big = (big << 32n) | BigInt(w[k]);
+      const bits = BigInt(words * 32);
+      if (big >= 1n << (bits - 1n)) big -= 1n << bits;
       return decString(big, kind.scale);
     }
     const raw = BigInt(d.values[j]);
@@ -224,7 +229,7 @@ async function readHyparquet(file) {
     for (const { name, kind } of columns) {
       let v = r[name];
       if (v !== null && v !== undefined) {
-        if (kind.t === 'time') v = String(BigInt(v) * (kind.unitNs || 1n));
+        if (kind.t === 'time') v = String(BigInt(v) * 10n ** kind.exp);
         else if (kind.t === 'decimal') v = { approx: Number(v) };
         else if (kind.t === 'map') v = v instanceof Map ? Array.from(v) : Object.entries(v);
         else if (kind.t === 'ts' || kind.t === 'date') v = String(v);
@@ -247,6 +252,10 @@ function equalValue(kind, got, want) {
 }
 
 const readers = { duckdb: readDuckdb, wasm: readWasm, hyparquet: readHyparquet };
+// Columns a reader cannot represent: DuckDB turns DECIMAL with precision > 38 into DOUBLE (and
+// its conversion of our 21-byte FLBA decimal(50, 4) does not even match the double value, while
+// arrow-rs reads it exactly).
+const skip = { duckdb: ['dec256'], hyparquet: [] };
 let failures = 0;
 let checks = 0;
 for (const f of manifest.files) {
@@ -269,8 +278,7 @@ for (const f of manifest.files) {
     }
     for (let i = 0; i < rows.length; i++) {
       for (const { name, kind } of columns) {
-        // hyparquet reads TIME columns without the unit conversion we can apply: skip them.
-        if (rname === 'hyparquet' && kind.t === 'time') continue;
+        if ((skip[rname] || []).includes(name)) continue;
         if (!equalValue(kind, rows[i][name], expected[i][name])) {
           if (bad < 5) {
             console.log(`FAIL ${f.file} [${rname}] row ${i} column ${name}: got ` +

@@ -78,8 +78,8 @@ static const struct col cols[] = {
     {"ts_s", "tss:", "ts", true},
     {"d32", "tdD", "date", true},
     {"d64", "tdm", "date", true},
-    {"t32", "ttm", "time", true},
-    {"t64us", "ttu", "time", true},
+    {"t32", "ttm", "time:6", true},
+    {"t64us", "ttu", "time:3", true},
     {"dec", "d:10,2", "decimal:2", true},
     {"dec38", "d:38,5", "decimal:5", true},
     {"dur", "tDu", "int", true},
@@ -91,6 +91,12 @@ static const struct col cols[] = {
     {"nul", "n", "null", true},
     {"req_i32", "i", "int", false},
     {"req_s", "u", "string", false},
+    {"f16", "e", "float", true},
+    {"uuid", "w:16", "uuid", true},  // arrow.uuid extension -> FLBA(16) + UUID
+    {"dec256", "d:50,4,256", "decimal:4", true},
+    {"t64ns", "ttn", "time:0", true},
+    {"fsl", "", "list<int>", true},  // fixed_size_list<int32>[3]
+    {"dict_u8", "", "string", true},  // dictionary<uint8, utf8>
 };
 #define NCOLS ((int)(sizeof(cols) / sizeof(cols[0])))
 
@@ -116,6 +122,23 @@ static void build_schema(struct ArrowSchema* root) {
       field(s, "+l", n, true);
       CHECK(otap_schema_allocate_children(s, 1));
       field(s->children[0], "l", "item", true);
+    } else if (strcmp(n, "fsl") == 0) {
+      field(s, "+w:3", n, true);
+      CHECK(otap_schema_allocate_children(s, 1));
+      field(s->children[0], "i", "item", true);
+    } else if (strcmp(n, "dict_u8") == 0) {
+      field(s, "C", n, true);
+      CHECK(otap_schema_allocate_dictionary(s));
+      field(s->dictionary, "u", "", true);
+    } else if (strcmp(n, "uuid") == 0) {
+      field(s, "w:16", n, true);
+      struct otap_buffer md;
+      otap_buffer_init(&md);
+      struct otap_metadata_entry e[2] = {{"ARROW:extension:name", 20, "arrow.uuid", 10},
+                                         {"ARROW:extension:metadata", 24, "", 0}};
+      CHECK(otap_metadata_encode(&md, e, 2));
+      CHECK(otap_schema_set_metadata(s, (const char*)md.data));
+      otap_buffer_reset(&md);
     } else if (strcmp(n, "lls") == 0) {
       field(s, "+L", n, true);
       CHECK(otap_schema_allocate_children(s, 1));
@@ -408,6 +431,45 @@ static void append_row(struct ArrowArray* batch, FILE* f) {
       }
       fputc(']', f);
       CHECK(otap_array_finish_element(a));
+    } else if (strcmp(n, "f16") == 0) {
+      double v = (double)((int64_t)(next() % 4000) - 2000) * 0.5;
+      CHECK(otap_array_append_double(a, v));
+      fprintf(f, "%.17g", v);
+    } else if (strcmp(n, "uuid") == 0) {
+      uint8_t buf[16];
+      rand_bytes(buf, 16);
+      CHECK(otap_array_append_bytes(a, buf, 16));
+      json_hex(f, buf, 16);
+    } else if (strcmp(n, "dec256") == 0) {
+      i128 v = ((i128)(int64_t)next() * (i128)(int64_t)(next() >> 8));
+      uint8_t le[32];
+      for (int k = 0; k < 32; k++) le[k] = k < 16 ? (uint8_t)((u128)v >> (8 * k)) : (v < 0 ? 0xFF : 0);
+      CHECK(otap_array_append_bytes(a, le, 32));
+      json_dec(f, v, 4);
+    } else if (strcmp(n, "t64ns") == 0) {
+      int64_t ns = (int64_t)(next() % 86400000000ull) * 1000;
+      CHECK(otap_array_append_int(a, ns));
+      json_i64(f, ns);
+    } else if (strcmp(n, "fsl") == 0) {
+      struct ArrowArray* item = a->children[0];
+      fputc('[', f);
+      for (int j = 0; j < 3; j++) {
+        if (j) fputc(',', f);
+        if (chance(10)) {
+          CHECK(otap_array_append_null(item, 1));
+          fputs("null", f);
+        } else {
+          int32_t v = (int32_t)next();
+          CHECK(otap_array_append_int(item, v));
+          json_i64(f, v);
+        }
+      }
+      fputc(']', f);
+      CHECK(otap_array_finish_element(a));
+    } else if (strcmp(n, "dict_u8") == 0) {
+      int k = (int)(next() % 10);
+      CHECK(otap_array_append_int(a, k));
+      json_str(f, words[k], strlen(words[k]));
     } else if (strcmp(n, "req_i32") == 0) {
       int32_t v = (int32_t)(r % 1000);
       CHECK(otap_array_append_int(a, v));
@@ -423,7 +485,7 @@ static void append_row(struct ArrowArray* batch, FILE* f) {
 
 static void fill_dictionary(struct ArrowArray* batch) {
   for (int i = 0; i < NCOLS; i++) {
-    if (strcmp(cols[i].name, "dict_s") != 0) continue;
+    if (strcmp(cols[i].name, "dict_s") != 0 && strcmp(cols[i].name, "dict_u8") != 0) continue;
     struct ArrowArray* d = batch->children[i]->dictionary;
     for (int k = 0; k < 10; k++) CHECK(otap_array_append_bytes(d, words[k], (int64_t)strlen(words[k])));
   }
