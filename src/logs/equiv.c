@@ -156,7 +156,7 @@ struct span_ref {
   int64_t off, len;
 };
 
-static const struct otap_buffer* g_cmp_buf;
+static _Thread_local const struct otap_buffer* g_cmp_buf;  // qsort context (C11 has no qsort_r)
 static int cmp_span(const void* pa, const void* pb) {
   const struct span_ref* a = pa;
   const struct span_ref* b = pb;

@@ -488,7 +488,7 @@ static int gen_level_attrs(struct gctx* g, struct gattrs* out, uint16_t parent, 
 }
 
 // Orders attribute rows by (type, key, value, parent) for quasi-delta encoding.
-static const struct gctx* g_sort_ctx;  // qsort has no context argument in C11
+static _Thread_local const struct gctx* g_sort_ctx;  // qsort context (C11 has no qsort_r)
 static int cmp_attr(const void* pa, const void* pb) {
   const struct gattr* a = pa;
   const struct gattr* b = pb;

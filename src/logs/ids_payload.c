@@ -149,7 +149,7 @@ static int renumber_runs(const struct otap__ids* ids, uint16_t* new_ids, uint16_
 struct sort_ctx {
   const struct otap__ids* keys[3];
 };
-static const struct sort_ctx* g_sort;
+static _Thread_local const struct sort_ctx* g_sort;  // qsort contexts
 static int cmp_rows(const void* pa, const void* pb) {
   int64_t a = *(const int64_t*)pa, b = *(const int64_t*)pb;
   for (int k = 0; k < 3; k++) {
@@ -161,7 +161,7 @@ static int cmp_rows(const void* pa, const void* pb) {
   return a < b ? -1 : a > b;
 }
 
-static const struct otap__attrs* g_attrs;
+static _Thread_local const struct otap__attrs* g_attrs;
 static int cmp_bytes(const struct otap_array_view* v, int64_t i, int64_t j) {
   const uint8_t *d1, *d2;
   int64_t l1, l2;

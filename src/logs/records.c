@@ -14,7 +14,12 @@ struct type_stream {
   char* schema_id;  // NUL-terminated copy
   int64_t schema_id_len;
   int64_t pushed;  // bytes pushed into dec
+  int64_t last_used;
 };
+
+// IPC streams kept per payload type: spec 4.4 identifies a stream by (type, schema_id), so a
+// producer may come back to an earlier schema_id. The least recently used is dropped past this.
+#define MAX_STREAMS_PER_TYPE 16
 
 struct otap_records_reader {
   struct otap_records_reader_options o;
@@ -23,7 +28,8 @@ struct otap_records_reader {
   int64_t size, pos, index;
   int64_t batch_id;
   char* name;
-  struct type_stream streams[OTAP_LOGS_N_TABLES];
+  struct type_stream streams[OTAP_LOGS_N_TABLES][MAX_STREAMS_PER_TYPE];
+  int64_t clock;
 };
 
 void otap_records_reader_options_init(struct otap_records_reader_options* o) {
@@ -84,8 +90,10 @@ int otap_records_reader_open_file(struct otap_records_reader** out, const char* 
 void otap_records_reader_free(struct otap_records_reader* r) {
   if (!r) return;
   for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
-    otap_ipc_decoder_free(r->streams[t].dec);
-    otap_free(r->streams[t].schema_id);
+    for (int k = 0; k < MAX_STREAMS_PER_TYPE; k++) {
+      otap_ipc_decoder_free(r->streams[t][k].dec);
+      otap_free(r->streams[t][k].schema_id);
+    }
   }
   otap_buffer_reset(&r->owned);
   otap_free(r->name);
@@ -99,10 +107,29 @@ int64_t otap_records_reader_offset(const struct otap_records_reader* r) { return
 static int read_table(struct otap_records_reader* r, const struct otap_arrow_payload_msg* pm,
                       int t, int64_t record_offset, struct otap_logs_payload* out,
                       struct otap_error* err) {
-  struct type_stream* st = &r->streams[t];
   const char* tname = otap_logs_table_name((enum otap_logs_table)t);
-  bool reset = !st->dec || st->schema_id_len != pm->schema_id_len ||
-               memcmp(st->schema_id, pm->schema_id, (size_t)pm->schema_id_len) != 0;
+  // The stream of this (type, schema_id), else a free or the least recently used slot.
+  struct type_stream* st = NULL;
+  for (int k = 0; k < MAX_STREAMS_PER_TYPE && !st; k++) {
+    struct type_stream* c = &r->streams[t][k];
+    if (c->dec && c->schema_id_len == pm->schema_id_len &&
+        memcmp(c->schema_id, pm->schema_id, (size_t)pm->schema_id_len) == 0) {
+      st = c;
+    }
+  }
+  bool reset = st == NULL;
+  if (!st) {
+    st = &r->streams[t][0];
+    for (int k = 0; k < MAX_STREAMS_PER_TYPE; k++) {
+      struct type_stream* c = &r->streams[t][k];
+      if (!c->dec) {
+        st = c;
+        break;
+      }
+      if (c->last_used < st->last_used) st = c;
+    }
+  }
+  st->last_used = ++r->clock;
   if (reset) {
     otap_ipc_decoder_free(st->dec);
     st->dec = NULL;

@@ -883,6 +883,89 @@ static void test_records_roundtrip(void** state) {
 }
 
 // Encoded ids survive the file (decoded on read, marked plain).
+
+// Splits a records buffer into its messages (offset of the length prefix, total length).
+static int64_t split_messages(const struct otap_buffer* f, int64_t* off, int64_t* len, int64_t cap) {
+  int64_t n = 0, pos = 0;
+  struct otap_error err;
+  while (pos < f->size && n < cap) {
+    int64_t start = pos;
+    uint64_t l;
+    must(otap_pb_read_varint(f->data, f->size, &pos, &l, &err));
+    pos += (int64_t)l;
+    off[n] = start;
+    len[n] = pos - start;
+    n++;
+  }
+  return n;
+}
+
+// A producer may return to an earlier schema_id: its IPC stream continues (spec 4.4).
+static void test_records_schema_id_return(void** state) {
+  (void)state;
+  struct otap_logs_gen_options o;
+  otap_logs_gen_options_init(&o);
+  o.dict = OTAP_LOGS_GEN_DICT_NEVER;
+  o.records = 30;
+  struct otap_logs_payload a[2], b, out[3];
+  gen_one(&o, 0, &a[0]);
+  gen_one(&o, 1, &a[1]);
+  o.vary_schema = true;
+  o.seed = 77;
+  gen_one(&o, 0, &b);
+  struct otap_buffer fa, fb, file;
+  otap_buffer_init(&fa);
+  otap_buffer_init(&fb);
+  otap_buffer_init(&file);
+  write_records(a, 2, &fa);
+  write_records(&b, 1, &fb);
+  int64_t offa[4], lena[4], offb[2], lenb[2];
+  assert_int_equal(split_messages(&fa, offa, lena, 4), 2);
+  assert_int_equal(split_messages(&fb, offb, lenb, 2), 1);
+  // Message B with its schema ids renamed so they do not collide with A's.
+  struct otap_error err;
+  int64_t pos = offb[0];
+  uint64_t l;
+  must(otap_pb_read_varint(fb.data, fb.size, &pos, &l, &err));
+  struct otap_bar_msg msg;
+  must(otap_bar_decode(fb.data + pos, (int64_t)l, pos, &msg, &err));
+  char ids[8][32];
+  for (int64_t i = 0; i < msg.n_payloads && i < 8; i++) {
+    snprintf(ids[i], sizeof(ids[i]), "other-%.*s", (int)msg.payloads[i].schema_id_len,
+             msg.payloads[i].schema_id);
+    msg.payloads[i].schema_id = ids[i];
+    msg.payloads[i].schema_id_len = (int64_t)strlen(ids[i]);
+  }
+  struct otap_buffer mb;
+  otap_buffer_init(&mb);
+  must(otap_bar_encode(&msg, &mb));
+  otap_bar_reset(&msg);
+  // File: A0, B', A1 (A1 continues A0's streams: it carries no Schema message).
+  must(otap_buffer_append(&file, fa.data + offa[0], lena[0]));
+  must(otap_pb_append_varint(&file, (uint64_t)mb.size));
+  must(otap_buffer_append(&file, mb.data, mb.size));
+  must(otap_buffer_append(&file, fa.data + offa[1], lena[1]));
+  for (int i = 0; i < 3; i++) otap_logs_payload_init(&out[i]);
+  int64_t n;
+  if (read_records(&file, out, 3, &n, &err)) fail_msg("%s", err.message);
+  assert_int_equal(n, 3);
+  assert_true(equiv(&a[0], 1, &out[0], 1, NULL));
+  assert_true(equiv(&b, 1, &out[1], 1, NULL));
+  assert_true(equiv(&a[1], 1, &out[2], 1, NULL));
+  // Without A0 first, A1's streams have no schema: a clean error.
+  struct otap_buffer bad = {fa.data + offa[1], lena[1], lena[1]};
+  for (int i = 0; i < 3; i++) otap_logs_payload_reset(&out[i]);
+  assert_int_equal(read_records(&bad, out, 3, &n, &err), EINVAL);
+  for (int i = 0; i < 3; i++) otap_logs_payload_reset(&out[i]);
+  otap_buffer_reset(&mb);
+  otap_buffer_reset(&fa);
+  otap_buffer_reset(&fb);
+  otap_buffer_reset(&file);
+  otap_logs_payload_reset(&a[0]);
+  otap_logs_payload_reset(&a[1]);
+  otap_logs_payload_reset(&b);
+}
+
 static void test_records_encoded(void** state) {
   (void)state;
   struct otap_logs_gen_options o;
@@ -1196,6 +1279,7 @@ int main(void) {
       cmocka_unit_test(test_sliced_tables),
       cmocka_unit_test(test_gen_knobs),
       cmocka_unit_test(test_records_roundtrip),
+      cmocka_unit_test(test_records_schema_id_return),
       cmocka_unit_test(test_records_encoded),
       cmocka_unit_test(test_encode_ids),
       cmocka_unit_test(test_records_hostile),
