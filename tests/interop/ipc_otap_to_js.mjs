@@ -8,15 +8,17 @@
 //  3. Gold files: otap writes each arrow-testing integration JSON as IPC; Arrow JS reads both
 //     the Arrow C++ gold stream and otap's output, and they must hold the same values (files
 //     whose gold stream Arrow JS itself cannot read are skipped and listed).
-// usage: node ipc_otap_to_js.mjs IPC_TOOL TESTDATA_DIR
+//  4. The otap command line (when its path is given): `otap convert` output read by Arrow JS,
+//     `otap cat --json` rows equal to the table's values (in the CLI's JSON conventions).
+// usage: node ipc_otap_to_js.mjs IPC_TOOL TESTDATA_DIR [OTAP_CLI]
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  A, registerCodecs, tmpDir, tool, otapMessages, makeTestTable, canonTable, compareRows,
+  A, registerCodecs, tmpDir, tool, otapMessages, makeTestTable, canonTable, compareRows, jsWrite,
 } from './ipc_common.mjs';
 
-const [toolPath, testdata] = process.argv.slice(2);
+const [toolPath, testdata, cliPath] = process.argv.slice(2);
 if (!toolPath || !testdata) {
   console.error('usage: node ipc_otap_to_js.mjs IPC_TOOL TESTDATA_DIR');
   process.exit(2);
@@ -159,6 +161,81 @@ for (const version of ['2.0.0-compression', '4.0.0-shareddict', 'cpp-21.0.0']) {
       return `${goldRows.length} rows equal (${outs.join(', ')})`;
     });
   }
+}
+
+// 4. The otap CLI.
+function cli(args) {
+  const r = spawnSync(cliPath, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.error) throw r.error;
+  return r;
+}
+// CLI JSON conventions (see `otap cat --help`): 64-bit integers as JSON numbers (quoted here
+// before parsing so they stay exact), timestamps and dates as ISO-8601 UTC strings.
+const quoteBigInts = (line) => line.replace(/([:\[,]\s*)(-?\d{16,})(?=\s*[,\]\}])/g, '$1"$2"');
+function iso(ns, digits) {
+  const sec = ns / 1000000000n - (ns < 0n && ns % 1000000000n !== 0n ? 1n : 0n);
+  const frac = ns - sec * 1000000000n;
+  const base = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+  return digits === 0 ? `${base}Z` : `${base}.${frac.toString().padStart(9, '0').slice(0, digits)}Z`;
+}
+function cliExpected(row) {
+  const e = { ...row };
+  for (const k of ['i64', 'u64']) if (e[k] !== null) e[k] = String(e[k]);
+  if (e.ts_ns !== null) e.ts_ns = iso(BigInt(e.ts_ns), 9);
+  if (e.ts_ms !== null) e.ts_ms = iso(BigInt(e.ts_ms) * 1000000n, 3);
+  if (e.date !== null) e.date = new Date(e.date * 86400000).toISOString().slice(0, 10);
+  return e;
+}
+// `otap cat --help` documents NaN/Infinity strings; the CLI currently prints C's %g spellings
+// ("nan", "-nan", "inf", "-inf"). Accept both, and report the deviation.
+const cliNotes = new Set();
+const NONFINITE = { nan: 'NaN', '-nan': 'NaN', inf: 'Infinity', '-inf': '-Infinity' };
+function cliActual(row) {
+  const a = { ...row };
+  for (const k of ['i64', 'u64']) if (a[k] !== null) a[k] = String(a[k]);
+  if (typeof a.f32 === 'number') a.f32 = Math.fround(a.f32);
+  for (const k of ['f32', 'f64']) {
+    if (typeof a[k] === 'string' && a[k] in NONFINITE) {
+      cliNotes.add(`otap cat --json prints ${JSON.stringify(a[k])} where its help says ${NONFINITE[a[k]]}`);
+      a[k] = NONFINITE[a[k]];
+    }
+  }
+  return a;
+}
+if (cliPath && fs.existsSync(cliPath)) {
+  for (const [to, codec] of [['file', 'zstd'], ['stream', 'lz4'], ['file', 'none']]) {
+    check(`otap convert --to ${to} --compression ${codec} -> Arrow JS reader`, () => {
+      const out = path.join(dir, `cli_${to}_${codec}.arrow`);
+      const r = cli(['convert', '--to', to, '--compression', codec, src, out]);
+      if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.trim()}`);
+      const t = readJs(out);
+      compareRows(canonTable(t), shared.expected, out);
+      return `${t.numRows} rows equal`;
+    });
+  }
+  check('otap convert of changing dictionaries: stream ok, file refused', () => {
+    const okOut = path.join(dir, 'cli_replace.arrows');
+    const r1 = cli(['convert', '--to', 'stream', repSrc, okOut]);
+    if (r1.status !== 0) throw new Error(`stream: exit ${r1.status}: ${r1.stderr.trim()}`);
+    compareRows(canonTable(readJs(okOut)), replaced.expected, okOut);
+    const r2 = cli(['convert', '--to', 'file', repSrc, path.join(dir, 'cli_replace.arrow')]);
+    if (r2.status !== 1 || r2.signal) throw new Error(`file: exit ${r2.status}, expected 1: ${r2.stderr}`);
+    return `file refused: ${r2.stderr.trim()}`;
+  });
+  const jsFileZstd = path.join(dir, 'js_file_zstd.arrow');
+  fs.writeFileSync(jsFileZstd, jsWrite('file', shared.table, { compression: A.CompressionType.ZSTD }));
+  for (const [name, file] of [['Arrow JS stream', src], ['Arrow JS file (ZSTD)', jsFileZstd]]) {
+    check(`otap cat --json of the ${name}: rows equal the table values`, () => {
+      const r = cli(['cat', '--json', file]);
+      if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.trim()}`);
+      const rows = r.stdout.split('\n').filter((l) => l.length > 0).map((l) => cliActual(JSON.parse(quoteBigInts(l))));
+      compareRows(rows, shared.expected.map(cliExpected), 'otap cat --json');
+      return `${rows.length} rows equal${cliNotes.size ? ' (NOTE: ' + [...cliNotes].join('; ') + ')' : ''}`;
+    });
+  }
+} else {
+  console.log(`SKIP  otap CLI checks: ${cliPath ? `${cliPath} does not exist (not built)` : 'no CLI path given'}`);
+  skipped++;
 }
 
 fs.rmSync(dir, { recursive: true, force: true });
