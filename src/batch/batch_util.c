@@ -1,0 +1,260 @@
+// Batch helpers: byte-string interner, stable LSD radix sort, sort-policy parsing.
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "batch/batch_internal.h"
+
+// ---------------------------------------------------------------------------------------------
+// Hashing (64-bit, word at a time; quality is enough for hash tables with full compares)
+
+static inline uint64_t rd64(const uint8_t* p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+static inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+uint64_t otap__batch_hash(const void* data, int64_t len) {
+  const uint8_t* p = data;
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len;
+  int64_t i = 0;
+  for (; i + 8 <= len; i += 8) h = (h ^ rd64(p + i)) * 0x100000001b3ULL + (h >> 29);
+  uint64_t tail = 0;
+  for (int64_t k = 0; i + k < len; k++) tail |= (uint64_t)p[i + k] << (8 * k);
+  h ^= tail;
+  return mix64(h);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interner
+
+void otap__bintern_init(struct otap__bintern* t) { memset(t, 0, sizeof(*t)); }
+
+void otap__bintern_reset(struct otap__bintern* t) {
+  otap_free(t->slots);
+  otap_free(t->slot_hash);
+  otap_free(t->offs);
+  otap_free(t->lens);
+  otap_buffer_reset(&t->arena);
+  memset(t, 0, sizeof(*t));
+}
+
+static int grow_slots(struct otap__bintern* t, struct otap_error* err) {
+  int64_t cap = t->cap ? t->cap * 2 : 64;
+  int32_t* slots = otap_calloc((size_t)cap, sizeof(int32_t));
+  uint64_t* hashes = otap_malloc((size_t)cap * sizeof(uint64_t));
+  if (!slots || !hashes) {
+    otap_free(slots);
+    otap_free(hashes);
+    return otap_error_set(err, ENOMEM, "batch: out of memory (hash table of %lld slots)",
+                          (long long)cap);
+  }
+  for (int64_t i = 0; i < t->cap; i++) {
+    if (!t->slots[i]) continue;
+    uint64_t h = t->slot_hash[i];
+    int64_t j = (int64_t)(h & (uint64_t)(cap - 1));
+    while (slots[j]) j = (j + 1) & (cap - 1);
+    slots[j] = t->slots[i];
+    hashes[j] = h;
+  }
+  otap_free(t->slots);
+  otap_free(t->slot_hash);
+  t->slots = slots;
+  t->slot_hash = hashes;
+  t->cap = cap;
+  return 0;
+}
+
+int otap__bintern_get(struct otap__bintern* t, const void* data, int64_t len, int32_t* id,
+                      bool* added, struct otap_error* err) {
+  if ((t->n + 1) * 2 > t->cap) OTAP_RETURN_NOT_OK(grow_slots(t, err));
+  uint64_t h = otap__batch_hash(data, len);
+  int64_t j = (int64_t)(h & (uint64_t)(t->cap - 1));
+  while (t->slots[j]) {
+    if (t->slot_hash[j] == h) {
+      int32_t cand = t->slots[j] - 1;
+      if (t->lens[cand] == len &&
+          (len == 0 || memcmp(t->arena.data + t->offs[cand], data, (size_t)len) == 0)) {
+        *id = cand;
+        if (added) *added = false;
+        return 0;
+      }
+    }
+    j = (j + 1) & (t->cap - 1);
+  }
+  OTAP_RETURN_IF(t->n >= INT32_MAX - 1, err, ERANGE, "batch: too many distinct values");
+  if (t->n == t->ids_cap) {
+    int64_t nc = t->ids_cap ? t->ids_cap * 2 : 64;
+    int64_t* offs = otap_realloc(t->offs, (size_t)nc * sizeof(int64_t));
+    if (offs) t->offs = offs;
+    int64_t* lens = offs ? otap_realloc(t->lens, (size_t)nc * sizeof(int64_t)) : NULL;
+    if (lens) t->lens = lens;
+    OTAP_RETURN_IF(!offs || !lens, err, ENOMEM, "batch: out of memory (interner)");
+    t->ids_cap = nc;
+  }
+  int64_t off = t->arena.size;
+  if (len > 0) {
+    int rc = otap_buffer_append(&t->arena, data, len);
+    OTAP_RETURN_IF(rc, err, rc, "batch: out of memory (interner arena)");
+  }
+  t->offs[t->n] = off;
+  t->lens[t->n] = len;
+  t->slots[j] = (int32_t)t->n + 1;
+  t->slot_hash[j] = h;
+  *id = (int32_t)t->n;
+  t->n++;
+  if (added) *added = true;
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Radix sort
+
+int otap__radix_sort(const uint64_t* keys, int64_t n, int32_t words, int32_t* perm,
+                     struct otap_error* err) {
+  for (int64_t i = 0; i < n; i++) perm[i] = (int32_t)i;
+  if (n <= 1 || words <= 0) return 0;
+  int64_t nd = (int64_t)words * 8;  // digits, 0 = least significant byte of the last word
+  uint32_t* hist = otap_calloc((size_t)nd * 256, sizeof(uint32_t));
+  int32_t* tmp = otap_malloc((size_t)n * sizeof(int32_t));
+  if (!hist || !tmp) {
+    otap_free(hist);
+    otap_free(tmp);
+    return otap_error_set(err, ENOMEM, "batch sort: out of memory (%lld rows)", (long long)n);
+  }
+  // One pass for every digit's histogram.
+  for (int64_t i = 0; i < n; i++) {
+    const uint64_t* k = keys + i * words;
+    for (int32_t w = 0; w < words; w++) {
+      uint64_t v = k[w];
+      uint32_t* h = hist + (int64_t)(words - 1 - w) * 8 * 256;
+      for (int b = 0; b < 8; b++) h[b * 256 + ((v >> (8 * b)) & 0xff)]++;
+    }
+  }
+  int32_t* src = perm;
+  int32_t* dst = tmp;
+  for (int64_t d = 0; d < nd; d++) {
+    uint32_t* h = hist + d * 256;
+    int32_t w = words - 1 - (int32_t)(d / 8);
+    int shift = (int)(d % 8) * 8;
+    // Skip digits where every row has the same byte.
+    uint64_t first = (keys[w] >> shift) & 0xff;
+    if (h[first] == (uint32_t)n) continue;
+    uint32_t sum = 0;
+    for (int b = 0; b < 256; b++) {
+      uint32_t c = h[b];
+      h[b] = sum;
+      sum += c;
+    }
+    for (int64_t i = 0; i < n; i++) {
+      int32_t r = src[i];
+      uint32_t b = (uint32_t)((keys[(int64_t)r * words + w] >> shift) & 0xff);
+      dst[h[b]++] = r;
+    }
+    int32_t* t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != perm) memcpy(perm, src, (size_t)n * sizeof(int32_t));
+  otap_free(hist);
+  otap_free(tmp);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options and sort policy text
+
+static const char* const kKeyNames[OTAP_BATCH_KEY_COUNT_] = {
+    "resource",        "scope",          "trace_id",
+    "span_id",         "event_name",     "severity_number",
+    "time_unix_nano",  "observed_time_unix_nano",
+};
+
+const char* otap_batch_key_name(enum otap_batch_key k) {
+  if ((int)k < 0 || k >= OTAP_BATCH_KEY_COUNT_) return NULL;
+  return kKeyNames[k];
+}
+
+void otap_batch_options_init(struct otap_batch_options* o) {
+  memset(o, 0, sizeof(*o));
+  o->max_items = 8192;
+  o->dedup = true;
+  o->strategy = OTAP_BATCH_STRATEGY_AUTO;
+}
+
+int otap_batch_parse_sort(const char* spec, struct otap_batch_options* o,
+                          struct otap_error* err) {
+  OTAP_RETURN_IF(!spec || !o, err, EINVAL, "batch: sort spec: invalid arguments");
+  o->n_sort_keys = 0;
+  if (spec[0] == '\0' || strcmp(spec, "none") == 0) return 0;
+  const char* p = spec;
+  while (*p) {
+    const char* end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    char item[64];
+    OTAP_RETURN_IF(len == 0 || len >= sizeof(item), err, EINVAL,
+                   "batch: sort spec '%s': empty or over-long key at offset %lld", spec,
+                   (long long)(p - spec));
+    memcpy(item, p, len);
+    item[len] = '\0';
+    bool desc = false;
+    char* colon = strchr(item, ':');
+    if (colon) {
+      *colon = '\0';
+      if (strcmp(colon + 1, "desc") == 0) {
+        desc = true;
+      } else {
+        OTAP_RETURN_IF(strcmp(colon + 1, "asc") != 0, err, EINVAL,
+                       "batch: sort spec '%s': key '%s' has suffix ':%s' (want :asc or :desc)",
+                       spec, item, colon + 1);
+      }
+    }
+    int k = -1;
+    for (int i = 0; i < OTAP_BATCH_KEY_COUNT_; i++) {
+      if (strcmp(item, kKeyNames[i]) == 0) k = i;
+    }
+    OTAP_RETURN_IF(k < 0, err, EINVAL,
+                   "batch: sort spec '%s': unknown key '%s' (known: resource, scope, trace_id, "
+                   "span_id, event_name, severity_number, time_unix_nano, "
+                   "observed_time_unix_nano)",
+                   spec, item);
+    for (int32_t i = 0; i < o->n_sort_keys; i++) {
+      OTAP_RETURN_IF((int)o->sort_keys[i].key == k, err, EINVAL,
+                     "batch: sort spec '%s': key '%s' repeated", spec, item);
+    }
+    OTAP_RETURN_IF(o->n_sort_keys >= OTAP_BATCH_MAX_SORT_KEYS, err, EINVAL,
+                   "batch: sort spec '%s': more than %d keys", spec, OTAP_BATCH_MAX_SORT_KEYS);
+    o->sort_keys[o->n_sort_keys].key = (enum otap_batch_key)k;
+    o->sort_keys[o->n_sort_keys].descending = desc;
+    o->n_sort_keys++;
+    p += len;
+    if (*p == ',') p++;
+  }
+  return 0;
+}
+
+void otap_batch_format_sort(const struct otap_batch_options* o, char* buf, size_t n) {
+  if (!buf || n == 0) return;
+  buf[0] = '\0';
+  if (!o || o->n_sort_keys <= 0) {
+    snprintf(buf, n, "none");
+    return;
+  }
+  size_t used = 0;
+  for (int32_t i = 0; i < o->n_sort_keys && i < OTAP_BATCH_MAX_SORT_KEYS; i++) {
+    const char* name = otap_batch_key_name(o->sort_keys[i].key);
+    int w = snprintf(buf + used, n - used, "%s%s%s", i ? "," : "", name ? name : "?",
+                     o->sort_keys[i].descending ? ":desc" : "");
+    if (w < 0 || (size_t)w >= n - used) return;
+    used += (size_t)w;
+  }
+}
