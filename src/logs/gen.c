@@ -331,16 +331,8 @@ static int build_table(struct gctx* g, struct gcol* cols, int n_cols, int64_t n_
       if (!c->children[j].present) continue;
       OTAP_GOTO_NOT_OK(rc, fill_column(g, &c->children[j], a->children[kk++], idx[i][j + 1]));
     }
-    for (int64_t r = 0; r < n_rows; r++) {
-      if (c->v && c->v[r].null) {
-        // A null struct row: its children already hold placeholder values.
-        OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(a));
-        struct otap_buffer* vb = otap_array_buffer(a, 0);
-        (void)vb;
-      } else {
-        OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(a));
-      }
-    }
+    // Struct rows are never null in generated data (resource, scope, body always set).
+    for (int64_t r = 0; r < n_rows; r++) OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(a));
   }
   for (int64_t r = 0; r < n_rows; r++) OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(&array));
   OTAP_GOTO_NOT_OK(rc, otap_array_finish(&array, OTAP_VALIDATE_DEFAULT, &schema, err));

@@ -236,6 +236,7 @@ struct log_row {
   uint16_t scope;
   const char* scope_name;
   const char* body;
+  int body_mode;  // 0: Str(body), 1: null body row, 2: type Empty
 };
 
 static void make_logs(struct otap_logs_payload* p, const struct log_row* rows, int64_t n,
@@ -270,19 +271,27 @@ static void make_logs(struct otap_logs_payload* p, const struct log_row* rows, i
     must(otap_array_append_bytes(a.children[2]->children[1], rows[i].scope_name,
                                  (int64_t)strlen(rows[i].scope_name)));
     must(otap_array_finish_element(a.children[2]));
-    must(otap_array_append_uint(a.children[3]->children[0], 1));
-    must(otap_array_append_bytes(a.children[3]->children[1], rows[i].body,
-                                 (int64_t)strlen(rows[i].body)));
-    must(otap_array_finish_element(a.children[3]));
+    if (rows[i].body_mode == 1) {
+      must(otap_array_append_null(a.children[3], 1));
+    } else if (rows[i].body_mode == 2) {
+      must(otap_array_append_uint(a.children[3]->children[0], 0));
+      must(otap_array_append_null(a.children[3]->children[1], 1));
+      must(otap_array_finish_element(a.children[3]));
+    } else {
+      must(otap_array_append_uint(a.children[3]->children[0], 1));
+      must(otap_array_append_bytes(a.children[3]->children[1], rows[i].body,
+                                   (int64_t)strlen(rows[i].body)));
+      must(otap_array_finish_element(a.children[3]));
+    }
   }
   finish_table(&s, &a, n);
   otap_logs_payload_set_table(p, OTAP_LOGS_LOGS, &s, &a);
 }
 
 // A small reference payload: 3 logs, 2 resources, 2 scopes, log/resource/scope attributes.
-static const struct log_row kLogs[] = {{0, 0, 0, "lib", "hello"},
-                                        {-1, 0, 1, "lib2", "no attrs"},
-                                        {1, 1, 0, "lib", "world"}};
+static const struct log_row kLogs[] = {{0, 0, 0, "lib", "hello", 0},
+                                        {-1, 0, 1, "lib2", "no attrs", 0},
+                                        {1, 1, 0, "lib", "world", 0}};
 static const struct attr_row kLogAttrs[] = {
     {0, "k", 1, "1", 0}, {0, "n", 2, NULL, 7}, {1, "k", 1, "x", 0}};
 static const struct attr_row kResAttrs[] = {{0, "service.name", 1, "a", 0},
@@ -317,9 +326,9 @@ static void test_equiv_cases(void** state) {
 
   // Reordered rows and renumbered ids: equal.
   {
-    const struct log_row logs[] = {{-1, 7, 3, "lib2", "no attrs"},
-                                   {5, 9, 4, "lib", "world"},
-                                   {2, 7, 4, "lib", "hello"}};
+    const struct log_row logs[] = {{-1, 7, 3, "lib2", "no attrs", 0},
+                                   {5, 9, 4, "lib", "world", 0},
+                                   {2, 7, 4, "lib", "hello", 0}};
     const struct attr_row la[] = {{5, "k", 1, "x", 0}, {2, "n", 2, NULL, 7}, {2, "k", 1, "1", 0}};
     const struct attr_row ra[] = {{9, "service.name", 1, "b", 0}, {7, "service.name", 1, "a", 0}};
     const struct attr_row sa[] = {{3, "s", 2, NULL, 2}, {4, "s", 2, NULL, 1}};
@@ -340,7 +349,7 @@ static void test_equiv_cases(void** state) {
     make_attrs(&two[0], OTAP_LOGS_LOG_ATTRS, kLogAttrs, 2, true);
     make_attrs(&two[0], OTAP_LOGS_RESOURCE_ATTRS, kResAttrs, 1, true);
     make_attrs(&two[0], OTAP_LOGS_SCOPE_ATTRS, kScopeAttrs, 2, true);
-    const struct log_row l2[] = {{0, 0, 0, "lib", "world"}};
+    const struct log_row l2[] = {{0, 0, 0, "lib", "world", 0}};
     const struct attr_row la2[] = {{0, "k", 1, "x", 0}};
     const struct attr_row ra2[] = {{0, "service.name", 1, "b", 0}};
     const struct attr_row sa2[] = {{0, "s", 2, NULL, 1}};
@@ -377,18 +386,18 @@ static void test_equiv_cases(void** state) {
       {"scope attribute", OTAP_LOGS_SCOPE_ATTRS,
        (const struct attr_row[]){{0, "s", 2, NULL, 1}, {1, "s", 1, "2", 0}}, NULL, 2},
       {"scope name", OTAP_LOGS_LOGS, NULL,
-       (const struct log_row[]){{0, 0, 0, "lib", "hello"}, {-1, 0, 1, "libX", "no attrs"},
-                                {1, 1, 0, "lib", "world"}},
+       (const struct log_row[]){{0, 0, 0, "lib", "hello", 0}, {-1, 0, 1, "libX", "no attrs", 0},
+                                {1, 1, 0, "lib", "world", 0}},
        3},
       {"resource of a record", OTAP_LOGS_LOGS, NULL,
-       (const struct log_row[]){{0, 0, 0, "lib", "hello"}, {-1, 1, 1, "lib2", "no attrs"},
-                                {1, 1, 0, "lib", "world"}},
+       (const struct log_row[]){{0, 0, 0, "lib", "hello", 0}, {-1, 1, 1, "lib2", "no attrs", 0},
+                                {1, 1, 0, "lib", "world", 0}},
        3},
       {"missing row", OTAP_LOGS_LOGS, NULL,
-       (const struct log_row[]){{0, 0, 0, "lib", "hello"}, {1, 1, 0, "lib", "world"}}, 2},
+       (const struct log_row[]){{0, 0, 0, "lib", "hello", 0}, {1, 1, 0, "lib", "world", 0}}, 2},
       {"duplicated row", OTAP_LOGS_LOGS, NULL,
-       (const struct log_row[]){{0, 0, 0, "lib", "hello"}, {-1, 0, 1, "lib2", "no attrs"},
-                                {-1, 0, 1, "lib2", "no attrs"}, {1, 1, 0, "lib", "world"}},
+       (const struct log_row[]){{0, 0, 0, "lib", "hello", 0}, {-1, 0, 1, "lib2", "no attrs", 0},
+                                {-1, 0, 1, "lib2", "no attrs", 0}, {1, 1, 0, "lib", "world", 0}},
        4},
   };
   for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -413,6 +422,29 @@ static void test_equiv_cases(void** state) {
   }
   otap_buffer_reset(&report);
   otap_logs_payload_reset(&ref);
+}
+
+
+// OTLP defaults: a null body row is an Empty body; Empty differs from Str("").
+static void test_equiv_null_body(void** state) {
+  (void)state;
+  const struct log_row null_body[] = {{-1, 0, 0, "s", "", 1}};
+  const struct log_row empty_body[] = {{-1, 0, 0, "s", "", 2}};
+  const struct log_row str_body[] = {{-1, 0, 0, "s", "", 0}};
+  struct otap_logs_payload a, b, c;
+  otap_logs_payload_init(&a);
+  otap_logs_payload_init(&b);
+  otap_logs_payload_init(&c);
+  make_logs(&a, null_body, 1, true);
+  make_logs(&b, empty_body, 1, true);
+  make_logs(&c, str_body, 1, true);
+  struct otap_error err;
+  if (otap_logs_validate(&a, NULL, &err)) fail_msg("%s", err.message);
+  assert_true(equiv(&a, 1, &b, 1, NULL));
+  assert_false(equiv(&a, 1, &c, 1, NULL));
+  otap_logs_payload_reset(&a);
+  otap_logs_payload_reset(&b);
+  otap_logs_payload_reset(&c);
 }
 
 static void expect_invalid(const struct otap_logs_payload* p, const char* table,
@@ -508,7 +540,7 @@ static void test_validation_rejects(void** state) {
   assert_non_null(strstr(err.message, "LOG_ATTRS"));
   otap_logs_payload_reset(&p);
   make_reference(&p);
-  const struct log_row dup[] = {{0, 0, 0, "lib", "a"}, {0, 0, 0, "lib", "b"}};
+  const struct log_row dup[] = {{0, 0, 0, "lib", "a", 0}, {0, 0, 0, "lib", "b", 0}};
   make_logs(&p, dup, 2, true);
   assert_int_equal(otap_logs_validate(&p, &vo, &err), EINVAL);
   assert_non_null(strstr(err.message, "not unique"));
@@ -529,8 +561,8 @@ static void test_quasi_delta_table(void** state) {
   (void)state;
   struct otap_logs_payload p;
   otap_logs_payload_init(&p);
-  const struct log_row logs[] = {{0, 0, 0, "s", "a"}, {1, 0, 0, "s", "b"}, {2, 0, 0, "s", "c"},
-                                 {3, 0, 0, "s", "d"}};
+  const struct log_row logs[] = {{0, 0, 0, "s", "a", 0}, {1, 0, 0, "s", "b", 0}, {2, 0, 0, "s", "c", 0},
+                                 {3, 0, 0, "s", "d", 0}};
   make_logs(&p, logs, 4, true);
   // Encoded parent ids (metadata absent => quasi-delta).
   const struct attr_row enc[] = {
@@ -567,10 +599,10 @@ static void test_delta_table(void** state) {
   struct otap_logs_payload enc, plain;
   otap_logs_payload_init(&enc);
   otap_logs_payload_init(&plain);
-  const struct log_row pl[] = {{0, 0, 0, "s", "a"}, {-1, 0, 1, "s", "b"}, {1, 1, 1, "s", "c"},
-                               {4, 1, 2, "s", "d"}};
-  const struct log_row en[] = {{0, 0, 0, "s", "a"}, {-1, 0, 1, "s", "b"}, {1, 1, 0, "s", "c"},
-                               {3, 0, 1, "s", "d"}};
+  const struct log_row pl[] = {{0, 0, 0, "s", "a", 0}, {-1, 0, 1, "s", "b", 0}, {1, 1, 1, "s", "c", 0},
+                               {4, 1, 2, "s", "d", 0}};
+  const struct log_row en[] = {{0, 0, 0, "s", "a", 0}, {-1, 0, 1, "s", "b", 0}, {1, 1, 0, "s", "c", 0},
+                               {3, 0, 1, "s", "d", 0}};
   make_logs(&plain, pl, 4, true);
   make_logs(&enc, en, 4, false);
   const struct attr_row la[] = {{0, "k", 1, "a", 0}, {4, "k", 1, "b", 0}};
@@ -1045,8 +1077,8 @@ static void test_encode_ids(void** state) {
   otap_logs_payload_reset(&ref);
   // A scope id shared by two resources is split; its attributes are duplicated.
   otap_logs_payload_init(&ref);
-  const struct log_row logs[] = {{3, 1, 0, "s", "a"}, {-1, 0, 0, "s", "b"}, {1, 1, 0, "s", "c"},
-                                 {0, 0, 5, "t", "d"}};
+  const struct log_row logs[] = {{3, 1, 0, "s", "a", 0}, {-1, 0, 0, "s", "b", 0}, {1, 1, 0, "s", "c", 0},
+                                 {0, 0, 5, "t", "d", 0}};
   const struct attr_row la[] = {{3, "k", 1, "a", 0}, {1, "k", 1, "a", 0}, {0, "k", 1, "b", 0},
                                 {3, "n", 2, NULL, 4}};
   const struct attr_row ra[] = {{1, "r", 1, "one", 0}, {0, "r", 1, "zero", 0}};
@@ -1273,6 +1305,7 @@ int main(void) {
       cmocka_unit_test(test_quasi_delta_raw),
       cmocka_unit_test(test_gen_basic),
       cmocka_unit_test(test_equiv_cases),
+      cmocka_unit_test(test_equiv_null_body),
       cmocka_unit_test(test_validation_rejects),
       cmocka_unit_test(test_quasi_delta_table),
       cmocka_unit_test(test_delta_table),
