@@ -515,6 +515,37 @@ int otap_array_reserve(struct ArrowArray* array, int64_t additional) {
 }
 
 // Writes one fixed-width value (w bytes at src) at position length.
+// Two-phase validity append of one valid element: prepare (may fail, changes nothing visible),
+// then commit (cannot fail). Only touched once the bitmap is materialized (the first null).
+struct vprep {
+  struct otap_buffer* v;
+  int64_t need;
+};
+
+static int validity_prepare(const struct ArrowArray* a, struct otap__array_private* p,
+                            struct vprep* out) {
+  out->v = NULL;
+  out->need = 0;
+  if (!p->has_validity) return 0;
+  if (OTAP_UNLIKELY(p->slots[0].shared)) return EINVAL;  // shared bitmaps are immutable
+  if (p->slots[0].buf.size == 0) return 0;
+  out->v = &p->slots[0].buf;
+  out->need = (a->length >> 3) + 1;
+  if (out->need > out->v->capacity) {
+    return otap_buffer_reserve(out->v, out->need - out->v->size);
+  }
+  return 0;
+}
+
+static void validity_commit(const struct ArrowArray* a, const struct vprep* vp) {
+  if (!vp->v) return;
+  if (vp->need > vp->v->size) {
+    vp->v->data[vp->need - 1] = 0;
+    vp->v->size = vp->need;
+  }
+  otap_bit_set(vp->v->data, a->length);
+}
+
 static int fixed_put(struct ArrowArray* a, struct otap__array_private* p, const void* src,
                      int64_t w) {
   struct otap_buffer* d = owned(p, 1);
@@ -522,17 +553,8 @@ static int fixed_put(struct ArrowArray* a, struct otap__array_private* p, const 
   int64_t start, end;
   if (otap__mul_ovf(a->length, w, &start) || otap__add_ovf(start, w, &end)) return ENOMEM;
   if (OTAP_UNLIKELY(d->size < start)) return EINVAL;
-  // Validity: only touched once materialized (the first null); shared bitmaps are immutable.
-  struct otap_buffer* v = NULL;
-  int64_t vneed = 0;
-  if (p->has_validity) {
-    if (OTAP_UNLIKELY(p->slots[0].shared)) return EINVAL;
-    if (p->slots[0].buf.size > 0) {
-      v = &p->slots[0].buf;
-      vneed = (a->length >> 3) + 1;
-      if (vneed > v->capacity) OTAP_RETURN_NOT_OK(otap_buffer_reserve(v, vneed - v->size));
-    }
-  }
+  struct vprep vp;
+  OTAP_RETURN_NOT_OK(validity_prepare(a, p, &vp));
   if (end > d->capacity) OTAP_RETURN_NOT_OK(otap_buffer_reserve(d, end - d->size));
   // Nothing below can fail.
   switch (w) {  // constant sizes compile to plain stores
@@ -545,13 +567,36 @@ static int fixed_put(struct ArrowArray* a, struct otap__array_private* p, const 
     default: memcpy(d->data + start, src, (size_t)w);
   }
   if (end > d->size) d->size = end;
-  if (v) {
-    if (vneed > v->size) {
-      v->data[vneed - 1] = 0;
-      v->size = vneed;
-    }
-    otap_bit_set(v->data, a->length);
+  validity_commit(a, &vp);
+  a->length++;
+  return 0;
+}
+
+// Appends one string/binary value (offsets of width w).
+static int put_binary(struct ArrowArray* a, struct otap__array_private* p, int w,
+                      const void* data, int64_t len) {
+  struct otap_buffer* o = owned(p, 1);
+  struct otap_buffer* d = owned(p, 2);
+  if (OTAP_UNLIKELY(!o || !d)) return EINVAL;
+  int64_t n = a->length, ostart, oend;
+  if (otap__mul_ovf(n + 1, w, &ostart) || otap__add_ovf(ostart, w, &oend)) return ENOMEM;
+  if (OTAP_UNLIKELY(o->size < ostart)) {
+    if (n != 0 || o->size != 0) return EINVAL;
+    OTAP_RETURN_NOT_OK(otap_buffer_resize(o, w, true));  // the leading 0 offset
   }
+  int64_t last = load_off(o->data, w, n), end;
+  if (OTAP_UNLIKELY(last < 0 || d->size < last)) return EINVAL;
+  if (otap__add_ovf(last, len, &end) || (w == 4 && end > INT32_MAX)) return ERANGE;
+  struct vprep vp;
+  OTAP_RETURN_NOT_OK(validity_prepare(a, p, &vp));
+  if (oend > o->capacity) OTAP_RETURN_NOT_OK(otap_buffer_reserve(o, oend - o->size));
+  if (end > d->capacity) OTAP_RETURN_NOT_OK(otap_buffer_reserve(d, end - d->size));
+  // Nothing below can fail.
+  if (len) memcpy(d->data + last, data, (size_t)len);
+  d->size = end;
+  store_off(o->data, w, n + 1, end);
+  if (o->size < oend) o->size = oend;
+  validity_commit(a, &vp);
   a->length++;
   return 0;
 }
@@ -712,23 +757,9 @@ int otap_array_append_bytes(struct ArrowArray* array, const void* data, int64_t 
     case OTAP_TYPE_STRING:
     case OTAP_TYPE_BINARY:
     case OTAP_TYPE_LARGE_STRING:
-    case OTAP_TYPE_LARGE_BINARY: {
+    case OTAP_TYPE_LARGE_BINARY:
       is_offsets_type(p->storage_type, &w);
-      int64_t last;
-      OTAP_RETURN_NOT_OK(offsets_prepare(array, p, w, 1, &last));
-      int64_t end;
-      if (otap__add_ovf(last, len, &end) || (w == 4 && end > INT32_MAX)) return ERANGE;
-      struct otap_buffer* d = owned(p, 2);
-      if (!d || last < 0 || d->size < last) return EINVAL;
-      struct otap_buffer* v = owned(p, 0);
-      if (v && v->size > 0) OTAP_RETURN_NOT_OK(otap_buffer_reserve(v, 1));
-      OTAP_RETURN_NOT_OK(otap_buffer_resize(d, end, false));
-      if (len) memcpy(d->data + last, data, (size_t)len);
-      store_off(p->slots[1].buf.data, w, array->length + 1, end);
-      OTAP_RETURN_NOT_OK(validity_append(array, p, true, 1));
-      array->length++;
-      return 0;
-    }
+      return put_binary(array, p, w, data, len);
     case OTAP_TYPE_STRING_VIEW:
     case OTAP_TYPE_BINARY_VIEW:
       return append_view(array, p, data, len);
