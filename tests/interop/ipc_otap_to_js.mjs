@@ -142,7 +142,8 @@ for (const version of ['2.0.0-compression', '4.0.0-shareddict', 'cpp-21.0.0']) {
     }
     check(`otap writes ${label} from JSON -> Arrow JS equals the C++ gold stream`, () => {
       const outs = [];
-      for (const [to, codec] of [['stream', 'none'], ['file', 'none'], ['stream', 'zstd'], ['file', 'lz4']]) {
+      // Two outputs per file keep the test short; every codec/format pair is covered above.
+      for (const [to, codec] of [['stream', 'none'], ['file', 'lz4']]) {
         const out = path.join(dir, `${base}.${to}.${codec}.arrow`);
         tool(toolPath, ['json2ipc', path.join(vdir, f), out, '--to', to, '--compression', codec]);
         let t, rows;
