@@ -116,9 +116,10 @@ struct pq_rle {
 void otap__pq_rle_init(struct pq_rle* r, const uint8_t* data, size_t n, int bit_width);
 /// Decodes exactly n values into out; EINVAL when the data runs out or is malformed.
 int otap__pq_rle_get(struct pq_rle* r, uint32_t* out, int64_t n, struct otap_error* err) OTAP_WUR;
-/// Same into int16 levels; values above max_level are EINVAL.
+/// Same into int16 levels; values above max_level are EINVAL. *n_max (if not NULL) = number of
+/// levels equal to max_level.
 int otap__pq_rle_get_levels(struct pq_rle* r, int16_t* out, int64_t n, int16_t max_level,
-                            struct otap_error* err) OTAP_WUR;
+                            int64_t* n_max, struct otap_error* err) OTAP_WUR;
 
 /// Deprecated BIT_PACKED levels (MSB-first packing): n levels from data.
 int otap__pq_bitpacked_levels(const uint8_t* data, size_t len, int bit_width, int16_t* out,

@@ -261,15 +261,9 @@ static int decode_dictionary_page(struct pq_chunk* c, const struct pq_page_heade
 // ---------------------------------------------------------------------------------------------
 // Levels
 
-static int64_t non_null(const int16_t* def, int64_t n, int16_t max_def) {
-  if (!def || max_def == 0) return n;
-  int64_t k = 0;
-  for (int64_t i = 0; i < n; i++) k += def[i] == max_def;
-  return k;
-}
-
 static int decode_levels_v1(struct pq_chunk* c, int32_t enc, const uint8_t** p, size_t* n,
-                            int16_t max_level, int64_t count, int16_t* out) {
+                            int16_t max_level, int64_t count, int16_t* out, int64_t* n_max) {
+  *n_max = count;
   if (max_level == 0) return 0;
   int bw = level_bits(max_level);
   if (enc == OTAP_PARQUET_ENC_RLE) {
@@ -278,7 +272,7 @@ static int decode_levels_v1(struct pq_chunk* c, int32_t enc, const uint8_t** p, 
     if (len > *n - 4) return otap_error_set(c->err, EINVAL, "levels (%u bytes) exceed the page", len);
     struct pq_rle rle;
     otap__pq_rle_init(&rle, *p + 4, len, bw);
-    OTAP_RETURN_NOT_OK(otap__pq_rle_get_levels(&rle, out, count, max_level, c->err));
+    OTAP_RETURN_NOT_OK(otap__pq_rle_get_levels(&rle, out, count, max_level, n_max, c->err));
     *p += 4 + len;
     *n -= 4 + len;
     return 0;
@@ -286,6 +280,8 @@ static int decode_levels_v1(struct pq_chunk* c, int32_t enc, const uint8_t** p, 
   if (enc == OTAP_PARQUET_ENC_BIT_PACKED) {
     size_t used;
     OTAP_RETURN_NOT_OK(otap__pq_bitpacked_levels(*p, *n, bw, out, count, max_level, &used, c->err));
+    *n_max = 0;
+    for (int64_t i = 0; i < count; i++) *n_max += out[i] == max_level;
     *p += used;
     *n -= used;
     return 0;
@@ -341,6 +337,7 @@ static int get_page_data(struct pq_chunk* c, const uint8_t* src, size_t src_len,
 static int data_page(struct pq_chunk* c, const struct pq_page_header* h, const uint8_t* body,
                      size_t body_len) {
   int64_t count = h->num_values;
+  int64_t nn = count;  // non-null values (levels at max_def)
   int16_t *def, *rep;
   OTAP_RETURN_NOT_OK(reserve_levels(c, count, &def, &rep));
   const uint8_t* p;
@@ -348,8 +345,9 @@ static int data_page(struct pq_chunk* c, const struct pq_page_header* h, const u
   if (h->has_data_v1) {
     OTAP_RETURN_NOT_OK(get_page_data(c, body, body_len, (size_t)h->uncompressed_page_size, &p));
     n = (size_t)h->uncompressed_page_size;
-    OTAP_RETURN_NOT_OK(decode_levels_v1(c, h->rep_encoding, &p, &n, c->desc->max_rep, count, rep));
-    OTAP_RETURN_NOT_OK(decode_levels_v1(c, h->def_encoding, &p, &n, c->desc->max_def, count, def));
+    int64_t unused;
+    OTAP_RETURN_NOT_OK(decode_levels_v1(c, h->rep_encoding, &p, &n, c->desc->max_rep, count, rep, &unused));
+    OTAP_RETURN_NOT_OK(decode_levels_v1(c, h->def_encoding, &p, &n, c->desc->max_def, count, def, &nn));
   } else {
     size_t lv = (size_t)h->rep_length + (size_t)h->def_length;
     if (lv > body_len || lv > (size_t)h->uncompressed_page_size)
@@ -357,12 +355,12 @@ static int data_page(struct pq_chunk* c, const struct pq_page_header* h, const u
     if (c->desc->max_rep > 0) {
       struct pq_rle rle;
       otap__pq_rle_init(&rle, body, (size_t)h->rep_length, level_bits(c->desc->max_rep));
-      OTAP_RETURN_NOT_OK(otap__pq_rle_get_levels(&rle, rep, count, c->desc->max_rep, c->err));
+      OTAP_RETURN_NOT_OK(otap__pq_rle_get_levels(&rle, rep, count, c->desc->max_rep, NULL, c->err));
     }
     if (c->desc->max_def > 0) {
       struct pq_rle rle;
       otap__pq_rle_init(&rle, body + h->rep_length, (size_t)h->def_length, level_bits(c->desc->max_def));
-      OTAP_RETURN_NOT_OK(otap__pq_rle_get_levels(&rle, def, count, c->desc->max_def, c->err));
+      OTAP_RETURN_NOT_OK(otap__pq_rle_get_levels(&rle, def, count, c->desc->max_def, &nn, c->err));
     }
     const uint8_t* vsrc = body + lv;
     size_t vlen = body_len - lv, ulen = (size_t)h->uncompressed_page_size - lv;
@@ -378,7 +376,6 @@ static int data_page(struct pq_chunk* c, const struct pq_page_header* h, const u
   }
   if (rep && count > 0 && c->levels_total == 0 && rep[0] != 0)
     return otap_error_set(c->err, EINVAL, "first repetition level is %d, must be 0", rep[0]);
-  int64_t nn = non_null(def, count, c->desc->max_def);
   if (h->has_data_v2 && h->num_nulls != count - nn && c->desc->max_rep == 0)
     return otap_error_set(c->err, EINVAL, "v2 page says %d nulls, levels say %lld", h->num_nulls, (long long)(count - nn));
   OTAP_RETURN_NOT_OK(decode_values(c, h->encoding, p, n, nn));

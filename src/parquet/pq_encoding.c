@@ -138,7 +138,8 @@ int otap__pq_rle_get(struct pq_rle* r, uint32_t* out, int64_t n, struct otap_err
 }
 
 int otap__pq_rle_get_levels(struct pq_rle* r, int16_t* out, int64_t n, int16_t max_level,
-                            struct otap_error* err) {
+                            int64_t* n_max, struct otap_error* err) {
+  int64_t at_max = 0;
   if (r->bit_width < 0 || r->bit_width > 16)
     return otap_error_set(err, EINVAL, "level bit width %d out of range", r->bit_width);
   int bw = r->bit_width;
@@ -151,6 +152,7 @@ int otap__pq_rle_get_levels(struct pq_rle* r, int16_t* out, int64_t n, int16_t m
         return otap_error_set(err, EINVAL, "level %u above the maximum %d", r->rle_value, max_level);
       int16_t v = (int16_t)r->rle_value;
       for (int64_t j = 0; j < k; j++) out[i + j] = v;
+      if (v == max_level) at_max += k;
       i += k;
       r->rle_left -= (uint32_t)k;
     } else if (r->bp_left) {
@@ -164,6 +166,7 @@ int otap__pq_rle_get_levels(struct pq_rle* r, int16_t* out, int64_t n, int16_t m
         uint64_t v = end - q >= 8 ? otap_load_u64le(q) >> (bit & 7) : load_bits(bp, end, bit, bw);
         uint32_t x = (uint32_t)v & mask;
         bad |= x > (uint32_t)max_level;
+        at_max += x == (uint32_t)max_level;
         out[i + j] = (int16_t)x;
       }
       if (bad) return otap_error_set(err, EINVAL, "level above the maximum %d", max_level);
@@ -174,6 +177,7 @@ int otap__pq_rle_get_levels(struct pq_rle* r, int16_t* out, int64_t n, int16_t m
       OTAP_RETURN_NOT_OK(rle_next_run(r, err));
     }
   }
+  if (n_max) *n_max = at_max;
   return 0;
 }
 

@@ -841,7 +841,16 @@ static void t_rle_hybrid(void** state) {
   int16_t lv[4];
   const uint8_t lvl[] = {4 << 1, 3};
   otap__pq_rle_init(&r, lvl, sizeof(lvl), 2);
-  assert_int_equal(otap__pq_rle_get_levels(&r, lv, 4, 2, &err), EINVAL);  // 3 > max 2
+  assert_int_equal(otap__pq_rle_get_levels(&r, lv, 4, 2, NULL, &err), EINVAL);  // 3 > max 2
+  // Levels at the maximum are counted: RLE run of 3 x 2, then bit-packed 2,0,1,2,2,0,0,0.
+  const uint8_t lv2[] = {3 << 1, 2, (1 << 1) | 1, 0x92, 0x02};
+  int16_t lvs[11];
+  int64_t at_max = -1;
+  otap__pq_rle_init(&r, lv2, sizeof(lv2), 2);
+  assert_int_equal(otap__pq_rle_get_levels(&r, lvs, 11, 2, &at_max, &err), 0);
+  assert_int_equal(at_max, 6);
+  assert_int_equal(lvs[3], 2);
+  assert_int_equal(lvs[5], 1);
   // Deprecated BIT_PACKED levels are MSB-first: 0b10 01 11 00 -> 2,1,3,0.
   const uint8_t bp[] = {0x9c};
   size_t used;
