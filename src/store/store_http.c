@@ -61,7 +61,9 @@ static size_t on_write(char* ptr, size_t size, size_t nmemb, void* ud) {
   curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
   if (st < 200 || st >= 300) {
     if (x->err_body.size + (int64_t)n > OTAP_STORE_MAX_ERROR_BODY) return n;  // keep the head
-    return otap_buffer_append(&x->err_body, ptr, (int64_t)n) == 0 ? n : 0;
+    if (otap_buffer_append(&x->err_body, ptr, (int64_t)n) == 0) return n;
+    x->oom = true;
+    return 0;
   }
   if (x->dst) {
     if ((uint64_t)x->received + n > x->dst_len) {
@@ -71,7 +73,7 @@ static size_t on_write(char* ptr, size_t size, size_t nmemb, void* ud) {
     memcpy(x->dst + x->received, ptr, n);
   } else if (x->out) {
     if (otap_buffer_append(x->out, ptr, (int64_t)n) != 0) {
-      x->overflow = true;
+      x->oom = true;
       return 0;
     }
   }
@@ -289,6 +291,7 @@ static void reset_response(struct otap__http_xfer* x) {
   x->status = 0;
   x->received = 0;
   x->overflow = false;
+  x->oom = false;
   x->body_pos = 0;
   x->content_length = -1;
   x->range_start = x->range_end = x->range_total = -1;
@@ -372,7 +375,10 @@ static bool finish_attempt(struct otap_store* s, struct otap__http_xfer* x, CURL
   bool retry = false;
   x->fail_rc = 0;
   x->fail_msg[0] = '\0';
-  if (cc != CURLE_OK) {
+  if (x->oom) {
+    x->fail_rc = ENOMEM;
+    snprintf(x->fail_msg, sizeof(x->fail_msg), "out of memory receiving the reply");
+  } else if (cc != CURLE_OK) {
     x->fail_rc = cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : EIO;
     if (x->overflow) {
       validate(x);

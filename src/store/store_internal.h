@@ -132,7 +132,7 @@ struct otap__http_xfer {
   int attempt;
   int64_t not_before_ms;
   int64_t last_activity_ms;  // last byte sent or received (stall detection)
-  bool started, done, overflow;
+  bool started, done, overflow, oom;
   int fail_rc;              // final transport/validation failure (0 if an HTTP reply came)
   char fail_msg[256];
   char errbuf[CURL_ERROR_SIZE];

@@ -822,6 +822,62 @@ static void test_s3_range_coalescing(void** state) {
   otap_store_free(s);
 }
 
+// Every allocation failure on the HTTP paths is reported as ENOMEM and leaks nothing.
+static void test_s3_alloc_failures(void** state) {
+  (void)state;
+  uint8_t* data = make_data(70000);
+  otap_test_install_allocator();
+  int completed = 0;
+  for (long k = 0; k < 3000 && !completed; k += (k < 200 ? 1 : 7)) {
+    long live = otap_test_live_allocations();
+    otap_test_fail_alloc_after(k);
+    struct otap_store_options o;
+    otap_store_options_init(&o);
+    o.ignore_env = true;
+    o.endpoint = g_s3.endpoint;
+    o.access_key_id = o.secret_access_key = "S3RVER";
+    o.max_retries = 0;
+    o.multipart_threshold = 30000;  // multipart path too (s3rver accepts small parts)
+    o.part_size = 30000;
+    struct otap_store* s = NULL;
+    struct otap_error err;
+    int rc = otap_store_open(&s, "s3://otap-test/alloc", &o, &err);
+    if (rc == 0) rc = otap_store_put(s, "a/x.bin", data, 20000, &err);
+    struct otap_sink sink = {0};
+    if (rc == 0) rc = otap_store_open_sink(s, "a/big.bin", &sink, &err);
+    if (rc == 0) rc = sink.write(&sink, data, 70000, &err);
+    if (rc == 0) rc = sink.finish(&sink, &err);
+    otap_sink_release(&sink);
+    struct otap_store_list l = {0};
+    if (rc == 0) rc = otap_store_list(s, "", true, &l, &err);
+    otap_store_list_reset(&l);
+    struct otap_source src = {0};
+    if (rc == 0) rc = otap_store_open_source(s, "a/x.bin", &src, &err);
+    uint8_t b[3][100];
+    struct otap_store_range rs[3] = {{10, 100, b[0]}, {200, 100, b[1]}, {19000, 100, b[2]}};
+    if (rc == 0) rc = src.read_at(&src, 19990, b[0], 10, &err);
+    if (rc == 0) rc = otap_store_source_read_ranges(&src, rs, 3, &err);
+    otap_source_release(&src);
+    struct otap_buffer buf;
+    otap_buffer_init(&buf);
+    if (rc == 0) rc = otap_store_get(s, "a/big.bin", &buf, &err);
+    otap_buffer_reset(&buf);
+    if (rc == 0) rc = otap_store_delete(s, "a/x.bin", &err);
+    otap_store_free(s);
+    otap_test_fail_alloc_after(-1);
+    if (otap_test_live_allocations() != live) fail_msg("leak after failing allocation %ld", k);
+    if (rc == 0) {
+      completed = 1;
+      printf("alloc failures: every earlier failing allocation gave ENOMEM, no leaks; ok at budget %ld\n", k);
+    } else if (rc != ENOMEM) {
+      fail_msg("allocation %ld: rc %d: %s", k, rc, err.message);
+    }
+  }
+  otap_set_allocator(NULL);
+  assert_true(completed);
+  free(data);
+}
+
 // Runs the otap CLI with a shell command line; captures stdout+stderr; returns exit status.
 static int run_cli(const char* args, char* out, size_t cap) {
   char cmd[4096];
@@ -1124,6 +1180,7 @@ int main(void) {
       cmocka_unit_test(test_s3_errors_hide_credentials),
       cmocka_unit_test(test_cli_ls_cp),
       cmocka_unit_test(test_s3_range_coalescing),
+      cmocka_unit_test(test_s3_alloc_failures),
       cmocka_unit_test(test_s3_faults),
   };
   const struct CMUnitTest az[] = {
