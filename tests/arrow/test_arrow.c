@@ -576,6 +576,26 @@ static void test_roundtrip_bool_float_fixed(void** state) {
   otap_array_release(&a);
   otap_schema_release(&s);
 
+  // Interval day_time (two int32) as raw bytes.
+  make_schema(&s, "tiD", NULL);
+  OK(otap_array_init_from_schema(&a, &s, NULL));
+  int32_t dt[2] = {3, -4000};
+  OK(otap_array_append_bytes(&a, dt, 8));
+  assert_int_equal(otap_array_append_int(&a, 1), EINVAL);
+  OK(otap_array_append_empty(&a, 1));
+  finish_view(&a, &s, &v);
+  const uint8_t* dtp;
+  int64_t dtl;
+  otap_view_get_bytes(&v, 0, &dtp, &dtl);
+  assert_int_equal(dtl, 8);
+  assert_memory_equal(dtp, dt, 8);
+  otap_view_get_bytes(&v, 1, &dtp, &dtl);
+  assert_int_equal(dtl, 8);
+  assert_int_equal(dtp[0] | dtp[7], 0);
+  otap_array_view_reset(&v);
+  otap_array_release(&a);
+  otap_schema_release(&s);
+
   // Intervals: fixed width raw bytes.
   make_schema(&s, "tin", NULL);
   OK(otap_array_init_from_schema(&a, &s, NULL));
@@ -1326,6 +1346,71 @@ static void test_import_release_once(void** state) {
   otap_schema_release(&s);
 }
 
+
+// A producer whose exported array holds a reference to a refcounted block the producer also
+// holds: the producer drops its own handle right after the import, the imported array (and a
+// slice of it) keep reading valid memory, and the block is freed exactly once at the end.
+struct block {
+  int refs;
+  int* freed;
+  int32_t offsets[4];
+  char data[8];
+};
+
+static void block_unref(struct block* b) {
+  if (--b->refs == 0) {
+    (*b->freed)++;
+    free(b);
+  }
+}
+
+static void block_array_release(struct ArrowArray* a) {
+  block_unref(a->private_data);
+  free((void*)a->buffers);
+  a->release = NULL;
+}
+
+static void test_import_outlives_producer(void** state) {
+  (void)state;
+  int freed = 0;
+  struct block* b = calloc(1, sizeof(*b));
+  b->refs = 1;  // the producer's own handle
+  b->freed = &freed;
+  int32_t o[4] = {0, 2, 5, 8};
+  memcpy(b->offsets, o, sizeof(o));
+  memcpy(b->data, "abcdefgh", 8);
+  struct ArrowArray exported;
+  memset(&exported, 0, sizeof(exported));
+  const void** bufs = malloc(3 * sizeof(void*));
+  bufs[0] = NULL;
+  bufs[1] = b->offsets;
+  bufs[2] = b->data;
+  exported.length = 3;
+  exported.n_buffers = 3;
+  exported.buffers = bufs;
+  exported.private_data = b;
+  exported.release = block_array_release;
+  b->refs++;  // the exported array's reference
+  struct ArrowSchema s;
+  make_schema(&s, "z", NULL);
+  struct ArrowArray imported, sl;
+  OK(otap_array_import(&s, &exported, OTAP_VALIDATE_FULL, &imported, NULL));
+  block_unref(b);  // the producer goes away
+  assert_int_equal(freed, 0);
+  OK(otap_array_slice(&imported, 1, 2, &sl, NULL));
+  otap_array_release(&imported);
+  assert_int_equal(freed, 0);
+  struct otap_array_view v;
+  OK(otap_array_view_init(&v, &s, NULL));
+  OK(otap_array_view_set(&v, &sl, OTAP_VALIDATE_FULL, NULL));
+  assert_bytes(&v, 0, "cde");
+  assert_bytes(&v, 1, "fgh");
+  otap_array_view_reset(&v);
+  otap_array_release(&sl);
+  assert_int_equal(freed, 1);
+  otap_schema_release(&s);
+}
+
 static void test_ref_slice_move(void** state) {
   (void)state;
   struct ArrowSchema s;
@@ -1535,6 +1620,7 @@ int main(void) {
       cmocka_unit_test(test_format_type_nested),
       cmocka_unit_test(test_validation_failures),
       cmocka_unit_test(test_import_release_once),
+      cmocka_unit_test(test_import_outlives_producer),
       cmocka_unit_test(test_ref_slice_move),
       cmocka_unit_test(test_stream),
       cmocka_unit_test(test_allocation_failure),
