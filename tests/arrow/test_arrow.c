@@ -1583,6 +1583,80 @@ done:
   return rc;
 }
 
+
+// Builds one column of every remaining layout with appends; used under failing allocators.
+static int build_layouts(void) {
+  static const char* const formats[] = {"+ud:0,1", "+us:3,4", "+r", "+vl", "+w:2", "+m", "vz", "b",
+                                        "n", "d:40,3,256", "tin"};
+  int rc = 0;
+  for (size_t k = 0; k < sizeof(formats) / sizeof(formats[0]) && rc == 0; k++) {
+    struct ArrowSchema s;
+    struct ArrowArray a, sl;
+    struct otap_array_view v;
+    memset(&a, 0, sizeof(a));
+    memset(&sl, 0, sizeof(sl));
+    memset(&v, 0, sizeof(v));
+    const char* f = formats[k];
+    OTAP_GOTO_NOT_OK(rc, otap_schema_init(&s, f));
+    if (f[0] == '+' && f[1] == 'u') {
+      OTAP_GOTO_NOT_OK(rc, otap_schema_allocate_children(&s, 2));
+      OTAP_GOTO_NOT_OK(rc, otap_schema_init(s.children[0], "i"));
+      OTAP_GOTO_NOT_OK(rc, otap_schema_init(s.children[1], "u"));
+    } else if (strcmp(f, "+r") == 0) {
+      OTAP_GOTO_NOT_OK(rc, otap_schema_allocate_children(&s, 2));
+      OTAP_GOTO_NOT_OK(rc, otap_schema_init(s.children[0], "l"));
+      OTAP_GOTO_NOT_OK(rc, otap_schema_init(s.children[1], "u"));
+    } else if (strcmp(f, "+m") == 0) {
+      OTAP_GOTO_NOT_OK(rc, otap_schema_allocate_children(&s, 1));
+      OTAP_GOTO_NOT_OK(rc, otap_schema_init(s.children[0], "+s"));
+      OTAP_GOTO_NOT_OK(rc, otap_schema_allocate_children(s.children[0], 2));
+      OTAP_GOTO_NOT_OK(rc, otap_schema_init(s.children[0]->children[0], "u"));
+      s.children[0]->children[0]->flags = 0;
+      OTAP_GOTO_NOT_OK(rc, otap_schema_init(s.children[0]->children[1], "i"));
+    } else if (f[0] == '+') {
+      OTAP_GOTO_NOT_OK(rc, otap_schema_allocate_children(&s, 1));
+      OTAP_GOTO_NOT_OK(rc, otap_schema_init(s.children[0], "c"));
+    }
+    OTAP_GOTO_NOT_OK(rc, otap_array_init_from_schema(&a, &s, NULL));
+    for (int i = 0; i < 30; i++) {
+      if (i % 4 == 0) {
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_null(&a, 2));
+      } else if (i % 4 == 1) {
+        if (strcmp(f, "+r") != 0) OTAP_GOTO_NOT_OK(rc, otap_array_append_empty(&a, 1));
+      } else if (strcmp(f, "vz") == 0) {
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_bytes(&a, "a value longer than twelve bytes", 32));
+      } else if (strcmp(f, "b") == 0) {
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_int(&a, i & 1));
+      } else if (f[0] == 'd') {
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_int(&a, -i));
+      } else if (strcmp(f, "tin") == 0) {
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_bytes(&a, "0123456789abcdef", 16));
+      } else if (strcmp(f, "+vl") == 0 || strcmp(f, "+w:2") == 0) {
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_int(a.children[0], i));
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_int(a.children[0], -i));
+        OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(&a));
+      } else if (strcmp(f, "+m") == 0) {
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_bytes(a.children[0]->children[0], "k", 1));
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_int(a.children[0]->children[1], i));
+        OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(a.children[0]));
+        OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(&a));
+      } else {
+        OTAP_GOTO_NOT_OK(rc, otap_array_append_null(&a, 1));
+      }
+    }
+    OTAP_GOTO_NOT_OK(rc, otap_array_finish(&a, OTAP_VALIDATE_FULL, &s, NULL));
+    OTAP_GOTO_NOT_OK(rc, otap_array_slice(&a, 1, a.length - 2, &sl, NULL));
+    OTAP_GOTO_NOT_OK(rc, otap_array_view_init(&v, &s, NULL));
+    OTAP_GOTO_NOT_OK(rc, otap_array_view_set(&v, &sl, OTAP_VALIDATE_FULL, NULL));
+  done:
+    otap_array_view_reset(&v);
+    otap_array_release(&sl);
+    otap_array_release(&a);
+    otap_schema_release(&s);
+  }
+  return rc;
+}
+
 static void test_allocation_failure(void** state) {
   (void)state;
   long base = otap_test_live_allocations();
@@ -1600,6 +1674,20 @@ static void test_allocation_failure(void** state) {
     failures++;
   }
   assert_true(failures > 20);
+  assert_int_equal(build_layouts(), 0);
+  assert_int_equal(otap_test_live_allocations(), base);
+  failures = 0;
+  for (long n = 0; n < 20000; n++) {
+    otap_test_fail_alloc_after(n);
+    int rc = build_layouts();
+    otap_test_fail_alloc_after(-1);
+    assert_int_equal(otap_test_live_allocations(), base);
+    if (rc == 0) break;
+    if (rc != ENOMEM) fprintf(stderr, "layouts: fail at n=%ld rc=%d\n", n, rc);
+    assert_int_equal(rc, ENOMEM);
+    failures++;
+  }
+  assert_true(failures > 50);
 }
 
 int main(void) {
