@@ -291,13 +291,14 @@ static int run(int argc, char** argv) {
     struct ArrowArrayStream s;
     rc = otap_cli_input_to_stream(&in, &s, &err);  // reports what is unsupported
     if (!rc) s.release(&s);
-    if (!rc) rc = otap_error_set(&err, ENOTSUP, "%s: inspect does not describe %s input yet", path,
+    if (!rc) rc = otap_error_set(&err, ENOTSUP, "inspect does not describe %s input yet",
                                  otap_cli_format_name(in.format));
+    if (rc && strncmp(err.message, path, strlen(path)) == 0) path = NULL;  // already named
   }
   int exit_code = OTAP_EXIT_OK;
   if (rc || !r.schema) {
-    exit_code = otap_cli_fail("inspect", OTAP_EXIT_FAILURE, "%s: %s", path,
-                              rc ? err.message : "no schema");
+    exit_code = otap_cli_fail("inspect", OTAP_EXIT_FAILURE, "%s%s%s", path ? path : "",
+                              path ? ": " : "", rc ? err.message : "no schema");
   } else {
     print_report(&r, json);
   }
