@@ -1025,22 +1025,28 @@ static struct store_server g_az;
 static const char kAzKey[] =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+static struct fault_proxy g_az_proxy;
+
 static int az_setup(void** state) {
   (void)state;
-  return store_server_start_azurite(&g_az) == 0 ? 0 : -1;
+  if (store_server_start_azurite(&g_az) != 0) return -1;
+  return fault_proxy_start(&g_az_proxy, g_az.port) == 0 ? 0 : -1;
 }
 
 static int az_teardown(void** state) {
   (void)state;
+  fault_proxy_stop(&g_az_proxy);
   store_server_stop(&g_az);
   return 0;
 }
+
+static const char* g_az_endpoint;  // NULL: Azurite directly; else through a proxy
 
 static struct otap_store* open_az(const char* url, const char* key, const char* sas) {
   char cs[512];
   snprintf(cs, sizeof(cs), "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;%s%s%s"
            "BlobEndpoint=%s/devstoreaccount1;", key ? "AccountKey=" : "", key ? key : "",
-           key ? ";" : "", g_az.endpoint);
+           key ? ";" : "", g_az_endpoint ? g_az_endpoint : g_az.endpoint);
   struct otap_store_options o;
   otap_store_options_init(&o);
   o.ignore_env = true;
@@ -1160,6 +1166,79 @@ static void test_azure_sas_and_errors(void** state) {
   otap_buffer_reset(&buf);
 }
 
+// Retries and error reports on the Azure path (Shared Key signed per attempt).
+static void test_azure_faults(void** state) {
+  (void)state;
+  g_az_endpoint = g_az_proxy.endpoint;
+  struct otap_store* s = open_az("az://otap/faults", kAzKey, NULL);
+  g_az_endpoint = NULL;
+  s->max_retries = 2;
+  struct otap_error err;
+  size_t n = 300000;
+  uint8_t* data = make_data(n);
+  assert_int_equal(otap_store_put(s, "obj", data, n, &err), 0);
+  uint8_t* got = malloc(n);
+  fault_proxy_set(&g_az_proxy, PROXY_STATUS_503, 2);
+  int rc = otap_store_get_range(s, "obj", 10, n - 10, got, &err);
+  if (rc) fail_msg("transient 503: %s", err.message);
+  assert_memory_equal(got, data + 10, n - 10);
+  fault_proxy_set(&g_az_proxy, PROXY_TRUNCATE, 1);
+  struct otap_buffer buf;
+  otap_buffer_init(&buf);
+  rc = otap_store_get(s, "obj", &buf, &err);
+  if (rc) fail_msg("transient truncation: %s", err.message);
+  assert_int_equal(buf.size, (int64_t)n);
+  assert_memory_equal(buf.data, data, n);
+  fault_proxy_set(&g_az_proxy, PROXY_STATUS_500, 100);
+  rc = otap_store_get_range(s, "obj", 0, 100, got, &err);
+  assert_int_equal(rc, EIO);
+  assert_non_null(strstr(err.message, "az://otap/faults/obj"));
+  assert_non_null(strstr(err.message, "HTTP 500"));
+  assert_non_null(strstr(err.message, "after 3 tries"));
+  assert_null(strstr(err.message, "Eby8vdM02"));
+  fault_proxy_set(&g_az_proxy, PROXY_PASS, 0);
+  otap_buffer_reset(&buf);
+  free(got);
+  free(data);
+  otap_store_free(s);
+}
+
+// otap cp between a local file and Azure, configured from AZURE_STORAGE_CONNECTION_STRING.
+static void test_azure_cli(void** state) {
+  (void)state;
+  make_tmpdir();
+  char cs[512], path[400], back[400], args[2048], out[8192];
+  snprintf(cs, sizeof(cs), "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+           "AccountKey=%s;BlobEndpoint=%s/devstoreaccount1;", kAzKey, g_az.endpoint);
+  setenv("AZURE_STORAGE_CONNECTION_STRING", cs, 1);
+  setenv("OTAP_NO_PROGRESS", "1", 1);
+  snprintf(path, sizeof(path), "%s/in.bin", g_tmp);
+  snprintf(back, sizeof(back), "%s/back.bin", g_tmp);
+  size_t n = 100000;
+  uint8_t* data = make_data(n);
+  FILE* f = fopen(path, "wb");
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  fclose(f);
+  snprintf(args, sizeof(args), "cp '%s' az://otap/cli/", path);
+  assert_int_equal(run_cli(args, out, sizeof(out)), 0);
+  assert_int_equal(run_cli("ls az://otap/cli --json", out, sizeof(out)), 0);
+  assert_non_null(strstr(out, "\"key\":\"in.bin\",\"size\":100000"));
+  snprintf(args, sizeof(args), "cp az://otap/cli/in.bin '%s'", back);
+  assert_int_equal(run_cli(args, out, sizeof(out)), 0);
+  struct otap_buffer buf;
+  otap_buffer_init(&buf);
+  struct otap_error err;
+  assert_int_equal(otap_read_file(back, &buf, &err), 0);
+  assert_int_equal(buf.size, (int64_t)n);
+  assert_memory_equal(buf.data, data, n);
+  otap_buffer_reset(&buf);
+  assert_int_equal(run_cli("ls az://nocontainer/x", out, sizeof(out)), 1);
+  assert_null(strstr(out, "Eby8vdM02"));
+  unsetenv("AZURE_STORAGE_CONNECTION_STRING");
+  free(data);
+  rm_tmpdir();
+}
+
 int main(void) {
   const struct CMUnitTest offline[] = {
       cmocka_unit_test(test_xml_s3_list),
@@ -1187,6 +1266,8 @@ int main(void) {
       cmocka_unit_test(test_azure_operations),
       cmocka_unit_test(test_azure_blocks),
       cmocka_unit_test(test_azure_sas_and_errors),
+      cmocka_unit_test(test_azure_faults),
+      cmocka_unit_test(test_azure_cli),
   };
   int failed = cmocka_run_group_tests_name("store offline", offline, NULL, NULL);
   failed += cmocka_run_group_tests_name("store s3rver", s3, s3_setup, s3_teardown);
