@@ -175,6 +175,8 @@ int otap__pq_schema_make(struct ArrowSchema* out, const char* format, const char
 int otap__pq_schema_set_metadata(struct ArrowSchema* s, const char* metadata, int64_t len) OTAP_WUR;
 void otap__pq_schema_add_dictionary(struct ArrowSchema* s);
 int otap__pq_schema_copy(const struct ArrowSchema* src, struct ArrowSchema* out) OTAP_WUR;
+/// Byte size of a C Data Interface metadata blob (0 for NULL).
+int64_t otap__pq_metadata_len(const char* metadata);
 
 // ---------------------------------------------------------------------------------------------
 // Schema tree: Parquet schema elements mapped to Arrow nodes.
@@ -221,6 +223,8 @@ struct pq_node {
   bool as_dictionary;       // emit dictionary<int32, values>
   enum otap_time_unit int96_unit;
   char format[64];          // Arrow format of this node (dictionary: of the values)
+  char index_format[4];     // dictionary index type ("i" unless the ARROW:schema hint says)
+  const char* metadata;     // field metadata from the ARROW:schema hint (borrowed), or NULL
 };
 
 /// One leaf column's decoded chunk: levels and values (dense, non-null only).

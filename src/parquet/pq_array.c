@@ -192,7 +192,7 @@ void otap__pq_schema_add_dictionary(struct ArrowSchema* s) {
   s->dictionary = &p->dict_store;
 }
 
-static int64_t metadata_len(const char* m) {
+int64_t otap__pq_metadata_len(const char* m) {
   if (!m) return 0;
   int32_t n;
   memcpy(&n, m, 4);
@@ -211,7 +211,7 @@ int otap__pq_schema_copy(const struct ArrowSchema* src, struct ArrowSchema* out)
   OTAP_RETURN_NOT_OK(otap__pq_schema_make(out, src->format, src->name, false, src->n_children));
   out->flags = src->flags;
   int rc = 0;
-  if (src->metadata) OTAP_GOTO_NOT_OK(rc, otap__pq_schema_set_metadata(out, src->metadata, metadata_len(src->metadata)));
+  if (src->metadata) OTAP_GOTO_NOT_OK(rc, otap__pq_schema_set_metadata(out, src->metadata, otap__pq_metadata_len(src->metadata)));
   for (int64_t i = 0; i < src->n_children; i++)
     OTAP_GOTO_NOT_OK(rc, otap__pq_schema_copy(src->children[i], out->children[i]));
   if (src->dictionary) {

@@ -353,29 +353,94 @@ static int assemble_leaf(const struct pq_node* n, struct pq_leaf_data* L, struct
   if (!n->as_dictionary) {
     return build_leaf_values(n, pw, &L->fixed, &L->bin, L->n_values, &validity, n_slots, nulls, out, err);
   }
-  // dictionary<int32, values>
+  // dictionary<index, values>; the index type is int32 unless the ARROW:schema hint chose one.
+  char ifmt = n->index_format[0] ? n->index_format[0] : 'i';
+  int iw = (ifmt == 'c' || ifmt == 'C') ? 1 : (ifmt == 's' || ifmt == 'S') ? 2 : (ifmt == 'l' || ifmt == 'L') ? 8 : 4;
+  int64_t imax = ifmt == 'c' ? 127 : ifmt == 'C' ? 255 : ifmt == 's' ? 32767 : ifmt == 'S' ? 65535 : INT32_MAX;
   struct otap_buffer bufs[2];
   otap_buffer_init(&bufs[1]);
   otap_buffer_move(&validity, &bufs[0]);
   int rc = 0;
+  int32_t* remap = NULL;
+  uint32_t* order = NULL;
+  int64_t n_used = 0;
+  struct otap_buffer cfixed;
+  struct pq_binary cbin;
+  otap_buffer_init(&cfixed);
+  memset(&cbin, 0, sizeof(cbin));
   if (n_slots - nulls > L->n_values) {
     rc = otap_error_set(err, EINVAL, "column %s: value count mismatch", n->name);
     goto fail;
   }
-  if (otap_buffer_resize(&bufs[1], n_slots * 4 + 4, true)) goto oom;
-  int32_t* idx = (int32_t*)bufs[1].data;
-  const int32_t* src = L->dict_mode ? (const int32_t*)L->indices.data : NULL;
-  int64_t v = 0;
-  for (int64_t i = 0; i < n_slots; i++) {
-    if (bufs[0].data && !otap_bit_get(bufs[0].data, i)) continue;
-    idx[i] = src ? src[v] : (int32_t)v;
-    v++;
+  const uint32_t* src = L->dict_mode ? (const uint32_t*)L->indices.data : NULL;
+  int64_t nv = n_slots - nulls;
+  bool compact = false;
+  if (L->dict_mode && L->dict_len - 1 > imax) {
+    // The chunk's dictionary is too large for the index type: this batch gets a dictionary
+    // of the entries it uses, in first-use order.
+    compact = true;
+    remap = otap_malloc((size_t)(L->dict_len > 0 ? L->dict_len : 1) * sizeof(int32_t));
+    order = otap_malloc((size_t)(nv > 0 ? nv : 1) * sizeof(uint32_t));
+    if (!remap || !order) goto oom;
+    memset(remap, 0xff, (size_t)L->dict_len * sizeof(int32_t));
+    for (int64_t j = 0; j < nv; j++) {
+      if (remap[src[j]] < 0) {
+        order[n_used] = src[j];
+        remap[src[j]] = (int32_t)n_used++;
+      }
+    }
+  } else if (!L->dict_mode) {
+    n_used = nv;
   }
-  bufs[1].size = n_slots * 4;
-  if (otap__pq_array_make(out, n_slots, nulls, 2, bufs, 0, true)) return nomem(err);
+  if (compact ? n_used - 1 > imax : (!L->dict_mode && nv - 1 > imax)) {
+    rc = otap_error_set(err, ERANGE,
+                        "column %s: %lld dictionary values do not fit the index type '%c' of the ARROW:schema hint "
+                        "(open with use_arrow_schema_hint = false)",
+                        n->name, (long long)(compact ? n_used : nv), ifmt);
+    goto fail;
+  }
+  if (otap_buffer_resize(&bufs[1], n_slots * iw + 8, true)) goto oom;
+  {
+    uint8_t* ib = bufs[1].data;
+    int64_t v = 0;
+    for (int64_t i = 0; i < n_slots; i++) {
+      if (bufs[0].data && !otap_bit_get(bufs[0].data, i)) continue;
+      int64_t k = src ? (compact ? remap[src[v]] : (int64_t)src[v]) : v;
+      v++;
+      switch (iw) {
+        case 1: ib[i] = (uint8_t)k; break;
+        case 2: otap_store_u16le(ib + 2 * i, (uint16_t)k); break;
+        case 8: otap_store_u64le(ib + 8 * i, (uint64_t)k); break;
+        default: otap_store_u32le(ib + 4 * i, (uint32_t)k); break;
+      }
+    }
+  }
+  bufs[1].size = n_slots * iw;
+  if (otap__pq_array_make(out, n_slots, nulls, 2, bufs, 0, true)) {
+    rc = nomem(err);
+    goto done;
+  }
   struct otap_buffer none;
   otap_buffer_init(&none);
-  if (L->dict_mode) {
+  if (compact) {
+    // Gather the used entries, then build them as plain values.
+    if (pw) {
+      if (otap_buffer_resize(&cfixed, n_used * pw + 1, false)) rc = nomem(err);
+      for (int64_t j = 0; rc == 0 && j < n_used; j++)
+        memcpy(cfixed.data + j * pw, L->dict_fixed.data + (size_t)order[j] * (size_t)pw, (size_t)pw);
+    } else {
+      const int64_t* doff = (const int64_t*)L->dict_bin.offsets.data;
+      int64_t zero = 0;
+      if (otap_buffer_append(&cbin.offsets, &zero, 8)) rc = nomem(err);
+      for (int64_t j = 0; rc == 0 && j < n_used; j++) {
+        uint32_t k = order[j];
+        if (otap_buffer_append(&cbin.data, L->dict_bin.data.data + doff[k], doff[k + 1] - doff[k]) ||
+            otap_buffer_append(&cbin.offsets, &cbin.data.size, 8))
+          rc = nomem(err);
+      }
+    }
+    if (rc == 0) rc = build_leaf_values(n, pw, &cfixed, &cbin, n_used, &none, n_used, 0, out->dictionary, err);
+  } else if (L->dict_mode) {
     // The chunk's dictionary is built once and shared by every batch of the chunk.
     if (!L->dict_array.release)
       rc = build_leaf_values(n, pw, &L->dict_fixed, &L->dict_bin, L->dict_len, &none, L->dict_len, 0, &L->dict_array, err);
@@ -383,16 +448,19 @@ static int assemble_leaf(const struct pq_node* n, struct pq_leaf_data* L, struct
   } else {
     rc = build_leaf_values(n, pw, &L->fixed, &L->bin, L->used_values, &none, L->used_values, 0, out->dictionary, err);
   }
-  if (rc) {
-    out->dictionary = NULL;
-    out->release(out);
-  }
-  return rc;
+  if (rc) out->release(out);
+  goto done;
 oom:
   rc = nomem(err);
 fail:
   otap_buffer_reset(&bufs[0]);
   otap_buffer_reset(&bufs[1]);
+done:
+  otap_free(remap);
+  otap_free(order);
+  otap_buffer_reset(&cfixed);
+  otap_buffer_reset(&cbin.offsets);
+  otap_buffer_reset(&cbin.data);
   return rc;
 }
 

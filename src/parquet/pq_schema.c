@@ -332,9 +332,108 @@ static int convert_field(struct build_ctx* c, int32_t i, int16_t slot_def, int16
 // ---------------------------------------------------------------------------------------------
 // Arrow schema from nodes
 
+// ---------------------------------------------------------------------------------------------
+// ARROW:schema hint
+
+static const struct ArrowSchema* hint_child(const struct ArrowSchema* h, const char* name) {
+  for (int64_t k = 0; k < h->n_children; k++)
+    if (h->children[k]->name && strcmp(h->children[k]->name, name) == 0) return h->children[k];
+  return NULL;
+}
+
+static void hint_leaf(struct pq_node* n, const struct ArrowSchema* h) {
+  const char* hf = h->format;
+  enum otap_parquet_physical_type t = n->elem->type;
+  if (h->dictionary) {
+    const char* vf = h->dictionary->format;
+    bool str = strcmp(vf, "u") == 0 || strcmp(vf, "U") == 0 || strcmp(vf, "z") == 0 || strcmp(vf, "Z") == 0;
+    if (n->conv == PQ_CONV_BINARY && str && strlen(hf) == 1 && strchr("cCsSiIlL", hf[0])) {
+      n->as_dictionary = true;
+      strcpy(n->index_format, hf);
+    }
+    return;
+  }
+  bool plain_int = n->conv == PQ_CONV_COPY || n->conv == PQ_CONV_I32_TO_I8 || n->conv == PQ_CONV_I32_TO_I16;
+  if (t == OTAP_PARQUET_INT32 && plain_int && strlen(hf) == 1) {
+    if (hf[0] == 'c' || hf[0] == 'C') {
+      n->conv = PQ_CONV_I32_TO_I8;
+      n->value_width = 1;
+      strcpy(n->format, hf);
+    } else if (hf[0] == 's' || hf[0] == 'S') {
+      n->conv = PQ_CONV_I32_TO_I16;
+      n->value_width = 2;
+      strcpy(n->format, hf);
+    } else if (hf[0] == 'i' || hf[0] == 'I') {
+      n->conv = PQ_CONV_COPY;
+      n->value_width = 4;
+      strcpy(n->format, hf);
+    }
+  } else if (t == OTAP_PARQUET_INT64 && n->conv == PQ_CONV_COPY) {
+    if (strlen(hf) == 1 && (hf[0] == 'l' || hf[0] == 'L') && strlen(n->format) == 1) {
+      strcpy(n->format, hf);
+    } else if (strncmp(hf, "ts", 2) == 0 && strncmp(n->format, "ts", 2) == 0 && hf[2] == n->format[2] &&
+               strlen(hf) < sizeof(n->format)) {
+      strcpy(n->format, hf);  // restores the time zone name
+    }
+  } else if (t == OTAP_PARQUET_INT96 && strncmp(hf, "ts", 2) == 0 && strlen(hf) < sizeof(n->format)) {
+    const char* units = "smun";
+    const char* u = strchr(units, hf[2]);
+    if (u && hf[2]) {
+      n->int96_unit = (enum otap_time_unit)(u - units);
+      strcpy(n->format, hf);
+    }
+  }
+}
+
+static void apply_hint(struct pq_node* n, const struct ArrowSchema* h) {
+  if (!h) return;
+  n->metadata = h->metadata;
+  switch (n->kind) {
+    case PQ_NODE_LEAF:
+      hint_leaf(n, h);
+      break;
+    case PQ_NODE_STRUCT:
+      if (strcmp(h->format, "+s") == 0)
+        for (int32_t k = 0; k < n->n_children; k++) apply_hint(n->children[k], hint_child(h, n->children[k]->name));
+      break;
+    case PQ_NODE_LIST:
+      if ((strcmp(h->format, "+l") == 0 || strcmp(h->format, "+L") == 0) && h->n_children == 1) {
+        struct pq_node* e = n->children[0];
+        const char* keep = e->name;
+        apply_hint(e, h->children[0]);
+        e->name = (char*)keep;
+      }
+      break;
+    case PQ_NODE_MAP:
+      if (strcmp(h->format, "+m") == 0 && h->n_children == 1) apply_hint(n->children[0], h->children[0]);
+      break;
+  }
+}
+
+static void use_hint(struct otap_parquet_reader* r) {
+  if (!r->opts.use_arrow_schema_hint) return;
+  for (int32_t k = 0; k < r->meta.n_key_value; k++) {
+    const struct otap_parquet_key_value* kv = &r->meta.key_value[k];
+    if (strcmp(kv->key, "ARROW:schema") != 0 || !kv->value) continue;
+    struct otap_error ignored;
+    if (otap__pq_arrow_schema_hint(kv->value, kv->value_len, &r->hint_store, &ignored) != 0) return;
+    if (strcmp(r->hint_store.format, "+s") != 0) return;
+    r->hint = &r->hint_store;
+    for (int32_t j = 0; j < r->n_top; j++) apply_hint(r->top[j], hint_child(r->hint, r->top[j]->name));
+    return;
+  }
+}
+
 static int node_schema(const struct pq_node* n, struct ArrowSchema* out) {
-  const char* fmt = n->as_dictionary ? "i" : n->format;
+  const char* fmt = n->as_dictionary ? (n->index_format[0] ? n->index_format : "i") : n->format;
   OTAP_RETURN_NOT_OK(otap__pq_schema_make(out, fmt, n->name, n->nullable, n->n_children));
+  if (n->metadata) {
+    int rc = otap__pq_schema_set_metadata(out, n->metadata, otap__pq_metadata_len(n->metadata));
+    if (rc) {
+      out->release(out);
+      return rc;
+    }
+  }
   for (int32_t k = 0; k < n->n_children; k++) {
     int rc = node_schema(n->children[k], out->children[k]);
     if (rc) {
@@ -400,7 +499,11 @@ int otap__pq_schema_build(struct otap_parquet_reader* r, struct otap_error* err)
       if (!found) return otap_error_set(err, ENOENT, "%s: no column named '%s'", r->name, r->opts.columns[k]);
     }
   }
+  use_hint(r);
   OTAP_RETURN_NOT_OK(otap__pq_schema_make(&r->schema, "+s", "", false, r->n_top) ? otap_error_set(err, ENOMEM, "out of memory") : 0);
+  if (r->hint && r->hint->metadata &&
+      otap__pq_schema_set_metadata(&r->schema, r->hint->metadata, otap__pq_metadata_len(r->hint->metadata)))
+    return otap_error_set(err, ENOMEM, "out of memory");
   for (int32_t k = 0; k < r->n_top; k++) {
     if (node_schema(r->top[k], r->schema.children[k])) return otap_error_set(err, ENOMEM, "out of memory");
   }

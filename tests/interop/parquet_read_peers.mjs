@@ -226,6 +226,68 @@ for (const codec of Object.keys(CODECS)) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 2b. The ARROW:schema hint restores exact Arrow types: dictionaries with their index type,
+//     timestamp zones, and types Parquet has no annotation for.
+
+{
+  const n = 3000;
+  const words = Array.from({ length: 300 }, (_, k) => `w${k}`);
+  const dictVec = A.vectorFromArray(words, new A.Utf8());
+  const mkDict = (idxType, idx, valid) => {
+    const { b, nulls } = (() => {
+      const bb = new Uint8Array((n + 7) >> 3);
+      let nn = 0;
+      for (let i = 0; i < n; i++) if (valid(i)) bb[i >> 3] |= 1 << (i & 7); else nn++;
+      return { b: bb, nulls: nn };
+    })();
+    return A.makeData({ type: new A.Dictionary(new A.Utf8(), idxType), length: n, nullCount: nulls, nullBitmap: b,
+                        data: idx, dictionary: dictVec });
+  };
+  const i8 = new Uint8Array(n), i16 = new Uint16Array(n), i32 = new Int32Array(n), ts = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) {
+    i8[i] = (i * 7) % 250;
+    i16[i] = (i * 13) % 300;
+    i32[i] = (i * 17) % 300;
+    ts[i] = 1700000000000000000n + BigInt(i);
+  }
+  const fields = [
+    new A.Field('d8', new A.Dictionary(new A.Utf8(), new A.Uint8()), true),
+    new A.Field('d16', new A.Dictionary(new A.Utf8(), new A.Uint16()), true),
+    new A.Field('d32', new A.Dictionary(new A.Utf8(), new A.Int32()), true),
+    new A.Field('tz', new A.TimestampNanosecond('Europe/Paris'), true),
+  ];
+  const valid = (i) => i % 6 !== 0;
+  const children = [mkDict(new A.Uint8(), i8, valid), mkDict(new A.Uint16(), i16, valid), mkDict(new A.Int32(), i32, valid),
+                    prim(new A.TimestampNanosecond('Europe/Paris'), ts, valid)];
+  const schema = new A.Schema(fields, new Map([['_part_id', 'abc']]));
+  const table = new A.Table(schema, new A.RecordBatch(schema, struct(fields, children)));
+  const expected = [];
+  for (let i = 0; i < n; i++) {
+    expected.push({ d8: valid(i) ? words[i8[i]] : null, d16: valid(i) ? words[i16[i]] : null,
+                    d32: valid(i) ? words[i32[i]] : null, tz: valid(i) ? String(ts[i]) : null });
+  }
+  for (const codec of ['UNCOMPRESSED', 'ZSTD']) {
+    const f = path.join(work, `wasm_hint_${codec}.parquet`);
+    fs.writeFileSync(f, writeWasm(table, { codec, rowGroup: 1024 }));
+    compareExpected(`ARROW:schema hint values ${codec}`, f, expected);
+    compareExpected(`ARROW:schema hint values ${codec}, 100-row batches`, f, expected, ['--batch', '100']);
+    try {
+      const r = spawnSync(dump, [f, '--schema'], { encoding: 'utf8' });
+      const types = JSON.parse(r.stdout);
+      const want = { d8: /^dictionary<uint8, utf8/, d16: /^dictionary<uint16, utf8/, d32: /^dictionary<int32, utf8/,
+                     tz: /Europe\/Paris/ };
+      for (const [k, re] of Object.entries(want))
+        if (!re.test(types[k])) throw new Error(`${k}: ${types[k]} does not match ${re}`);
+      const plain = JSON.parse(spawnSync(dump, [f, '--schema', '--no-hint'], { encoding: 'utf8' }).stdout);
+      if (/dictionary/.test(plain.d8) || /Paris/.test(plain.tz)) throw new Error(`without the hint: ${JSON.stringify(plain)}`);
+      pass(`ARROW:schema hint types ${codec}`, JSON.stringify(types));
+    } catch (e) {
+      fail(`ARROW:schema hint types ${codec}`, e.message);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 3. Exporter layout (§2, §7): uncompressed, V1 pages, dictionary, ARROW:schema, 58.4.0
 
 const logsFile = path.join(work, 'exporter_logs.parquet');

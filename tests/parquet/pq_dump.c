@@ -1,6 +1,6 @@
-// pq_dump FILE [--int96-micros] [--dict] [--batch N] [--crc]: prints every row of a Parquet
-// file as one JSON object per line (test tool for the interop tests; the CLI's `otap cat`
-// is the user-facing equivalent).
+// pq_dump FILE [--int96-micros] [--dict] [--batch N] [--crc] [--no-hint] [--schema]: prints
+// every row of a Parquet file as one JSON object per line (test tool for the interop tests; the
+// CLI's `otap cat` is the user-facing equivalent). --schema prints only the Arrow types.
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +13,13 @@ int main(int argc, char** argv) {
   }
   struct otap_parquet_reader_options opts;
   otap_parquet_reader_options_init(&opts);
+  bool schema_only = false;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--int96-micros") == 0) opts.int96_unit = OTAP_TIME_UNIT_MICRO;
     else if (strcmp(argv[i], "--dict") == 0) opts.dictionary_as_arrow_dictionary = true;
     else if (strcmp(argv[i], "--crc") == 0) opts.verify_page_crc = true;
+    else if (strcmp(argv[i], "--no-hint") == 0) opts.use_arrow_schema_hint = false;
+    else if (strcmp(argv[i], "--schema") == 0) schema_only = true;
     else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) opts.batch_size = atoll(argv[++i]);
   }
   struct otap_error err = {{0}};
@@ -30,6 +33,18 @@ int main(int argc, char** argv) {
     fprintf(stderr, "pq_dump: %s\n", st.get_last_error(&st));
     st.release(&st);
     return 1;
+  }
+  if (schema_only) {
+    printf("{");
+    for (int64_t k = 0; k < schema.n_children; k++) {
+      char t[1024];
+      otap_schema_format_type(schema.children[k], t, sizeof(t));
+      printf("%s\"%s\":\"%s\"", k ? "," : "", schema.children[k]->name, t);
+    }
+    printf("}\n");
+    schema.release(&schema);
+    st.release(&st);
+    return 0;
   }
   int rc = 0;
   struct otap_buffer line;
