@@ -48,20 +48,47 @@ static bool col_null(const struct col* c, int64_t i) {
 // Rendering helpers
 
 static int put_str(struct otap_buffer* b, const uint8_t* p, int64_t n) {
-  OTAP_RETURN_NOT_OK(otap_buffer_reserve(b, n + 2));
-  otap_buffer_append_unsafe(b, "\"", 1);
+  static const char kHex[] = "0123456789abcdef";
+  OTAP_RETURN_NOT_OK(otap_buffer_reserve(b, 4 * n + 2));
+  uint8_t* o = b->data + b->size;
+  *o++ = '"';
   for (int64_t i = 0; i < n; i++) {
     uint8_t c = p[i];
     if (c == '"' || c == '\\') {
-      char e[2] = {'\\', (char)c};
-      OTAP_RETURN_NOT_OK(otap_buffer_append(b, e, 2));
+      *o++ = '\\';
+      *o++ = c;
     } else if (c < 0x20 || c == 0x7f) {
-      OTAP_RETURN_NOT_OK(otap_buffer_appendf(b, "\\x%02x", c));
+      *o++ = '\\';
+      *o++ = 'x';
+      *o++ = (uint8_t)kHex[c >> 4];
+      *o++ = (uint8_t)kHex[c & 15];
     } else {
-      OTAP_RETURN_NOT_OK(otap_buffer_append(b, &c, 1));
+      *o++ = c;
     }
   }
-  return otap_buffer_append(b, "\"", 1);
+  *o++ = '"';
+  b->size = o - b->data;
+  return 0;
+}
+
+// Appends a string literal / C string.
+static int put_lit(struct otap_buffer* b, const char* s) {
+  return otap_buffer_append(b, s, (int64_t)strlen(s));
+}
+
+// Appends a decimal integer.
+static int put_i64(struct otap_buffer* b, int64_t v) {
+  char tmp[24];
+  int n = 0;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) tmp[n++] = '-';
+  OTAP_RETURN_NOT_OK(otap_buffer_reserve(b, n));
+  for (int i = n - 1; i >= 0; i--) b->data[b->size++] = (uint8_t)tmp[i];
+  return 0;
 }
 
 static int put_hex(struct otap_buffer* b, const uint8_t* p, int64_t n) {
@@ -111,13 +138,14 @@ static int put_any(struct otap_buffer* b, const struct anyv* a, int64_t i, bool 
   if (col_null(&a->type, i) && type_null_empty) t = 0;
   switch (t) {
     case OTAP_ANY_EMPTY:
-      return otap_buffer_appendf(b, "Empty");
+      return put_lit(b, "Empty");
     case OTAP_ANY_STR:
-      OTAP_RETURN_NOT_OK(otap_buffer_appendf(b, "Str("));
+      OTAP_RETURN_NOT_OK(put_lit(b, "Str("));
       OTAP_RETURN_NOT_OK(put_col_str(b, &a->str, i));
       break;
     case OTAP_ANY_INT:
-      OTAP_RETURN_NOT_OK(otap_buffer_appendf(b, "Int(%" PRId64, col_int(&a->int_, i)));
+      OTAP_RETURN_NOT_OK(put_lit(b, "Int("));
+      OTAP_RETURN_NOT_OK(put_i64(b, col_int(&a->int_, i)));
       break;
     case OTAP_ANY_DOUBLE: {
       double d = 0;
@@ -338,33 +366,45 @@ static int render_payload(const struct otap_logs_payload* p, struct otap_buffer*
   for (int64_t i = 0; i < n && !rc; i++) {
     int64_t start = lines->size;
     rc = otap_buffer_append(starts, &start, sizeof(start));
-    if (!rc) rc = otap_buffer_appendf(lines, "resource{schema_url=");
+    if (!rc) rc = put_lit(lines, "resource{schema_url=");
     if (!rc) rc = put_col_str(lines, &res_url, i);
-    if (!rc) rc = otap_buffer_appendf(lines, " dropped=%" PRId64 " attrs=", col_int(&res_drop, i));
+    if (!rc) rc = put_lit(lines, " dropped=");
+    if (!rc) rc = put_i64(lines, col_int(&res_drop, i));
+    if (!rc) rc = put_lit(lines, " attrs=");
     if (!rc) rc = put_group(lines, &groups[0], have_ids[0] && ids[0].valid[i], have_ids[0] ? ids[0].values[i] : 0);
-    if (!rc) rc = otap_buffer_appendf(lines, "} scope{name=");
+    if (!rc) rc = put_lit(lines, "} scope{name=");
     if (!rc) rc = put_col_str(lines, &sc_name, i);
-    if (!rc) rc = otap_buffer_appendf(lines, " version=");
+    if (!rc) rc = put_lit(lines, " version=");
     if (!rc) rc = put_col_str(lines, &sc_ver, i);
-    if (!rc) rc = otap_buffer_appendf(lines, " dropped=%" PRId64 " attrs=", col_int(&sc_drop, i));
+    if (!rc) rc = put_lit(lines, " dropped=");
+    if (!rc) rc = put_i64(lines, col_int(&sc_drop, i));
+    if (!rc) rc = put_lit(lines, " attrs=");
     if (!rc) rc = put_group(lines, &groups[1], have_ids[1] && ids[1].valid[i], have_ids[1] ? ids[1].values[i] : 0);
-    if (!rc) rc = otap_buffer_appendf(lines, "} log{time=%" PRId64 " observed=%" PRId64 " trace=",
-                                      col_int(&time, i), col_int(&obs, i));
+    if (!rc) rc = put_lit(lines, "} log{time=");
+    if (!rc) rc = put_i64(lines, col_int(&time, i));
+    if (!rc) rc = put_lit(lines, " observed=");
+    if (!rc) rc = put_i64(lines, col_int(&obs, i));
+    if (!rc) rc = put_lit(lines, " trace=");
     if (!rc) rc = put_col_hex(lines, &trace, i);
-    if (!rc) rc = otap_buffer_appendf(lines, " span=");
+    if (!rc) rc = put_lit(lines, " span=");
     if (!rc) rc = put_col_hex(lines, &span, i);
-    if (!rc) rc = otap_buffer_appendf(lines, " severity=%" PRId64 " severity_text=", col_int(&sevnum, i));
+    if (!rc) rc = put_lit(lines, " severity=");
+    if (!rc) rc = put_i64(lines, col_int(&sevnum, i));
+    if (!rc) rc = put_lit(lines, " severity_text=");
     if (!rc) rc = put_col_str(lines, &sevtext, i);
-    if (!rc) rc = otap_buffer_appendf(lines, " event=");
+    if (!rc) rc = put_lit(lines, " event=");
     if (!rc) rc = put_col_str(lines, &event, i);
-    if (!rc) rc = otap_buffer_appendf(lines, " schema_url=");
+    if (!rc) rc = put_lit(lines, " schema_url=");
     if (!rc) rc = put_col_str(lines, &url, i);
-    if (!rc) rc = otap_buffer_appendf(lines, " body=");
+    if (!rc) rc = put_lit(lines, " body=");
     if (!rc) rc = put_any(lines, &body, i, true);
-    if (!rc) rc = otap_buffer_appendf(lines, " dropped=%" PRId64 " flags=%" PRId64 " attrs=",
-                                      col_int(&dropped, i), col_int(&flags, i));
+    if (!rc) rc = put_lit(lines, " dropped=");
+    if (!rc) rc = put_i64(lines, col_int(&dropped, i));
+    if (!rc) rc = put_lit(lines, " flags=");
+    if (!rc) rc = put_i64(lines, col_int(&flags, i));
+    if (!rc) rc = put_lit(lines, " attrs=");
     if (!rc) rc = put_group(lines, &groups[2], have_ids[2] && ids[2].valid[i], have_ids[2] ? ids[2].values[i] : 0);
-    if (!rc) rc = otap_buffer_appendf(lines, "}\n");
+    if (!rc) rc = put_lit(lines, "}\n");
   }
   if (rc && rc != EINVAL) rc = otap_error_set(err, ENOMEM, "out of memory rendering log records");
 done:
