@@ -1278,9 +1278,18 @@ static void test_alloc_failures(void** state) {
     if (!rc) rc = read_records(&file, out, 2, &n, &err);
     bool eq = false;
     if (!rc) rc = otap_logs_equiv(p, 2, out, n, NULL, &eq, &report, &err);
+    // Encoding ids of a copy, then comparing again.
+    struct otap_logs_payload enc;
+    otap_logs_payload_init(&enc);
+    if (!rc) rc = otap_logs_payload_copy(&p[0], &enc, &err);
+    if (!rc) rc = otap_logs_encode_ids(&enc, &err);
+    bool eq2 = false;
+    if (!rc) rc = otap_logs_equiv(&p[0], 1, &enc, 1, NULL, &eq2, NULL, &err);
+    otap_logs_payload_reset(&enc);
     otap_test_fail_alloc_after(-1);
     if (rc == 0) {
       assert_true(eq);
+      assert_true(eq2);
       done = true;
     } else {
       assert_int_equal(rc, ENOMEM);
