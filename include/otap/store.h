@@ -136,6 +136,12 @@ OTAP_API int otap_store_delete(struct otap_store* store, const char* key,
 OTAP_API int otap_store_open_source(struct otap_store* store, const char* key,
                                     struct otap_source* out, struct otap_error* err) OTAP_WUR;
 
+/// As otap_store_open_source, with the size already known (e.g. from otap_store_list), so no
+/// HEAD request is made. A wrong size makes reads past the real end fail with EIO/EINVAL.
+OTAP_API int otap_store_open_source_sized(struct otap_store* store, const char* key,
+                                          uint64_t size, struct otap_source* out,
+                                          struct otap_error* err) OTAP_WUR;
+
 /// Reads several ranges from any source: in parallel when `src` came from
 /// otap_store_open_source, else one read_at after another.
 OTAP_API int otap_store_source_read_ranges(struct otap_source* src,

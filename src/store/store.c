@@ -479,6 +479,21 @@ int otap_store_open_source(struct otap_store* s, const char* key, struct otap_so
   memset(out, 0, sizeof(*out));
   struct otap_store_object obj;
   OTAP_RETURN_NOT_OK(otap_store_head(s, key, &obj, err));
+  int rc = otap_store_open_source_sized(s, key, (uint64_t)obj.size, out, err);
+  otap_store_object_reset(&obj);
+  return rc;
+}
+
+int otap_store_open_source_sized(struct otap_store* s, const char* key, uint64_t size,
+                                 struct otap_source* out, struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  OTAP_RETURN_IF(!key || !*key, err, EINVAL, "%s: empty key", s->url);
+  if (s->kind == OTAP_STORE_LOCAL) {
+    // Local files: the common module's mmap source (zero-copy view_at), after the root checks.
+    char path[4096];
+    OTAP_RETURN_NOT_OK(otap__store_local_path(s, key, path, sizeof(path), err));
+    return otap_source_open_file(out, path, err);
+  }
   struct store_source* ss = otap_calloc(1, sizeof(*ss));
   char name[OTAP_STORE_MAX_KEY + 512];
   char* full = NULL;
@@ -487,7 +502,7 @@ int otap_store_open_source(struct otap_store* s, const char* key, struct otap_so
   otap__store_name(s, full, name, sizeof(name));
   if (!ss) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
   ss->store = s;
-  ss->size = (uint64_t)obj.size;
+  ss->size = size;
   ss->key = otap_strdup(key);
   ss->name = otap_strdup(name);
   if (!ss->key || !ss->name) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
@@ -505,7 +520,6 @@ done:
     otap_free(ss);
   }
   otap_free(full);
-  otap_store_object_reset(&obj);
   return rc;
 }
 

@@ -249,6 +249,9 @@ int otap__list_push(struct otap__list_page* page, const char* key, int64_t size,
 // Backends
 
 int otap__store_open_local(struct otap_store* s, const char* path, struct otap_error* err);
+/// Real path of an existing key inside the local root (EACCES if it escapes, ENOENT if absent).
+int otap__store_local_path(struct otap_store* s, const char* key, char* out, size_t cap,
+                           struct otap_error* err);
 int otap__store_init_s3(struct otap_store* s, const struct otap_store_options* o, bool gcs,
                         struct otap_error* err);
 int otap__store_init_azure(struct otap_store* s, const struct otap_store_options* o,

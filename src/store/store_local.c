@@ -75,6 +75,18 @@ static int resolve(struct otap_store* s, const char* key, char* out, struct otap
   return 0;
 }
 
+int otap__store_local_path(struct otap_store* s, const char* key, char* out, size_t cap,
+                           struct otap_error* err) {
+  char real[PATH_MAX];
+  OTAP_RETURN_NOT_OK(resolve(s, key, real, err));
+  struct stat st;
+  OTAP_RETURN_IF(stat(real, &st) != 0 || !S_ISREG(st.st_mode), err, ENOENT,
+                 "%s/%s: not a regular file", s->url, key);
+  int n = snprintf(out, cap, "%s", real);
+  OTAP_RETURN_IF(n < 0 || (size_t)n >= cap, err, EINVAL, "%s/%s: path too long", s->url, key);
+  return 0;
+}
+
 static int local_head(struct otap_store* s, const char* key, struct otap_store_object* out,
                       struct otap_error* err) {
   char real[PATH_MAX];
