@@ -56,6 +56,10 @@ struct otap_parquet_write_options {
   int32_t n_metadata;
   const struct otap_parquet_column_options* columns;  /// borrowed, n_columns entries
   int32_t n_columns;
+  /// Validation of each batch before it is read (default OTAP_VALIDATE_DEFAULT: buffer sizes,
+  /// O(1) per array; the writer also rejects negative string lengths and out-of-range
+  /// dictionary indices as it reads). Use OTAP_VALIDATE_FULL for untrusted producers.
+  enum otap_validation validation;
 };
 
 /// Fills `options` with the defaults above.

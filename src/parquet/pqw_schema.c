@@ -82,6 +82,15 @@ static int map_leaf(struct pqw_node* n, const struct ArrowSchema* s, const char*
       n->src = PQW_SRC_I64;
       n->order = PQW_ORD_F64;
       break;
+    case OTAP_TYPE_DECIMAL32:
+    case OTAP_TYPE_DECIMAL64:
+      n->ptype = t == OTAP_TYPE_DECIMAL32 ? OTAP_PARQUET_INT32 : OTAP_PARQUET_INT64;
+      n->logical = PQW_LT_DECIMAL;
+      n->precision = sv.decimal_precision;
+      n->scale = sv.decimal_scale;
+      n->src = t == OTAP_TYPE_DECIMAL32 ? PQW_SRC_I32 : PQW_SRC_I64;
+      n->order = t == OTAP_TYPE_DECIMAL32 ? PQW_ORD_I32 : PQW_ORD_I64;
+      break;
     case OTAP_TYPE_DECIMAL128:
     case OTAP_TYPE_DECIMAL256: {
       n->ptype = OTAP_PARQUET_FIXED_LEN_BYTE_ARRAY;

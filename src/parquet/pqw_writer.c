@@ -88,6 +88,7 @@ void otap_parquet_write_options_init(struct otap_parquet_write_options* o) {
   o->write_page_index = true;
   o->write_arrow_schema = true;
   o->statistics_truncate = 64;
+  o->validation = OTAP_VALIDATE_DEFAULT;
 }
 
 static const char* const codec_names[] = {"none", "snappy", "gzip",   "lzo",
@@ -589,8 +590,9 @@ static int gen_levels(struct otap_parquet_writer* w, const struct pqw_column* c,
 // ---------------------------------------------------------------------------------------------
 // Values: gather -> statistics -> dictionary or raw page values
 
-static void gather(struct otap_parquet_writer* w, const struct pqw_column* c,
-                   const struct otap_array_view* v, const int64_t* ids, int64_t m) {
+static int gather(struct otap_parquet_writer* w, const struct pqw_column* c,
+                  const struct otap_array_view* v, const int64_t* ids, int64_t m,
+                  struct otap_error* err) {
   const struct pqw_node* leaf = c->leaf;
   const uint8_t* b = v->buffers[1];
   int64_t off = v->offset;
@@ -679,20 +681,34 @@ static void gather(struct otap_parquet_writer* w, const struct pqw_column* c,
     case PQW_SRC_BYTES:
       if (v->storage_type == OTAP_TYPE_STRING || v->storage_type == OTAP_TYPE_BINARY) {
         const uint8_t* data = v->buffers[2];
+        int64_t size = v->buffer_sizes[2];
         for (int64_t j = 0; j < m; j++) {
           int32_t s0, s1;
           memcpy(&s0, b + 4 * (off + ids[j]), 4);
           memcpy(&s1, b + 4 * (off + ids[j]) + 4, 4);
+          if (OTAP_UNLIKELY(s0 < 0 || s1 < s0 || s1 > size)) {
+            return otap_error_set(err, EINVAL,
+                                  "parquet writer: column %s: element %lld has offsets %d..%d "
+                                  "outside its %lld-byte data buffer",
+                                  c->path, (long long)ids[j], s0, s1, (long long)size);
+          }
           w->gptr[j] = data + s0;
           w->glen[j] = s1 - s0;
         }
       } else {
-        for (int64_t j = 0; j < m; j++) otap_view_get_bytes(v, ids[j], &w->gptr[j], &w->glen[j]);
+        for (int64_t j = 0; j < m; j++) {
+          otap_view_get_bytes(v, ids[j], &w->gptr[j], &w->glen[j]);
+          if (OTAP_UNLIKELY(w->glen[j] < 0)) {
+            return otap_error_set(err, EINVAL, "parquet writer: column %s: element %lld has a "
+                                  "negative length", c->path, (long long)ids[j]);
+          }
+        }
       }
       break;
     case PQW_SRC_NULL:
       break;
   }
+  return 0;
 }
 
 static int update_stats(struct otap_parquet_writer* w, struct pqw_column* c, int64_t m) {
@@ -885,11 +901,21 @@ static int append_values(struct otap_parquet_writer* w, struct pqw_column* c,
     const int64_t* ids = vidx + s;
     const struct otap_array_view* v = leafv;
     if (c->leaf->dict_src) {
-      for (int64_t j = 0; j < m; j++) w->gidx[j] = otap_view_get_int(leafv, ids[j]);
+      int64_t dict_len = leafv->dictionary->length;
+      for (int64_t j = 0; j < m; j++) {
+        int64_t k = otap_view_get_int(leafv, ids[j]);
+        if (OTAP_UNLIKELY(k < 0 || k >= dict_len)) {
+          return otap_error_set(err, EINVAL,
+                                "parquet writer: column %s: dictionary index %lld of element "
+                                "%lld outside the %lld-entry dictionary",
+                                c->path, (long long)k, (long long)ids[j], (long long)dict_len);
+        }
+        w->gidx[j] = k;
+      }
       ids = w->gidx;
       v = leafv->dictionary;
     }
-    gather(w, c, v, ids, m);
+    OTAP_RETURN_NOT_OK(gather(w, c, v, ids, m, err));
     if (update_stats(w, c, m)) return oom(err, "statistics");
     if (c->dict_mode) {
       if (otap_buffer_reserve(&c->idx, m * 4)) return oom(err, "dictionary indices");
@@ -1667,7 +1693,7 @@ int otap_parquet_writer_write(struct otap_parquet_writer* w, const struct ArrowA
     return otap_error_set(err, EINVAL, "parquet writer: write after %s",
                           w->closed ? "close" : "an earlier failure");
   }
-  int rc = otap_array_view_set(&w->view, batch, OTAP_VALIDATE_DEFAULT, err);
+  int rc = otap_array_view_set(&w->view, batch, w->opt.validation, err);
   if (rc) {
     w->failed = true;
     return otap_error_prefix(err, rc, "parquet writer: batch does not match the schema: ");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <brotli/decode.h>
@@ -1061,6 +1062,160 @@ static void test_errors(void** state) {
   otap_buffer_reset(&file);
 }
 
+// otap_parquet_write_stream to a file path: the file appears only after a complete write.
+static void test_stream_to_file(void** state) {
+  (void)state;
+  char dir[] = "/tmp/otap_pqw_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[256];
+  snprintf(path, sizeof(path), "%s/out.parquet", dir);
+  struct ArrowSchema s;
+  struct ArrowArray b[2];
+  make_table(&s, b, 2, 100);
+  struct otap_error err;
+  struct ArrowSchema sc;
+  assert_int_equal(otap_schema_deep_copy(&s, &sc, &err), 0);
+  struct ArrowArray refs[2];
+  for (int i = 0; i < 2; i++) assert_int_equal(otap_array_ref(&b[i], &refs[i], &err), 0);
+  struct ArrowArrayStream stream;
+  assert_int_equal(otap_array_stream_init(&stream, &sc, refs, 2, &err), 0);
+  struct otap_sink sink;
+  assert_int_equal(otap_sink_open_file(&sink, path, &err), 0);
+  struct otap_parquet_write_options o;
+  otap_parquet_write_options_init(&o);
+  o.codec = OTAP_PARQUET_CODEC_SNAPPY;
+  o.page_version = 2;
+  int rc = otap_parquet_write_stream(&sink, &stream, &o, &err);
+  if (rc) fprintf(stderr, "%s\n", err.message);
+  assert_int_equal(rc, 0);
+  otap_sink_release(&sink);
+  stream.release(&stream);
+  struct otap_buffer file;
+  otap_buffer_init(&file);
+  assert_int_equal(otap_read_file(path, &file, &err), 0);
+  assert_file_equals(&file, &s, b, 2);
+  otap_buffer_reset(&file);
+  unlink(path);
+  // A write that fails midway leaves no file behind.
+  assert_int_equal(otap_sink_open_file(&sink, path, &err), 0);
+  struct otap_parquet_writer* w;
+  assert_int_equal(otap_parquet_writer_open(&w, &sink, &s, NULL, &err), 0);
+  assert_int_equal(otap_parquet_writer_write(w, &b[0], &err), 0);
+  otap_parquet_writer_free(w);  // no close
+  otap_sink_release(&sink);
+  assert_int_equal(access(path, F_OK), -1);
+  rmdir(dir);
+  release_table(&s, b, 2);
+}
+
+// Hostile arrays that pass the O(1) DEFAULT validation: decreasing string offsets and dictionary
+// indices past the dictionary are EINVAL, never an out-of-bounds read.
+static void test_hostile_arrays(void** state) {
+  (void)state;
+  struct otap_error err;
+  struct ArrowSchema s;
+  assert_int_equal(otap_schema_init(&s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(&s, 1), 0);
+  field(s.children[0], "u", "str", true);
+  struct ArrowArray b;
+  assert_int_equal(otap_array_init_from_schema(&b, &s, &err), 0);
+  const char* v[3] = {"abcde", "fg", "h"};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(otap_array_append_bytes(b.children[0], v[i], (int64_t)strlen(v[i])), 0);
+    assert_int_equal(otap_array_finish_element(&b), 0);
+  }
+  assert_int_equal(otap_array_finish(&b, OTAP_VALIDATE_FULL, &s, &err), 0);
+  int32_t* offsets = (int32_t*)b.children[0]->buffers[1];
+  offsets[1] = 7;  // 0, 7, 7 -> 0, 7, 7, 8: first/last unchanged, element 1 fine, element 0 ok
+  offsets[2] = 2;  // element 1 now runs 7..2
+  struct otap_buffer file;
+  otap_buffer_init(&file);
+  struct otap_parquet_write_options o;
+  otap_parquet_write_options_init(&o);
+  o.dictionary = false;
+  assert_int_equal(write_file(&s, &b, 1, &o, &file, &err), EINVAL);
+  assert_non_null(strstr(err.message, "str"));
+  otap_array_release(&b);
+  otap_schema_release(&s);
+  // dictionary<int8, utf8> with an index past its two entries.
+  assert_int_equal(otap_schema_init(&s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(&s, 1), 0);
+  field(s.children[0], "c", "d", true);
+  assert_int_equal(otap_schema_allocate_dictionary(s.children[0]), 0);
+  field(s.children[0]->dictionary, "u", "", true);
+  assert_int_equal(otap_array_init_from_schema(&b, &s, &err), 0);
+  assert_int_equal(otap_array_append_bytes(b.children[0]->dictionary, "x", 1), 0);
+  assert_int_equal(otap_array_append_bytes(b.children[0]->dictionary, "y", 1), 0);
+  assert_int_equal(otap_array_append_int(b.children[0], 1), 0);
+  assert_int_equal(otap_array_finish_element(&b), 0);
+  assert_int_equal(otap_array_append_int(b.children[0], 5), 0);
+  assert_int_equal(otap_array_finish_element(&b), 0);
+  assert_int_equal(otap_array_finish(&b, OTAP_VALIDATE_NONE, &s, &err), 0);
+  file.size = 0;
+  assert_int_equal(write_file(&s, &b, 1, NULL, &file, &err), EINVAL);
+  assert_non_null(strstr(err.message, "dictionary index 5"));
+  // FULL validation catches it before the writer reads anything.
+  otap_parquet_write_options_init(&o);
+  o.validation = OTAP_VALIDATE_FULL;
+  file.size = 0;
+  assert_int_equal(write_file(&s, &b, 1, &o, &file, &err), EINVAL);
+  otap_buffer_reset(&file);
+  otap_array_release(&b);
+  otap_schema_release(&s);
+}
+
+// decimal32/64 become INT32/INT64 DECIMAL; time32(s) and timestamp(s) are coerced to millis.
+static void test_small_decimals_and_coercions(void** state) {
+  (void)state;
+  struct otap_error err;
+  struct ArrowSchema s;
+  assert_int_equal(otap_schema_init(&s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(&s, 4), 0);
+  field(s.children[0], "d:9,2,32", "d32", true);
+  field(s.children[1], "d:18,3,64", "d64", true);
+  field(s.children[2], "tts", "t", true);
+  field(s.children[3], "tss:UTC", "ts", true);
+  struct ArrowArray b;
+  assert_int_equal(otap_array_init_from_schema(&b, &s, &err), 0);
+  assert_int_equal(otap_array_append_int(b.children[0], -12345), 0);
+  assert_int_equal(otap_array_append_int(b.children[1], 987654321012ll), 0);
+  assert_int_equal(otap_array_append_int(b.children[2], 3600), 0);
+  assert_int_equal(otap_array_append_int(b.children[3], -86400), 0);
+  assert_int_equal(otap_array_finish_element(&b), 0);
+  assert_int_equal(otap_array_finish(&b, OTAP_VALIDATE_FULL, &s, &err), 0);
+  struct otap_buffer file;
+  otap_buffer_init(&file);
+  assert_int_equal(write_file(&s, &b, 1, NULL, &file, &err), 0);
+  struct readback rb;
+  open_reader(&rb, &file);
+  const struct otap_parquet_file_metadata* md = otap_parquet_reader_metadata(rb.reader);
+  assert_int_equal(md->schema[1].type, OTAP_PARQUET_INT32);
+  assert_int_equal(md->schema[1].logical.kind, OTAP_PARQUET_LT_DECIMAL);
+  assert_int_equal(md->schema[1].logical.decimal_precision, 9);
+  assert_int_equal(md->schema[1].logical.decimal_scale, 2);
+  assert_int_equal(md->schema[2].type, OTAP_PARQUET_INT64);
+  assert_int_equal(md->schema[3].logical.kind, OTAP_PARQUET_LT_TIME);
+  assert_int_equal(md->schema[3].logical.time_unit, 0);  // millis
+  assert_false(md->schema[3].logical.is_adjusted_to_utc);
+  assert_int_equal(md->schema[4].logical.kind, OTAP_PARQUET_LT_TIMESTAMP);
+  assert_true(md->schema[4].logical.is_adjusted_to_utc);
+  assert_int_equal(md->schema[4].converted_type, 9);  // TIMESTAMP_MILLIS
+  int32_t i32;
+  int64_t i64;
+  memcpy(&i32, chunk(rb.reader, 0, 0)->statistics.min.data, 4);
+  assert_int_equal(i32, -12345);
+  memcpy(&i64, chunk(rb.reader, 0, 1)->statistics.max.data, 8);
+  assert_true(i64 == 987654321012ll);
+  memcpy(&i32, chunk(rb.reader, 0, 2)->statistics.min.data, 4);
+  assert_int_equal(i32, 3600000);
+  memcpy(&i64, chunk(rb.reader, 0, 3)->statistics.min.data, 8);
+  assert_true(i64 == -86400000ll);
+  close_reader(&rb);
+  otap_buffer_reset(&file);
+  otap_array_release(&b);
+  otap_schema_release(&s);
+}
+
 // Every allocation of a whole write fails in turn: ENOMEM (never a crash) and no leak.
 static void test_allocation_failures(void** state) {
   (void)state;
@@ -1107,6 +1262,9 @@ int main(void) {
       cmocka_unit_test(test_statistics_orderings),
       cmocka_unit_test(test_page_index_and_fallback),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_stream_to_file),
+      cmocka_unit_test(test_hostile_arrays),
+      cmocka_unit_test(test_small_decimals_and_coercions),
       cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
