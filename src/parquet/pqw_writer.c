@@ -501,7 +501,14 @@ static int rec_levels(struct lvctx* x, int k, int64_t idx, int d, int r, int rep
     case PQW_MAP: {
       int64_t s, e;
       otap_view_get_list_range(v, idx, &s, &e);
-      if (s >= e) return emit(x, d, r, -1);
+      if (OTAP_UNLIKELY(s < 0 || e < s || e > x->views[k + 1]->length)) {
+        return otap_error_set(x->err, EINVAL,
+                              "parquet writer: column %s: list element %lld spans %lld..%lld, "
+                              "outside its %lld child values",
+                              x->c->path, (long long)idx, (long long)s, (long long)e,
+                              (long long)x->views[k + 1]->length);
+      }
+      if (s == e) return emit(x, d, r, -1);
       for (int64_t i = s; i < e; i++) {
         OTAP_RETURN_NOT_OK(rec_levels(x, k + 1, i, d + 1, i == s ? r : rep_here + 1, rep_here + 1));
       }

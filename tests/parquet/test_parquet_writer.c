@@ -1137,6 +1137,26 @@ static void test_hostile_arrays(void** state) {
   assert_non_null(strstr(err.message, "str"));
   otap_array_release(&b);
   otap_schema_release(&s);
+  // list<int32> whose middle offset runs backwards.
+  assert_int_equal(otap_schema_init(&s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(&s, 1), 0);
+  field(s.children[0], "+l", "lst", true);
+  assert_int_equal(otap_schema_allocate_children(s.children[0], 1), 0);
+  field(s.children[0]->children[0], "i", "item", true);
+  assert_int_equal(otap_array_init_from_schema(&b, &s, &err), 0);
+  for (int r = 0; r < 3; r++) {
+    for (int k = 0; k < 2; k++) assert_int_equal(otap_array_append_int(b.children[0]->children[0], k), 0);
+    assert_int_equal(otap_array_finish_element(b.children[0]), 0);
+    assert_int_equal(otap_array_finish_element(&b), 0);
+  }
+  assert_int_equal(otap_array_finish(&b, OTAP_VALIDATE_FULL, &s, &err), 0);
+  offsets = (int32_t*)b.children[0]->buffers[1];
+  offsets[1] = 9;  // 0, 9, 4, 6: element 0 past the 6 child values, element 1 backwards
+  file.size = 0;
+  assert_int_equal(write_file(&s, &b, 1, NULL, &file, &err), EINVAL);
+  assert_non_null(strstr(err.message, "lst"));
+  otap_array_release(&b);
+  otap_schema_release(&s);
   // dictionary<int8, utf8> with an index past its two entries.
   assert_int_equal(otap_schema_init(&s, "+s"), 0);
   assert_int_equal(otap_schema_allocate_children(&s, 1), 0);
