@@ -215,7 +215,7 @@ static void make_attrs(struct otap_logs_payload* p, enum otap_logs_table t,
     must(otap_array_append_uint(a.children[0], rows[i].parent));
     must(otap_array_append_bytes(a.children[1], rows[i].key, (int64_t)strlen(rows[i].key)));
     must(otap_array_append_uint(a.children[2], rows[i].type));
-    if (rows[i].type == 1) {
+    if (rows[i].type == 1 && rows[i].str) {
       must(otap_array_append_bytes(a.children[3], rows[i].str, (int64_t)strlen(rows[i].str)));
     } else {
       must(otap_array_append_null(a.children[3], 1));
@@ -571,15 +571,18 @@ static void test_quasi_delta_table(void** state) {
       {0, "k2", 1, "v2", 0}, {3, "k2", 1, "v2", 0},                         // 0,3
       {2, "k2", 2, NULL, 5}, {1, "k2", 2, NULL, 5},                         // 2,3 (type change)
       {1, "e", 0, NULL, 0},  {1, "e", 0, NULL, 0},                          // empty: absolute
+      {2, "m", 5, NULL, 0},  {2, "m", 5, NULL, 0},                          // map: absolute
+      {3, "l", 6, NULL, 0},  {3, "l", 6, NULL, 0},                          // slice: absolute
+      {1, "z", 1, NULL, 0},  {2, "z", 1, NULL, 0},                          // null str: absolute
   };
-  make_attrs(&p, OTAP_LOGS_LOG_ATTRS, enc, 11, false);
+  make_attrs(&p, OTAP_LOGS_LOG_ATTRS, enc, 17, false);
   struct otap_error err;
   if (otap_logs_decode_ids(&p, &err)) fail_msg("%s", err.message);
   struct otap_array_view v;
   must(otap_array_view_init(&v, &p.schema[OTAP_LOGS_LOG_ATTRS], &err));
   must(otap_array_view_set(&v, &p.batch[OTAP_LOGS_LOG_ATTRS], OTAP_VALIDATE_FULL, &err));
-  const uint16_t want[] = {0, 1, 3, 1, 2, 0, 3, 2, 3, 1, 1};
-  for (int i = 0; i < 11; i++) {
+  const uint16_t want[] = {0, 1, 3, 1, 2, 0, 3, 2, 3, 1, 1, 2, 2, 3, 3, 1, 2};
+  for (int i = 0; i < 17; i++) {
     assert_int_equal(otap_view_get_uint(v.children[0], i), want[i]);
   }
   otap_array_view_reset(&v);
