@@ -332,7 +332,9 @@ OTAP_API int64_t otap_records_reader_offset(const struct otap_records_reader* r)
 OTAP_API void otap_records_reader_free(struct otap_records_reader* r);
 
 /// True when the bytes look like the start of an OTAP records file (a length varint followed
-/// by a BatchArrowRecords whose first payload record starts an Arrow IPC stream).
+/// by a BatchArrowRecords whose first payload record starts an Arrow IPC stream). When `data`
+/// is a short head of the file (format detection), an error-free parse of that prefix (at
+/// least 8 bytes) is enough.
 OTAP_API bool otap_records_sniff(const uint8_t* data, int64_t size);
 
 struct otap_records_writer;

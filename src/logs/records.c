@@ -276,52 +276,69 @@ int otap_records_reader_next(struct otap_records_reader* r, struct otap_logs_pay
   return 0;
 }
 
+// Plausible schema_id bytes: printable ASCII.
+static bool printable(const uint8_t* p, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    if (p[i] < 0x20 || p[i] > 0x7e) return false;
+  }
+  return true;
+}
+
 bool otap_records_sniff(const uint8_t* data, int64_t size) {
+  if (size < 8) return false;
   int64_t pos = 0;
   uint64_t len;
   if (otap_pb_read_varint(data, size, &pos, &len, NULL)) return false;
-  if (len == 0 || len > (uint64_t)OTAP_BAR_MAX_MESSAGE_SIZE) return false;
+  if (len < 2 || len > (uint64_t)OTAP_BAR_MAX_MESSAGE_SIZE) return false;
   int64_t end = size - pos < (int64_t)len ? size : pos + (int64_t)len;
-  // Walk top-level fields until the first arrow_payloads; its record must start an IPC stream.
+  bool truncated = end < pos + (int64_t)len;
+  // Top-level fields up to the first arrow_payloads; its record must start an IPC stream. When
+  // the bytes end first, the prefix must parse (a short head read by format detection).
   while (pos < end) {
     uint64_t key;
-    if (otap_pb_read_varint(data, end, &pos, &key, NULL)) return false;
+    if (otap_pb_read_varint(data, end, &pos, &key, NULL)) return truncated;
     uint64_t f = key >> 3, wt = key & 7;
     if (f == 1 && wt == 0) {
       uint64_t v;
-      if (otap_pb_read_varint(data, end, &pos, &v, NULL)) return false;
+      if (otap_pb_read_varint(data, end, &pos, &v, NULL)) return truncated;
     } else if ((f == 2 || f == 3) && wt == 2) {
       uint64_t l;
-      if (otap_pb_read_varint(data, end, &pos, &l, NULL)) return false;
+      if (otap_pb_read_varint(data, end, &pos, &l, NULL)) return truncated;
+      if (!truncated && l > (uint64_t)(end - pos)) return false;
       if (f == 3) {
-        if (l > (uint64_t)(end - pos)) return false;
+        if (l > (uint64_t)(end - pos)) return truncated;
         pos += (int64_t)l;
         continue;
       }
-      // Inside ArrowPayload: look for field 3 (record).
+      // Inside the first ArrowPayload: schema_id (1), type (2), record (3).
       int64_t pend = pos + (int64_t)l < end ? pos + (int64_t)l : end;
       while (pos < pend) {
         uint64_t k2, l2;
-        if (otap_pb_read_varint(data, pend, &pos, &k2, NULL)) return false;
-        if ((k2 & 7) == 0) {
-          if (otap_pb_read_varint(data, pend, &pos, &l2, NULL)) return false;
+        if (otap_pb_read_varint(data, pend, &pos, &k2, NULL)) return truncated;
+        uint64_t f2 = k2 >> 3, w2 = k2 & 7;
+        if (f2 == 2 && w2 == 0) {
+          if (otap_pb_read_varint(data, pend, &pos, &l2, NULL)) return truncated;
           continue;
         }
-        if ((k2 & 7) != 2) return false;
-        if (otap_pb_read_varint(data, pend, &pos, &l2, NULL)) return false;
-        if ((k2 >> 3) == 3) {
-          return pend - pos >= 4 && data[pos] == 0xff && data[pos + 1] == 0xff &&
-                 data[pos + 2] == 0xff && data[pos + 3] == 0xff;
+        if ((f2 != 1 && f2 != 3) || w2 != 2) return false;
+        if (otap_pb_read_varint(data, pend, &pos, &l2, NULL)) return truncated;
+        int64_t avail = pend - pos < (int64_t)l2 ? pend - pos : (int64_t)l2;
+        if (f2 == 3) {
+          if (avail < 4) return truncated && avail == pend - pos &&
+                                memcmp(data + pos, "\xff\xff\xff\xff", (size_t)avail) == 0;
+          return data[pos] == 0xff && data[pos + 1] == 0xff && data[pos + 2] == 0xff &&
+                 data[pos + 3] == 0xff;
         }
-        if (l2 > (uint64_t)(pend - pos)) return false;
+        if (!printable(data + pos, avail)) return false;
+        if (avail < (int64_t)l2) return truncated;
         pos += (int64_t)l2;
       }
-      return false;
+      return truncated;
     } else {
       return false;
     }
   }
-  return false;
+  return truncated;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -883,6 +883,12 @@ static void test_records_roundtrip(void** state) {
     otap_buffer_init(&file);
     write_records(in, J, &file);
     assert_true(otap_records_sniff(file.data, file.size));
+    // Short heads (format detection reads 16 bytes) and other formats.
+    for (int64_t h = 8; h <= 64; h++) assert_true(otap_records_sniff(file.data, h));
+    assert_false(otap_records_sniff((const uint8_t*)"ARROW1\0\0\xff\xff\xff\xff\x10\0\0\0", 16));
+    assert_false(otap_records_sniff((const uint8_t*)"\xff\xff\xff\xff\x10\x01\0\0\x0c\0\0\0", 12));
+    assert_false(otap_records_sniff((const uint8_t*)"PAR1\x15\x04\x15\x1e\x15\x22\x4c\x15", 12));
+    assert_false(otap_records_sniff((const uint8_t*)"{\"a\": 1, \"b\": 2}", 16));
     int64_t n;
     struct otap_error err;
     if (read_records(&file, out, J, &n, &err)) fail_msg("read: %s", err.message);
