@@ -125,6 +125,11 @@ static size_t on_header(char* buf, size_t size, size_t nmemb, void* ud) {
     copy_value(x->request_id, sizeof(x->request_id), v, end);
   } else if (header_is(buf, n, "etag", &v)) {
     copy_value(x->etag, sizeof(x->etag), v, end);
+  } else if (header_is(buf, n, "retry-after", &v)) {
+    copy_value(tmp, sizeof(tmp), v, end);
+    char* e;
+    long long secs = strtoll(tmp, &e, 10);
+    if (e != tmp && secs > 0 && secs < 3600) x->retry_after_ms = secs * 1000;
   } else if (header_is(buf, n, "last-modified", &v)) {
     copy_value(tmp, sizeof(tmp), v, end);
     x->last_modified = otap__parse_http_date(tmp);
@@ -292,6 +297,7 @@ static void reset_response(struct otap__http_xfer* x) {
   x->received = 0;
   x->overflow = false;
   x->oom = false;
+  x->retry_after_ms = 0;
   x->body_pos = 0;
   x->content_length = -1;
   x->range_start = x->range_end = x->range_total = -1;
@@ -396,7 +402,12 @@ static bool finish_attempt(struct otap_store* s, struct otap__http_xfer* x, CURL
   }
   xfer_cleanup_attempt(x);
   if (retry && x->idempotent && x->attempt <= s->max_retries) {
-    x->not_before_ms = otap__now_ms() + backoff_ms(s, x->attempt);
+    int64_t delay = backoff_ms(s, x->attempt);
+    // Honour a server's Retry-After (throttling), within the configured cap.
+    if (x->retry_after_ms > delay) {
+      delay = x->retry_after_ms < s->retry_max_ms ? x->retry_after_ms : s->retry_max_ms;
+    }
+    x->not_before_ms = otap__now_ms() + delay;
     x->started = false;
     return false;
   }

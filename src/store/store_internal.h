@@ -121,6 +121,7 @@ struct otap__http_xfer {
   int64_t content_length;  // -1 unknown
   int64_t range_start, range_end, range_total;  // from Content-Range, -1 unknown
   int64_t last_modified;
+  int64_t retry_after_ms;  // from a Retry-After header (seconds), 0 if none
   int64_t received;
   struct otap_buffer err_body;
   // Internal.

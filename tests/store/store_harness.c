@@ -271,10 +271,11 @@ static void* conn_main(void* arg) {
     char head[256];
     snprintf(head, sizeof(head),
              "HTTP/1.1 %d %s\r\nContent-Type: application/xml\r\nContent-Length: %zu\r\n"
-             "x-amz-request-id: %s\r\nConnection: close\r\n\r\n",
+             "x-amz-request-id: %s\r\n%sConnection: close\r\n\r\n",
              fault == PROXY_STATUS_500 ? 500 : 503,
              fault == PROXY_STATUS_500 ? "Internal Server Error" : "Slow Down", strlen(body),
-             fault == PROXY_STATUS_500 ? "PROXY500" : "PROXY503");
+             fault == PROXY_STATUS_500 ? "PROXY500" : "PROXY503",
+             fault == PROXY_STATUS_503 ? "Retry-After: 1\r\n" : "");
     write_all(c->fd, head, strlen(head));
     write_all(c->fd, body, strlen(body));
     goto out;

@@ -1064,6 +1064,7 @@ static struct otap_store* open_az(const char* url, const char* key, const char* 
   o.azure_connection_string = cs;
   o.azure_sas_token = sas;
   o.retry_base_ms = 10;
+  o.retry_max_ms = 200;
   struct otap_store* s = NULL;
   struct otap_error err;
   int rc = otap_store_open(&s, url, &o, &err);
