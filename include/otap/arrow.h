@@ -356,8 +356,11 @@ OTAP_API int otap_array_view_set(struct otap_array_view* view, const struct Arro
 /// Frees the view tree (not the array). Safe on a zeroed view.
 OTAP_API void otap_array_view_reset(struct otap_array_view* view);
 
+/// True when element i is null: by the validity bitmap, or always for the null type. Unions and
+/// run-end-encoded arrays have no validity of their own (their children carry the nulls).
 static inline bool otap_view_is_null(const struct otap_array_view* v, int64_t i) {
-  return v->buffers[0] && !otap_bit_get(v->buffers[0], v->offset + i);
+  if (!v->buffers[0]) return v->storage_type == OTAP_TYPE_NA;
+  return !otap_bit_get(v->buffers[0], v->offset + i);
 }
 /// Integer value of element i of a bool/int/uint/date/time/timestamp/duration/dictionary-index
 /// array (uint64 above INT64_MAX wraps).

@@ -622,6 +622,8 @@ static void test_roundtrip_bool_float_fixed(void** state) {
   assert_int_equal(a.n_buffers, 0);
   assert_int_equal(a.length, 6);
   assert_int_equal(a.null_count, 6);
+  assert_int_equal(v.null_count, 6);
+  assert_true(otap_view_is_null(&v, 5));
   otap_array_view_reset(&v);
   otap_array_release(&a);
   otap_schema_release(&s);
