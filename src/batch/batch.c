@@ -863,6 +863,21 @@ static int build_tables(struct ctx* c, bool combine_logs, struct otap_error* err
     struct otap__utable* u = &c->u[t];
     if (!u->present) continue;
     OTAP_GOTO_NOT_OK(rc, otap__utable_build(u, err));
+    {
+      const struct ArrowSchema** ss = otap_calloc((size_t)c->n_in + 1, sizeof(*ss));
+      const struct ArrowArray** aa = otap_calloc((size_t)c->n_in + 1, sizeof(*aa));
+      if (!ss || !aa) rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionaries)");
+      for (int64_t i = 0; rc == 0 && i < c->n_in; i++) {
+        struct input* in = &c->in[i];
+        if (!in->has[t] || (t == OTAP_LOGS_LOGS && in->n_logs == 0)) continue;
+        ss[i] = &in->p.schema[t];
+        aa[i] = &in->p.batch[t];
+      }
+      if (rc == 0) rc = otap__utable_build_dicts(u, ss, aa, c->n_in, err);
+      otap_free(ss);
+      otap_free(aa);
+      if (rc) goto done;
+    }
     bool logs = t == OTAP_LOGS_LOGS;
     int kind = -1;
     for (int q = 0; q < K_N; q++) {
@@ -876,7 +891,7 @@ static int build_tables(struct ctx* c, bool combine_logs, struct otap_error* err
       if (!logs) in->attr_row0[kind] = rows;
       rows += n;
       struct ArrowArray* dst = logs ? &in->conformed_logs : &parts[np];
-      rc = otap__utable_conform(u, &in->p.schema[t], &in->p.batch[t], n, dst, err);
+      rc = otap__utable_conform(u, i, &in->p.schema[t], &in->p.batch[t], n, dst, err);
       if (rc) {
         otap_error_prefix(err, rc, "batch: input %lld, table %s: ", (long long)i,
                           otap_logs_table_name((enum otap_logs_table)t));

@@ -59,6 +59,12 @@ struct otap__ucol {
   enum otap__col_role role;
   int64_t n_children;
   struct otap__ucol* children;
+  // Dictionary columns: the global dictionary (every input's dictionary values, or native
+  // values, concatenated without deduplication) and each input's first index in it.
+  struct ArrowArray gdict;
+  struct otap_array_view gview;
+  bool gview_ready;
+  int64_t* gbase;
 };
 
 /// The union of one table's columns over all inputs, and the working schema (struct) every
@@ -79,11 +85,16 @@ int otap__utable_add(struct otap__utable* u, const struct ArrowSchema* s, int64_
                      struct otap_error* err);
 /// Builds u->working after every input was added.
 int otap__utable_build(struct otap__utable* u, struct otap_error* err);
-/// Conforms one input table (schema s / batch a; both may be NULL for an absent table, then n
-/// rows of nulls) to the working schema.
-int otap__utable_conform(const struct otap__utable* u, const struct ArrowSchema* s,
-                         const struct ArrowArray* a, int64_t n, struct ArrowArray* out,
-                         struct otap_error* err);
+/// Builds the global dictionaries of the dictionary columns from every input's table (ss/aa
+/// NULL for inputs that do not contribute).
+int otap__utable_build_dicts(struct otap__utable* u, const struct ArrowSchema* const* ss,
+                             const struct ArrowArray* const* aa, int64_t n_in,
+                             struct otap_error* err);
+/// Conforms input `input`'s table (schema s / batch a, n rows) to the working schema:
+/// dictionary columns become int32 indices into the global dictionaries (no hashing).
+int otap__utable_conform(const struct otap__utable* u, int64_t input,
+                         const struct ArrowSchema* s, const struct ArrowArray* a, int64_t n,
+                         struct ArrowArray* out, struct otap_error* err);
 
 /// Replacement id columns for finalize, indexed by role (values NULL = keep the column).
 struct otap__idcols {

@@ -51,6 +51,9 @@ static void ucols_free(struct otap__ucol* cols, int64_t n) {
     otap_free(cols[i].name);
     otap_free(cols[i].format);
     ucols_free(cols[i].children, cols[i].n_children);
+    otap_array_view_reset(&cols[i].gview);
+    otap_array_release(&cols[i].gdict);
+    otap_free(cols[i].gbase);
   }
   otap_free(cols);
 }
@@ -188,52 +191,234 @@ static int copy_bits(const uint8_t* src, int64_t off, int64_t n, struct otap_buf
   return 0;
 }
 
-static int conform_leaf(const struct otap__ucol* c, const struct ArrowSchema* ws,
-                        const struct ArrowSchema* is, const struct ArrowArray* ia, int64_t base,
-                        int64_t n, struct ArrowArray* out, struct otap_error* err) {
-  struct ArrowArray sl;
-  memset(&sl, 0, sizeof(sl));
-  OTAP_RETURN_NOT_OK(otap_array_slice(ia, base, n, &sl, err));
-  int rc = 0;
-  struct ArrowSchema tmp_schema;
-  memset(&tmp_schema, 0, sizeof(tmp_schema));
-  struct ArrowArray dict;
-  memset(&dict, 0, sizeof(dict));
-  int64_t* remap = NULL;
-  if (!c->dict) {
-    otap_array_move(&sl, out);
-    return 0;
+// Index width of a dictionary index format ('C', 'c', 'S', 's', 'I', 'i'), 0 otherwise.
+static int index_width(const char* f) {
+  switch (f[0]) {
+    case 'C':
+    case 'c':
+      return 1;
+    case 'S':
+    case 's':
+      return 2;
+    case 'I':
+    case 'i':
+      return 4;
+    default:
+      return 0;
   }
-  if (!is->dictionary) {
-    rc = otap_dict_encode(is, &sl, OTAP_TYPE_INT32, &tmp_schema, out, err);
-  } else if (strcmp(is->format, "i") == 0) {
-    otap_array_move(&sl, out);
-  } else {
-    int64_t dlen = sl.dictionary ? sl.dictionary->length : 0;
-    remap = otap_malloc((size_t)(dlen > 0 ? dlen : 1) * sizeof(int64_t));
-    if (!remap) {
-      rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary keys)");
+}
+
+static int64_t read_index(const uint8_t* p, int w, bool sgn, int64_t i) {
+  switch (w) {
+    case 1:
+      return sgn ? (int64_t)(int8_t)p[i] : (int64_t)p[i];
+    case 2: {
+      uint16_t v;
+      memcpy(&v, p + 2 * i, 2);
+      return sgn ? (int64_t)(int16_t)v : (int64_t)v;
+    }
+    default: {
+      uint32_t v;
+      memcpy(&v, p + 4 * i, 4);
+      return sgn ? (int64_t)(int32_t)v : (int64_t)v;
+    }
+  }
+}
+
+// Children of struct column `name` for every input (NULL when absent) and their bases.
+struct srcs {
+  const struct ArrowSchema** s;
+  const struct ArrowArray** a;
+  int64_t* base;
+};
+
+static int build_dicts_rec(struct otap__ucol* cols, int64_t ncols, const struct ArrowSchema* ws,
+                           const struct ArrowSchema* const* ss,
+                           const struct ArrowArray* const* aa, const int64_t* base,
+                           const int64_t* nrows, int64_t n_in, struct otap_error* err) {
+  int rc = 0;
+  struct srcs sub = {otap_calloc((size_t)n_in + 1, sizeof(void*)),
+                     otap_calloc((size_t)n_in + 1, sizeof(void*)),
+                     otap_calloc((size_t)n_in + 1, sizeof(int64_t))};
+  struct ArrowArray* parts = otap_calloc((size_t)n_in + 1, sizeof(struct ArrowArray));
+  const struct ArrowArray** ptrs = otap_calloc((size_t)n_in + 1, sizeof(void*));
+  if (!sub.s || !sub.a || !sub.base || !parts || !ptrs) {
+    rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionaries)");
+    goto done;
+  }
+  for (int64_t i = 0; i < ncols; i++) {
+    struct otap__ucol* c = &cols[i];
+    if (!c->is_struct && !c->dict) continue;
+    for (int64_t k = 0; k < n_in; k++) {
+      int64_t j = ss[k] ? child_index(ss[k], c->name) : -1;
+      sub.s[k] = j >= 0 ? ss[k]->children[j] : NULL;
+      sub.a[k] = j >= 0 ? aa[k]->children[j] : NULL;
+      sub.base[k] = j >= 0 ? base[k] : 0;
+    }
+    if (c->is_struct) {
+      for (int64_t k = 0; k < n_in; k++) {
+        if (sub.a[k]) sub.base[k] = sub.a[k]->offset + base[k];
+      }
+      OTAP_GOTO_NOT_OK(rc, build_dicts_rec(c->children, c->n_children, ws->children[i], sub.s,
+                                           sub.a, sub.base, nrows, n_in, err));
+      continue;
+    }
+    otap_free(c->gbase);
+    c->gbase = otap_calloc((size_t)n_in + 1, sizeof(int64_t));
+    if (!c->gbase) {
+      rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionaries)");
       goto done;
     }
-    for (int64_t j = 0; j < dlen; j++) remap[j] = j;
-    OTAP_GOTO_NOT_OK(rc, otap_array_ref(sl.dictionary, &dict, err));
-    rc = otap_dict_remap_indices(is, &sl, remap, dlen, OTAP_TYPE_INT32, &dict, &tmp_schema, out,
-                                 err);
+    int64_t np = 0, total = 0;
+    for (int64_t k = 0; k < n_in; k++) {
+      c->gbase[k] = total;
+      if (!sub.a[k]) continue;
+      if (sub.s[k]->dictionary) {
+        rc = otap_array_ref(sub.a[k]->dictionary, &parts[np], err);
+      } else {
+        rc = otap_array_slice(sub.a[k], sub.base[k], nrows[k], &parts[np], err);
+      }
+      if (rc) {
+        for (int64_t q = 0; q < np; q++) otap_array_release(&parts[q]);
+        goto done;
+      }
+      total += parts[np].length;
+      ptrs[np] = &parts[np];
+      np++;
+    }
+    const struct ArrowSchema* vs = ws->children[i]->dictionary;
+    otap_array_release(&c->gdict);
+    if (np > 0) {
+      rc = otap_array_concat(vs, ptrs, np, &c->gdict, err);
+    } else {
+      rc = otap_array_init_from_schema(&c->gdict, vs, err);
+      if (rc == 0) rc = otap_array_finish(&c->gdict, OTAP_VALIDATE_NONE, vs, err);
+    }
+    for (int64_t q = 0; q < np; q++) otap_array_release(&parts[q]);
+    if (rc) goto done;
+    otap_array_view_reset(&c->gview);
+    c->gview_ready = false;
+    OTAP_GOTO_NOT_OK(rc, otap_array_view_init(&c->gview, vs, err));
+    c->gview_ready = true;
+    OTAP_GOTO_NOT_OK(rc, otap_array_view_set(&c->gview, &c->gdict, OTAP_VALIDATE_DEFAULT, err));
   }
-  (void)ws;
 done:
-  otap_free(remap);
-  otap_array_release(&dict);
-  otap_array_release(&sl);
-  otap_schema_release(&tmp_schema);
+  otap_free(sub.s);
+  otap_free(sub.a);
+  otap_free(sub.base);
+  otap_free(parts);
+  otap_free(ptrs);
   return rc;
+}
+
+int otap__utable_build_dicts(struct otap__utable* u, const struct ArrowSchema* const* ss,
+                             const struct ArrowArray* const* aa, int64_t n_in,
+                             struct otap_error* err) {
+  int64_t* base = otap_calloc((size_t)n_in + 1, sizeof(int64_t));
+  int64_t* nrows = otap_calloc((size_t)n_in + 1, sizeof(int64_t));
+  int rc = 0;
+  if (!base || !nrows) {
+    rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionaries)");
+  } else {
+    for (int64_t k = 0; k < n_in; k++) {
+      base[k] = aa[k] ? aa[k]->offset : 0;
+      nrows[k] = aa[k] ? aa[k]->length : 0;
+    }
+    rc = build_dicts_rec(u->cols, u->n_cols, &u->working, ss, aa, base, nrows, n_in, err);
+  }
+  otap_free(base);
+  otap_free(nrows);
+  return rc;
+}
+
+// Dictionary column of one input as int32 indices into the global dictionary.
+static int conform_dict(const struct otap__ucol* c, const struct ArrowSchema* ws,
+                        int64_t input, const struct ArrowSchema* is,
+                        const struct ArrowArray* ia, int64_t base, int64_t n,
+                        struct ArrowArray* out, struct otap_error* err) {
+  struct otap_buffer idx, bits;
+  otap_buffer_init(&idx);
+  otap_buffer_init(&bits);
+  struct ArrowArray dref;
+  memset(&dref, 0, sizeof(dref));
+  int rc = otap_buffer_resize(&idx, n * 4, false);
+  if (rc) return otap_error_set(err, rc, "batch: out of memory (column %s)", c->name);
+  int32_t* o = (int32_t*)idx.data;
+  int64_t gb = c->gbase[input];
+  int64_t pos = ia->offset + base;
+  const uint8_t* valid = ia->n_buffers > 0 ? ia->buffers[0] : NULL;
+  if (is->dictionary) {
+    int w = index_width(is->format);
+    bool sgn = is->format[0] == 'c' || is->format[0] == 's' || is->format[0] == 'i';
+    int64_t dlen = ia->dictionary ? ia->dictionary->length : 0;
+    const uint8_t* p = ia->buffers[1];
+    if (w == 0 || (n > 0 && !p)) {
+      rc = otap_error_set(err, EINVAL, "batch: input %lld, column %s: bad dictionary indices",
+                          (long long)input, c->name);
+      goto done;
+    }
+    for (int64_t r = 0; r < n; r++) {
+      int64_t k = read_index(p, w, sgn, pos + r);
+      bool ok = !valid || otap_bit_get(valid, pos + r);
+      if (ok && (k < 0 || k >= dlen)) {
+        rc = otap_error_set(err, EINVAL,
+                            "batch: input %lld, column %s, row %lld: dictionary index %lld out "
+                            "of range (dictionary length %lld)",
+                            (long long)input, c->name, (long long)r, (long long)k,
+                            (long long)dlen);
+        goto done;
+      }
+      o[r] = ok ? (int32_t)(gb + k) : 0;
+    }
+  } else {
+    for (int64_t r = 0; r < n; r++) o[r] = (int32_t)(gb + r);
+  }
+  bool any_null = valid && otap_bitmap_count_set(valid, pos, n) != n;
+  if (any_null) {
+    OTAP_GOTO_NOT_OK(rc, copy_bits(valid, pos, n, &bits));
+  }
+  OTAP_GOTO_NOT_OK(rc, otap_array_init_from_schema(out, ws, err));
+  rc = otap_array_set_buffer(out, 1, &idx);
+  if (rc == 0 && any_null) rc = otap_array_set_buffer(out, 0, &bits);
+  if (rc == 0) rc = otap_array_ref(&c->gdict, &dref, err);
+  if (rc) goto done;
+  otap_array_release(out->dictionary);
+  otap_array_move(&dref, out->dictionary);
+  out->length = n;
+  rc = otap_array_finish(out, OTAP_VALIDATE_NONE, ws, err);
+done:
+  if (rc) otap_array_release(out);
+  otap_buffer_reset(&idx);
+  otap_buffer_reset(&bits);
+  otap_array_release(&dref);
+  return rc;
+}
+
+// Points the dictionaries of null-filled dictionary columns (a single column when `self`, else
+// the children of struct `a`) at the global dictionaries, so every input shares them.
+static int use_global_dicts(const struct otap__ucol* cols, int64_t ncols, struct ArrowArray* a,
+                            bool self, struct otap_error* err) {
+  for (int64_t i = 0; i < ncols; i++) {
+    const struct otap__ucol* c = &cols[i];
+    struct ArrowArray* col = self ? a : a->children[i];
+    if (c->is_struct) {
+      OTAP_RETURN_NOT_OK(use_global_dicts(c->children, c->n_children, col, false, err));
+    } else if (c->dict && col->dictionary) {
+      struct ArrowArray dref;
+      OTAP_RETURN_NOT_OK(otap_array_ref(&c->gdict, &dref, err));
+      otap_array_release(col->dictionary);
+      otap_array_move(&dref, col->dictionary);
+    }
+  }
+  return 0;
 }
 
 // Fills `out` (already initialized from ws, a struct schema) with the conformed columns.
 static int conform_struct(const struct otap__ucol* cols, int64_t ncols,
-                          const struct ArrowSchema* ws, const struct ArrowSchema* is,
-                          const struct ArrowArray* ia, int64_t base, int64_t n,
-                          struct ArrowArray* out, struct otap_error* err) {
+                          const struct ArrowSchema* ws, int64_t input,
+                          const struct ArrowSchema* is, const struct ArrowArray* ia,
+                          int64_t base, int64_t n, struct ArrowArray* out,
+                          struct otap_error* err) {
   for (int64_t i = 0; i < ncols; i++) {
     const struct otap__ucol* c = &cols[i];
     const struct ArrowSchema* wc = ws->children[i];
@@ -242,10 +427,15 @@ static int conform_struct(const struct otap__ucol* cols, int64_t ncols,
     memset(&col, 0, sizeof(col));
     if (j < 0 || !ia) {
       OTAP_RETURN_NOT_OK(make_nulls(wc, n, &col, err));
+      int rc = use_global_dicts(c, 1, &col, true, err);
+      if (rc) {
+        otap_array_release(&col);
+        return rc;
+      }
     } else if (c->is_struct) {
       const struct ArrowArray* ic = ia->children[j];
       OTAP_RETURN_NOT_OK(otap_array_init_from_schema(&col, wc, err));
-      int rc = conform_struct(c->children, c->n_children, wc, is->children[j], ic,
+      int rc = conform_struct(c->children, c->n_children, wc, input, is->children[j], ic,
                               ic->offset + base, n, &col, err);
       if (rc == 0 && ic->n_buffers > 0 && ic->buffers[0]) {
         struct otap_buffer bits;
@@ -260,9 +450,11 @@ static int conform_struct(const struct otap__ucol* cols, int64_t ncols,
         otap_array_release(&col);
         return rc;
       }
+    } else if (c->dict) {
+      OTAP_RETURN_NOT_OK(conform_dict(c, wc, input, is->children[j], ia->children[j], base, n,
+                                      &col, err));
     } else {
-      OTAP_RETURN_NOT_OK(
-          conform_leaf(c, wc, is->children[j], ia->children[j], base, n, &col, err));
+      OTAP_RETURN_NOT_OK(otap_array_slice(ia->children[j], base, n, &col, err));
     }
     otap_array_release(out->children[i]);
     otap_array_move(&col, out->children[i]);
@@ -270,11 +462,11 @@ static int conform_struct(const struct otap__ucol* cols, int64_t ncols,
   return 0;
 }
 
-int otap__utable_conform(const struct otap__utable* u, const struct ArrowSchema* s,
-                         const struct ArrowArray* a, int64_t n, struct ArrowArray* out,
-                         struct otap_error* err) {
+int otap__utable_conform(const struct otap__utable* u, int64_t input,
+                         const struct ArrowSchema* s, const struct ArrowArray* a, int64_t n,
+                         struct ArrowArray* out, struct otap_error* err) {
   OTAP_RETURN_NOT_OK(otap_array_init_from_schema(out, &u->working, err));
-  int rc = conform_struct(u->cols, u->n_cols, &u->working, a ? s : NULL, a,
+  int rc = conform_struct(u->cols, u->n_cols, &u->working, input, a ? s : NULL, a,
                           a ? a->offset : 0, n, out, err);
   out->length = n;
   if (rc == 0) rc = otap_array_finish(out, OTAP_VALIDATE_NONE, &u->working, err);
@@ -365,28 +557,87 @@ static int fill_body_type(struct ArrowArray* col, struct otap_error* err) {
   return 0;
 }
 
-// Compacts a dictionary<int32> column to its referenced values (first-use order) and picks
-// the key width; fs (the output field schema) is replaced accordingly.
+// Bytes of global dictionary entry k (fixed-width values as their bytes); false when null.
+static inline bool gvalue(const struct otap_array_view* v, int64_t k, const uint8_t** p,
+                          int64_t* len) {
+  if (otap_view_is_null(v, k)) {
+    *p = NULL;
+    *len = 0;
+    return false;
+  }
+  switch (v->storage_type) {
+    case OTAP_TYPE_STRING:
+    case OTAP_TYPE_BINARY:
+    case OTAP_TYPE_LARGE_STRING:
+    case OTAP_TYPE_LARGE_BINARY:
+    case OTAP_TYPE_FIXED_SIZE_BINARY:
+    case OTAP_TYPE_STRING_VIEW:
+    case OTAP_TYPE_BINARY_VIEW:
+      otap_view_get_bytes(v, k, p, len);
+      return true;
+    default: {
+      int64_t w = v->schema.bit_width / 8;
+      *p = v->buffers[1] + (v->offset + k) * w;
+      *len = w;
+      return true;
+    }
+  }
+}
+
+uint64_t otap__batch_hash(const void* data, int64_t len);
+
+// Compacts a gathered dictionary<int32> column (indices into the global dictionary) to the
+// distinct referenced values, in first-use order, and picks the key width: u8 up to 256
+// distinct values (unless the column is u16-only), u16 up to 65,536, else native values.
 static int finalize_dict(const struct otap__ucol* c, struct ArrowSchema* fs,
                          struct ArrowArray* col, struct otap_error* err) {
   int64_t n = col->length;
   const int32_t* idx = (const int32_t*)col->buffers[1] + col->offset;
-  const uint8_t* bits = col->buffers[0];
-  int64_t dlen = col->dictionary ? col->dictionary->length : 0;
-  int64_t* remap = otap_malloc((size_t)(dlen > 0 ? dlen : 1) * sizeof(int64_t));
-  int64_t* keep = otap_malloc((size_t)(dlen > 0 ? dlen : 1) * sizeof(int64_t));
-  struct ArrowArray dict, out;
-  struct ArrowSchema out_schema;
-  memset(&dict, 0, sizeof(dict));
+  const uint8_t* bits = col->n_buffers > 0 ? col->buffers[0] : NULL;
+  // The gathered column normally shares the global dictionary; use its own in any case.
+  struct otap_array_view own;
+  memset(&own, 0, sizeof(own));
+  const struct otap_array_view* gv = &c->gview;
+  const struct ArrowArray* gd = &c->gdict;
+  if (!col->dictionary) {
+    return otap_error_set(err, EINVAL, "batch: internal: column %s lost its dictionary", c->name);
+  }
+  if (col->dictionary->length != c->gdict.length || col->dictionary->n_buffers < 2 ||
+      col->dictionary->buffers[1] != c->gdict.buffers[1] ||
+      col->dictionary->offset != c->gdict.offset) {
+    int vrc = otap_array_view_init(&own, fs->dictionary, err);
+    if (vrc == 0) vrc = otap_array_view_set(&own, col->dictionary, OTAP_VALIDATE_DEFAULT, err);
+    if (vrc) {
+      otap_array_view_reset(&own);
+      return vrc;
+    }
+    gv = &own;
+    gd = col->dictionary;
+  }
+  int64_t dlen = gd->length;
+  int32_t* remap = otap_malloc((size_t)(dlen > 0 ? dlen : 1) * sizeof(int32_t));
+  int64_t* kept = otap_malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+  int64_t* distinct = otap_malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+  int64_t cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  int32_t* slots = otap_malloc((size_t)cap * sizeof(int32_t));
+  uint64_t* hashes = otap_malloc((size_t)cap * sizeof(uint64_t));
+  struct ArrowArray vals, out;
+  struct ArrowSchema os;
+  struct otap_buffer ib, vb;
+  memset(&vals, 0, sizeof(vals));
   memset(&out, 0, sizeof(out));
-  memset(&out_schema, 0, sizeof(out_schema));
+  memset(&os, 0, sizeof(os));
+  otap_buffer_init(&ib);
+  otap_buffer_init(&vb);
   int rc = 0;
-  if (!remap || !keep) {
+  if (!remap || !kept || !distinct || !slots || !hashes) {
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary %s)", c->name);
     goto done;
   }
-  for (int64_t j = 0; j < dlen; j++) remap[j] = -1;
-  int64_t kept = 0;
+  memset(remap, 0xff, (size_t)(dlen > 0 ? dlen : 1) * sizeof(int32_t));
+  memset(slots, 0xff, (size_t)cap * sizeof(int32_t));
+  int64_t nk = 0;
   for (int64_t i = 0; i < n; i++) {
     if (bits && !otap_bit_get(bits, col->offset + i)) continue;
     int32_t k = idx[i];
@@ -395,38 +646,105 @@ static int finalize_dict(const struct otap__ucol* c, struct ArrowSchema* fs,
                           c->name, (int)k);
       goto done;
     }
-    if (remap[k] < 0) {
-      remap[k] = kept;
-      keep[kept++] = k;
+    if (remap[k] == -1) {
+      remap[k] = -2;
+      kept[nk++] = k;
     }
   }
-  OTAP_GOTO_NOT_OK(rc, otap_array_take(fs->dictionary, col->dictionary, keep, kept, &dict, err));
-  if (kept > 65536) {
-    struct ArrowArray dec;
-    memset(&dec, 0, sizeof(dec));
-    OTAP_GOTO_NOT_OK(rc, otap_dict_decode(fs, col, &dec, err));
-    OTAP_GOTO_NOT_OK(rc, otap_schema_deep_copy(fs->dictionary, &out_schema, err));
-    otap_array_move(&dec, &out);
-    const char* name = fs->name;
-    if (name) {
-      rc = otap_schema_set_name(&out_schema, name);
-      if (rc) goto done;
+  // Merge equal values coming from different inputs.
+  int64_t nd = 0;
+  for (int64_t j = 0; j < nk; j++) {
+    const uint8_t* p;
+    int64_t len;
+    bool present = gvalue(gv, kept[j], &p, &len);
+    uint64_t h = present ? otap__batch_hash(p, len) : 0x5bd1e995ULL;
+    int64_t s = (int64_t)(h & (uint64_t)(cap - 1));
+    int32_t found = -1;
+    while (slots[s] >= 0) {
+      if (hashes[s] == h) {
+        const uint8_t* q;
+        int64_t qlen;
+        bool qp = gvalue(gv, distinct[slots[s]], &q, &qlen);
+        if (qp == present && qlen == len && (len == 0 || memcmp(p, q, (size_t)len) == 0)) {
+          found = slots[s];
+          break;
+        }
+      }
+      s = (s + 1) & (cap - 1);
     }
+    if (found < 0) {
+      found = (int32_t)nd;
+      distinct[nd++] = kept[j];
+      slots[s] = found;
+      hashes[s] = h;
+    }
+    remap[kept[j]] = found;
+  }
+  const struct ArrowSchema* vschema = fs->dictionary;
+  if (nd > 65536) {
+    // Native values: gather the referenced entries row by row.
+    OTAP_GOTO_NOT_OK(rc, otap_buffer_resize(&vb, n * 8, false));
+    int64_t* rows = (int64_t*)vb.data;
+    for (int64_t i = 0; i < n; i++) {
+      rows[i] = (bits && !otap_bit_get(bits, col->offset + i)) ? -1 : idx[i];
+    }
+    OTAP_GOTO_NOT_OK(rc, otap_array_take(vschema, gd, rows, n, &out, err));
+    OTAP_GOTO_NOT_OK(rc, otap_schema_deep_copy(vschema, &os, err));
+    rc = otap_schema_set_name(&os, fs->name);
+    if (rc == 0) rc = otap_schema_set_metadata(&os, NULL);
+    if (rc) goto nomem;
   } else {
-    enum otap_type kt = (kept <= 256 && !c->u16_only) ? OTAP_TYPE_UINT8 : OTAP_TYPE_UINT16;
-    OTAP_GOTO_NOT_OK(rc, otap_dict_remap_indices(fs, col, remap, dlen, kt, &dict, &out_schema,
-                                                 &out, err));
+    bool u8 = nd <= 256 && !c->u16_only;
+    OTAP_GOTO_NOT_OK(rc, otap_array_take(vschema, gd, distinct, nd, &vals, err));
+    OTAP_GOTO_NOT_OK(rc, otap_schema_deep_copy(fs, &os, err));
+    rc = otap_schema_set_format(&os, u8 ? "C" : "S");
+    if (rc) goto nomem;
+    rc = otap_buffer_resize(&ib, n * (u8 ? 1 : 2), false);
+    if (rc) goto nomem;
+    if (u8) {
+      uint8_t* o = ib.data;
+      for (int64_t i = 0; i < n; i++) {
+        bool ok = !bits || otap_bit_get(bits, col->offset + i);
+        o[i] = ok ? (uint8_t)remap[idx[i]] : 0;
+      }
+    } else {
+      uint16_t* o = (uint16_t*)ib.data;
+      for (int64_t i = 0; i < n; i++) {
+        bool ok = !bits || otap_bit_get(bits, col->offset + i);
+        o[i] = ok ? (uint16_t)remap[idx[i]] : 0;
+      }
+    }
+    OTAP_GOTO_NOT_OK(rc, otap_array_init_from_schema(&out, &os, err));
+    rc = otap_array_set_buffer(&out, 1, &ib);
+    if (rc == 0 && bits && col->null_count != 0) {
+      rc = copy_bits(bits, col->offset, n, &vb);
+      if (rc == 0) rc = otap_array_set_buffer(&out, 0, &vb);
+    }
+    if (rc) goto nomem;
+    otap_array_release(out.dictionary);
+    otap_array_move(&vals, out.dictionary);
+    out.length = n;
+    OTAP_GOTO_NOT_OK(rc, otap_array_finish(&out, OTAP_VALIDATE_NONE, &os, err));
   }
   otap_schema_release(fs);
-  otap_schema_move(&out_schema, fs);
+  otap_schema_move(&os, fs);
   otap_array_release(col);
   otap_array_move(&out, col);
+  goto done;
+nomem:
+  rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary %s)", c->name);
 done:
-  otap_array_release(&dict);
+  otap_array_release(&vals);
   otap_array_release(&out);
-  otap_schema_release(&out_schema);
+  otap_schema_release(&os);
+  otap_buffer_reset(&ib);
+  otap_buffer_reset(&vb);
   otap_free(remap);
-  otap_free(keep);
+  otap_free(kept);
+  otap_free(distinct);
+  otap_free(slots);
+  otap_free(hashes);
+  otap_array_view_reset(&own);
   return rc;
 }
 

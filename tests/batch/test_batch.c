@@ -992,6 +992,15 @@ static void property_case(uint64_t seed, int64_t max_j, int64_t max_records) {
     o.dedup = rnd(&r) % 4 != 0;
     if (o.n_sort_keys == 0 && rnd(&r) % 2) o.strategy = OTAP_BATCH_STRATEGY_SORT;
     struct otap_batch_stats st;
+    if (getenv("OTAP_BATCH_VERBOSE")) {
+      char sort[128];
+      otap_batch_format_sort(&o, sort, sizeof(sort));
+      fprintf(stderr, "seed %llu: J=%lld records=%lld dict=%d encoded=%d vary=%d dup=%d "
+              "shuffle=%d max=%lld sort=%s dedup=%d strategy=%d\n",
+              (unsigned long long)seed, (long long)j, (long long)g.records, (int)g.dict,
+              g.encoded_ids, g.vary_schema, g.duplicate_resources, g.shuffle_rows,
+              (long long)o.max_items, sort, o.dedup, (int)o.strategy);
+    }
     int rc = run_batch(in, j, &o, &st, true);
     if (rc) fprintf(stderr, "seed %llu failed\n", (unsigned long long)seed);
     assert_int_equal(rc, 0);
