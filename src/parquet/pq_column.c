@@ -77,7 +77,7 @@ static int append_fixed_from_dict(struct pq_chunk* c, const uint32_t* idx, int64
   const uint8_t* src = d->dict_bin.data.data;
   for (int64_t i = 0; i < n; i++) {
     int64_t s = doff[idx[i]], l = doff[idx[i] + 1] - s;
-    memcpy(dst + cur, src + s, (size_t)l);
+    if (l) memcpy(dst + cur, src + s, (size_t)l);
     cur += l;
     offs[i] = cur;
   }

@@ -228,14 +228,13 @@ int otap__pq_plain_binary_decode(const uint8_t* data, size_t len, int64_t n, str
   size_t pos = 0;
   int64_t* offs = (int64_t*)(out->offsets.data + out->offsets.size);
   int64_t cur = ((int64_t*)out->offsets.data)[out->offsets.size / 8 - 1];
-  uint8_t* dst = out->data.data + out->data.size;
-  int64_t base = out->data.size;
+  uint8_t* dst = out->data.data;
   for (int64_t i = 0; i < n; i++) {
     if (len - pos < 4) return otap_error_set(err, EINVAL, "PLAIN byte array %lld: length truncated", (long long)i);
     uint32_t l = otap_load_u32le(data + pos);
     pos += 4;
     if (l > len - pos) return otap_error_set(err, EINVAL, "PLAIN byte array %lld: %u bytes exceed the page", (long long)i, l);
-    memcpy(dst + (cur - base), data + pos, l);
+    if (l) memcpy(dst + cur, data + pos, l);
     pos += l;
     cur += l;
     offs[i] = cur;
@@ -393,7 +392,7 @@ int otap__pq_delta_length_decode(const uint8_t* data, size_t len, int64_t n, str
   OTAP_GOTO_NOT_OK(rc, binary_reserve(out, n, (int64_t)total, err));
   int64_t* offs = (int64_t*)(out->offsets.data + out->offsets.size);
   int64_t cur = out->data.size;
-  memcpy(out->data.data + cur, data + used, total);
+  if (total) memcpy(out->data.data + cur, data + used, total);
   for (int64_t i = 0; i < n; i++) {
     cur += lens[i];
     offs[i] = cur;
@@ -436,9 +435,9 @@ int otap__pq_delta_byte_array_decode(const uint8_t* data, size_t len, int64_t n,
     uint8_t* dst = out->data.data;
     for (int64_t i = 0; i < n; i++) {
       int64_t vstart = cur;
-      memmove(dst + cur, dst + prev_start, (size_t)prefix[i]);
+      if (prefix[i]) memmove(dst + cur, dst + prev_start, (size_t)prefix[i]);
       cur += prefix[i];
-      memcpy(dst + cur, sdata, (size_t)suffix[i]);
+      if (suffix[i]) memcpy(dst + cur, sdata, (size_t)suffix[i]);
       sdata += suffix[i];
       cur += suffix[i];
       offs[i] = cur;

@@ -58,7 +58,7 @@ void otap__pq_thrift_init(struct pq_thrift* t, const uint8_t* data, size_t n, in
                           const char* what, struct otap_error* err) {
   t->start = data;
   t->p = data;
-  t->end = data + n;
+  t->end = n ? data + n : data;
   t->depth = 0;
   t->base_offset = base_offset;
   t->what = what;

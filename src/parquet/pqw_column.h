@@ -107,6 +107,11 @@ struct pqw_column {
   struct otap_buffer dict_offsets;  // int64 start of each entry in dict_values (BYTE_ARRAY)
   int64_t dict_data_pages;
   int64_t dict_seen;  // values looked up in the dictionary in this chunk
+  // Arrow dictionary leaves: Arrow index -> Parquet dictionary index for the current slice,
+  // and the page generation in which the value last entered the page statistics.
+  struct otap_buffer remap;      // int64 per Arrow dictionary entry, -1 = unseen
+  struct otap_buffer remap_gen;  // int64 per Arrow dictionary entry
+  int64_t page_gen;
 
   // Current page
   struct otap_buffer def, rep;  // uint16 levels

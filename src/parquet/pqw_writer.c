@@ -303,7 +303,7 @@ static void column_free(struct pqw_column* c) {
                                 &c->idx,         &c->vals,         &c->lens,      &c->page_min,
                                 &c->page_max,    &c->chunk,        &c->chunk_min, &c->chunk_max,
                                 &c->pi_locs,     &c->pi_null,      &c->pi_nulls,  &c->pi_bounds,
-                                &c->pi_offsets};
+                                &c->pi_offsets,  &c->remap,        &c->remap_gen};
   for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) otap_buffer_reset(bufs[i]);
 }
 
@@ -900,9 +900,49 @@ static inline int64_t dict_lookup(struct pqw_column* c, const uint8_t* p, int64_
   return dict_insert(c, p, n, h, s);
 }
 
+// Dictionary-encoded Arrow leaf in dictionary mode: each Arrow dictionary entry is gathered,
+// hashed and folded into the page statistics once per page, then found through c->remap.
+static int append_dict_src(struct otap_parquet_writer* w, struct pqw_column* c,
+                           const struct otap_array_view* leafv, const int64_t* vidx, int64_t nv,
+                           struct otap_error* err) {
+  const struct otap_array_view* dv = leafv->dictionary;
+  int64_t dict_len = dv->length;
+  int64_t* remap = (int64_t*)c->remap.data;
+  int64_t* gen = (int64_t*)c->remap_gen.data;
+  if (otap_buffer_reserve(&c->idx, nv * 4)) return oom(err, "dictionary indices");
+  uint32_t* out = (uint32_t*)(c->idx.data + c->idx.size);
+  for (int64_t j = 0; j < nv; j++) {
+    int64_t k = otap_view_get_int(leafv, vidx[j]);
+    if (OTAP_UNLIKELY(k < 0 || k >= dict_len)) {
+      return otap_error_set(err, EINVAL,
+                            "parquet writer: column %s: dictionary index %lld of element %lld "
+                            "outside the %lld-entry dictionary",
+                            c->path, (long long)k, (long long)vidx[j], (long long)dict_len);
+    }
+    int64_t e = remap[k];
+    if (OTAP_UNLIKELY(e < 0 || gen[k] != c->page_gen)) {
+      OTAP_RETURN_NOT_OK(gather(w, c, dv, &k, 1, err));
+      if (update_stats(w, c, 1)) return oom(err, "statistics");
+      if (e < 0) {
+        e = c->width ? dict_lookup(c, w->gfix.data, c->width)
+                     : dict_lookup(c, w->gptr[0], w->glen[0]);
+        if (e < 0) return oom(err, "dictionary");
+        remap[k] = e;
+      }
+      gen[k] = c->page_gen;
+    }
+    out[j] = (uint32_t)e;
+  }
+  c->idx.size += nv * 4;
+  return 0;
+}
+
 static int append_values(struct otap_parquet_writer* w, struct pqw_column* c,
                          const struct otap_array_view* leafv, const int64_t* vidx, int64_t nv,
                          struct otap_error* err) {
+  if (c->leaf->dict_src && c->dict_mode && c->remap.size > 0) {
+    return append_dict_src(w, c, leafv, vidx, nv, err);
+  }
   for (int64_t s = 0; s < nv; s += PQW_GATHER) {
     int64_t m = nv - s < PQW_GATHER ? nv - s : PQW_GATHER;
     const int64_t* ids = vidx + s;
@@ -1150,6 +1190,7 @@ static int flush_page(struct otap_parquet_writer* w, struct pqw_column* c, struc
   c->chunk_rows += c->page_rows;
   c->chunk_levels += c->page_levels;
   c->chunk_nulls += nulls;
+  c->page_gen++;
   column_reset_page(c);
   return 0;
 done:
@@ -1178,9 +1219,23 @@ static int write_slice(struct otap_parquet_writer* w, struct pqw_column* c,
   const uint16_t* rep = (const uint16_t*)w->lv_rep.data;
   const int64_t* vidx = (const int64_t*)w->lv_idx.data;
   const struct otap_array_view* leafv = views[c->n_nodes - 1];
+  c->remap.size = c->remap_gen.size = 0;
+  if (c->leaf->dict_src && c->dict_mode && leafv->dictionary && leafv->dictionary->length > 0) {
+    int64_t dl = leafv->dictionary->length;
+    if (otap_buffer_resize(&c->remap, dl * 8, false) ||
+        otap_buffer_resize(&c->remap_gen, dl * 8, false)) {
+      return oom(err, "dictionary remap");
+    }
+    memset(c->remap.data, 0xff, (size_t)(dl * 8));
+  }
   int64_t p = 0, vc = 0;
   while (p < n) {
-    int64_t q = n - p < c->step ? n : p + c->step;
+    // Never more levels than rows left in this page (levels >= rows), so pages hold at most
+    // data_page_rows rows.
+    int64_t step = c->step;
+    int64_t rows_left = w->opt.data_page_rows - c->page_rows;
+    if (rows_left < step) step = rows_left > 0 ? rows_left : 1;
+    int64_t q = n - p < step ? n : p + step;
     if (c->max_rep > 0) {
       while (q < n && rep[q] != 0) q++;
     }
