@@ -595,7 +595,7 @@ static void assert_file_equals(const struct otap_buffer* file, const struct Arro
 // A schema of many types plus nesting, and a batch of `rows` rows with nulls everywhere.
 static void make_table(struct ArrowSchema* s, struct ArrowArray* batches, int n_batches, int rows) {
   assert_int_equal(otap_schema_init(s, "+s"), 0);
-  assert_int_equal(otap_schema_allocate_children(s, 14), 0);
+  assert_int_equal(otap_schema_allocate_children(s, 15), 0);
   field(s->children[0], "I", "u32", true);
   field(s->children[1], "C", "u8", true);
   field(s->children[2], "l", "i64", false);
@@ -622,17 +622,25 @@ static void make_table(struct ArrowSchema* s, struct ArrowArray* batches, int n_
   field(s->children[11]->children[0]->children[1], "l", "value", true);
   field(s->children[12], "d:20,3", "dec", true);
   field(s->children[13], "f", "f32", true);
+  field(s->children[14], "s", "dict", true);  // dictionary<int16, utf8>
+  assert_int_equal(otap_schema_allocate_dictionary(s->children[14]), 0);
+  field(s->children[14]->dictionary, "u", "", true);
   struct otap_error err;
   const char* words[] = {"a", "bb", "ccc", "", "dddd", "é"};
   int64_t row = 0;
   for (int bi = 0; bi < n_batches; bi++) {
     struct ArrowArray* b = &batches[bi];
     assert_int_equal(otap_array_init_from_schema(b, s, &err), 0);
+    // Each batch has its own Arrow dictionary (rotated), as OTAP batches do.
+    for (int k = 0; k < 6; k++) {
+      const char* dw = words[(k + bi) % 6];
+      assert_int_equal(otap_array_append_bytes(b->children[14]->dictionary, dw, (int64_t)strlen(dw)), 0);
+    }
     for (int r = 0; r < rows; r++, row++) {
       struct ArrowArray** c = b->children;
       bool nul = row % 7 == 3;
       if (nul) {
-        for (int k = 0; k < 14; k++) {
+        for (int k = 0; k < 15; k++) {
           if (k == 2) {
             assert_int_equal(otap_array_append_int(c[k], -row), 0);
           } else {
@@ -696,6 +704,7 @@ static void make_table(struct ArrowSchema* s, struct ArrowArray* batches, int n_
       for (int k = 0; k < 16; k++) dec[k] = k < 8 ? (uint8_t)((uint64_t)dv >> (8 * k)) : (dv < 0 ? 0xFF : 0);
       assert_int_equal(otap_array_append_bytes(c[12], dec, 16), 0);
       assert_int_equal(otap_array_append_double(c[13], (double)(row % 1000) * 0.5), 0);
+      assert_int_equal(otap_array_append_int(c[14], (row * 7) % 6), 0);
       assert_int_equal(otap_array_finish_element(b), 0);
     }
     assert_int_equal(otap_array_finish(b, OTAP_VALIDATE_FULL, s, &err), 0);
@@ -793,7 +802,7 @@ static void test_metadata_and_row_groups(void** state) {
   assert_string_equal(md->schema[0].name, "arrow_schema");
   // Leaves: u32 u8 i64 f64 s bin fsb flag ts st.a st.b lst.list.element.x mp.key_value.key
   // mp.key_value.value dec f32
-  assert_int_equal(md->row_groups[0].n_columns, 16);
+  assert_int_equal(md->row_groups[0].n_columns, 17);
   const struct otap_parquet_column_chunk* lx = chunk(rb.reader, 0, 11);
   assert_int_equal(lx->n_path, 4);
   assert_string_equal(lx->path[0], "lst");
@@ -814,6 +823,15 @@ static void test_metadata_and_row_groups(void** state) {
   // Dictionary pages on the string column, none on FLBA.
   assert_true(chunk(rb.reader, 0, 4)->has_dictionary_page_offset);
   assert_false(chunk(rb.reader, 0, 6)->has_dictionary_page_offset);
+  // Statistics of the dictionary<int16, utf8> column come from the dictionary entries used.
+  for (int rg = 0; rg < 4; rg++) {
+    const struct otap_parquet_statistics* st = &chunk(rb.reader, rg, 16)->statistics;
+    assert_true(st->has_min && st->has_max);
+    assert_int_equal(st->min.len, 0);
+    assert_int_equal(st->max.len, 2);
+    assert_memory_equal(st->max.data, "\xc3\xa9", 2);
+    assert_true(chunk(rb.reader, rg, 16)->has_dictionary_page_offset);
+  }
   close_reader(&rb);
   assert_file_equals(&file, &s, b, 7);
   otap_buffer_reset(&file);
@@ -1236,6 +1254,51 @@ static void test_small_decimals_and_coercions(void** state) {
   otap_schema_release(&s);
 }
 
+// Arrow dictionary leaf across pages: each page's column-index bounds are the values in it.
+static void test_dictionary_source_pages(void** state) {
+  (void)state;
+  struct otap_error err;
+  struct ArrowSchema s;
+  assert_int_equal(otap_schema_init(&s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(&s, 1), 0);
+  field(s.children[0], "S", "d", false);  // dictionary<uint16, utf8>
+  assert_int_equal(otap_schema_allocate_dictionary(s.children[0]), 0);
+  field(s.children[0]->dictionary, "u", "", true);
+  struct ArrowArray b;
+  assert_int_equal(otap_array_init_from_schema(&b, &s, &err), 0);
+  const char* w[3] = {"a", "b", "c"};
+  for (int k = 0; k < 3; k++) assert_int_equal(otap_array_append_bytes(b.children[0]->dictionary, w[k], 1), 0);
+  for (int r = 0; r < 6000; r++) {
+    assert_int_equal(otap_array_append_int(b.children[0], (r / 1000) % 3), 0);
+    assert_int_equal(otap_array_finish_element(&b), 0);
+  }
+  assert_int_equal(otap_array_finish(&b, OTAP_VALIDATE_FULL, &s, &err), 0);
+  struct otap_parquet_write_options o;
+  otap_parquet_write_options_init(&o);
+  o.data_page_rows = 1000;
+  struct otap_buffer file;
+  otap_buffer_init(&file);
+  assert_int_equal(write_file(&s, &b, 1, &o, &file, &err), 0);
+  struct readback rb;
+  open_reader(&rb, &file);
+  struct otap_parquet_column_index ci;
+  memset(&ci, 0, sizeof(ci));
+  assert_int_equal(otap_parquet_reader_column_index(rb.reader, 0, 0, &ci, &err), 0);
+  assert_int_equal(ci.n_pages, 6);
+  for (int p = 0; p < 6; p++) {
+    assert_int_equal(ci.min_values[p].len, 1);
+    assert_int_equal(ci.min_values[p].data[0], 'a' + p % 3);
+    assert_int_equal(ci.max_values[p].data[0], 'a' + p % 3);
+  }
+  assert_int_equal(ci.boundary_order, 0);  // a b c a b c: unordered
+  otap_parquet_column_index_reset(&ci);
+  close_reader(&rb);
+  assert_file_equals(&file, &s, &b, 1);
+  otap_buffer_reset(&file);
+  otap_array_release(&b);
+  otap_schema_release(&s);
+}
+
 // Every allocation of a whole write fails in turn: ENOMEM (never a crash) and no leak.
 static void test_allocation_failures(void** state) {
   (void)state;
@@ -1285,6 +1348,7 @@ int main(void) {
       cmocka_unit_test(test_stream_to_file),
       cmocka_unit_test(test_hostile_arrays),
       cmocka_unit_test(test_small_decimals_and_coercions),
+      cmocka_unit_test(test_dictionary_source_pages),
       cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
