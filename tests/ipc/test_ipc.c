@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -594,6 +595,49 @@ static void test_fd_reader_pipe(void** state) {
   batches_reset(&b);
 }
 
+// A multi-megabyte stream through a pipe fed by a child process: the fd reader sees short
+// reads and messages split across its 1 MiB chunks.
+static void test_fd_reader_large_pipe(void** state) {
+  (void)state;
+  struct batches b;
+  make_batches(&b, 4, 20000);
+  struct otap_buffer buf;
+  otap_buffer_init(&buf);
+  struct otap_ipc_write_options o;
+  otap_ipc_write_options_init(&o);
+  o.compression = OTAP_IPC_COMPRESSION_LZ4_FRAME;
+  CHECK(write_all(&b, OTAP_IPC_FORMAT_STREAM, &o, &buf));
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fflush(stdout);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    int64_t off = 0;
+    while (off < buf.size) {
+      int64_t n = buf.size - off < 4093 ? buf.size - off : 4093;  // odd-sized writes
+      ssize_t w = write(p[1], buf.data + off, (size_t)n);
+      if (w <= 0) _exit(1);
+      off += w;
+    }
+    close(p[1]);
+    _exit(0);
+  }
+  close(p[1]);
+  struct ArrowArrayStream s;
+  CHECK(otap_ipc_reader_open_fd(&s, p[0], true, NULL, E));
+  struct batches got;
+  CHECK(read_stream(&s, &got));
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_same(&b, &got);
+  batches_reset(&got);
+  otap_buffer_reset(&buf);
+  batches_reset(&b);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Compression details: the -1 marker path
 
@@ -1167,6 +1211,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_roundtrip_integration_files),
       cmocka_unit_test(test_read_gold_files),
       cmocka_unit_test(test_fd_reader_pipe),
+      cmocka_unit_test(test_fd_reader_large_pipe),
       cmocka_unit_test(test_compression_uncompressed_marker),
       cmocka_unit_test(test_dictionary_delta_and_replacement),
       cmocka_unit_test(test_shared_dictionary_gold),
