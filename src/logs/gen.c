@@ -659,29 +659,25 @@ enum {
   L_BODY, L_DROPPED, L_FLAGS, L_EVENT, L_N
 };
 
-int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
-                  struct otap_logs_payload* out, struct otap_error* err) {
-  OTAP_RETURN_NOT_OK(check_options(o, err));
-  otap_logs_payload_init(out);
+// State of one payload being generated.
+struct gpayload {
   struct gctx g;
-  memset(&g, 0, sizeof(g));
-  g.o = o;
-  g.rng.s = mix(o->seed, (uint64_t)index + 1);
-  otap_buffer_init(&g.arena);
-  int rc = 0;
-  struct gattrs res_attrs = {0}, scope_attrs = {0}, log_attrs = {0};
-  struct gcol cols[L_N], res_children[3], scope_children[4], body_children[7];
-  memset(cols, 0, sizeof(cols));
-  memset(res_children, 0, sizeof(res_children));
-  memset(scope_children, 0, sizeof(scope_children));
-  memset(body_children, 0, sizeof(body_children));
-  const bool enc = o->encoded_ids;
-  const char* id_meta = enc ? NULL : "plain";
-  int64_t n = o->records, R = o->resources, S = o->scopes;
-  uint8_t* used_res = NULL;
-  uint8_t* used_scope = NULL;
+  const struct otap_logs_gen_options* o;
+  int64_t index, n, R, S, n_scope;
+  bool enc;
+  struct gcol cols[L_N], res[3], scope[4], body[7];
+  struct gattrs res_attrs, scope_attrs, log_attrs;
+  bool want_res_attrs, want_scope_attrs, want_log_attrs;
+  uint64_t pool_seed;
+  int64_t *res_content, *scope_content;
+  uint8_t *used_res, *used_scope;
+  // Running state of the rows.
+  int64_t next_id, prev_id, prev_res, prev_scope;
+  bool first_id;
+  uint64_t base_time;
+};
 
-  // Column definitions.
+static void init_columns(struct gpayload* gp) {
   static const struct {
     const char* name;
     const char* format;
@@ -701,292 +697,350 @@ int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
                {"dropped_attributes_count", "I", OTAP__DICT_NO, GK_U},
                {"flags", "I", OTAP__DICT_NO, GK_U},
                {"event_name", "u", OTAP__DICT_U8, GK_STR}};
+  const char* id_meta = gp->enc ? NULL : "plain";
   for (int c = 0; c < L_N; c++) {
-    cols[c].name = kL[c].name;
-    cols[c].format = kL[c].format;
-    cols[c].dict = kL[c].dict;
-    cols[c].kind = kL[c].kind;
-    cols[c].present = true;
+    gp->cols[c].name = kL[c].name;
+    gp->cols[c].format = kL[c].format;
+    gp->cols[c].dict = kL[c].dict;
+    gp->cols[c].kind = kL[c].kind;
+    gp->cols[c].present = true;
   }
-  cols[L_ID].encoding = id_meta;
-  struct gcol rdef[3] = {{"id", "S", OTAP__DICT_NO, GK_U, id_meta, NULL, 0, 0, true, NULL, 0},
-                         {"schema_url", "u", OTAP__DICT_U8, GK_STR, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"dropped_attributes_count", "I", OTAP__DICT_NO, GK_U, NULL, NULL, 0, 0, true, NULL, 0}};
-  struct gcol sdef[4] = {{"id", "S", OTAP__DICT_NO, GK_U, id_meta, NULL, 0, 0, true, NULL, 0},
-                         {"name", "u", OTAP__DICT_U8, GK_STR, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"version", "u", OTAP__DICT_U8, GK_STR, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"dropped_attributes_count", "I", OTAP__DICT_NO, GK_U, NULL, NULL, 0, 0, true, NULL, 0}};
-  struct gcol bdef[7] = {{"type", "C", OTAP__DICT_NO, GK_U, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"str", "u", OTAP__DICT_U16, GK_STR, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"int", "l", OTAP__DICT_U16, GK_I64, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"double", "g", OTAP__DICT_NO, GK_F64, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"bool", "b", OTAP__DICT_NO, GK_BOOL, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"bytes", "z", OTAP__DICT_U16, GK_BIN, NULL, NULL, 0, 0, true, NULL, 0},
-                         {"ser", "z", OTAP__DICT_U16, GK_BIN, NULL, NULL, 0, 0, true, NULL, 0}};
-  memcpy(res_children, rdef, sizeof(rdef));
-  memcpy(scope_children, sdef, sizeof(sdef));
-  memcpy(body_children, bdef, sizeof(bdef));
-  cols[L_RESOURCE].children = res_children;
-  cols[L_RESOURCE].n_children = 3;
-  cols[L_SCOPE].children = scope_children;
-  cols[L_SCOPE].n_children = 4;
-  cols[L_BODY].children = body_children;
-  cols[L_BODY].n_children = 7;
+  gp->cols[L_ID].encoding = id_meta;
+  const struct gcol rdef[3] = {
+      {"id", "S", OTAP__DICT_NO, GK_U, id_meta, NULL, 0, 0, true, NULL, 0},
+      {"schema_url", "u", OTAP__DICT_U8, GK_STR, NULL, NULL, 0, 0, true, NULL, 0},
+      {"dropped_attributes_count", "I", OTAP__DICT_NO, GK_U, NULL, NULL, 0, 0, true, NULL, 0}};
+  const struct gcol sdef[4] = {
+      {"id", "S", OTAP__DICT_NO, GK_U, id_meta, NULL, 0, 0, true, NULL, 0},
+      {"name", "u", OTAP__DICT_U8, GK_STR, NULL, NULL, 0, 0, true, NULL, 0},
+      {"version", "u", OTAP__DICT_U8, GK_STR, NULL, NULL, 0, 0, true, NULL, 0},
+      {"dropped_attributes_count", "I", OTAP__DICT_NO, GK_U, NULL, NULL, 0, 0, true, NULL, 0}};
+  const struct gcol bdef[7] = {
+      {"type", "C", OTAP__DICT_NO, GK_U, NULL, NULL, 0, 0, true, NULL, 0},
+      {"str", "u", OTAP__DICT_U16, GK_STR, NULL, NULL, 0, 0, true, NULL, 0},
+      {"int", "l", OTAP__DICT_U16, GK_I64, NULL, NULL, 0, 0, true, NULL, 0},
+      {"double", "g", OTAP__DICT_NO, GK_F64, NULL, NULL, 0, 0, true, NULL, 0},
+      {"bool", "b", OTAP__DICT_NO, GK_BOOL, NULL, NULL, 0, 0, true, NULL, 0},
+      {"bytes", "z", OTAP__DICT_U16, GK_BIN, NULL, NULL, 0, 0, true, NULL, 0},
+      {"ser", "z", OTAP__DICT_U16, GK_BIN, NULL, NULL, 0, 0, true, NULL, 0}};
+  memcpy(gp->res, rdef, sizeof(rdef));
+  memcpy(gp->scope, sdef, sizeof(sdef));
+  memcpy(gp->body, bdef, sizeof(bdef));
+  gp->cols[L_RESOURCE].children = gp->res;
+  gp->cols[L_RESOURCE].n_children = 3;
+  gp->cols[L_SCOPE].children = gp->scope;
+  gp->cols[L_SCOPE].n_children = 4;
+  gp->cols[L_BODY].children = gp->body;
+  gp->cols[L_BODY].n_children = 7;
+}
 
-  // Schema variation (seeded per payload).
-  bool want_res_attrs = o->resource_attrs > 0, want_scope_attrs = o->scope_attrs > 0;
-  bool want_log_attrs = o->log_attrs > 0;
-  if (o->trace_fanout == 0) cols[L_TRACE].present = cols[L_SPAN].present = false;
-  if (o->body_bytes == 0 && o->body_mixed_percent == 0) cols[L_BODY].present = false;
-  if (o->vary_schema) {
-    static const int kOptional[] = {L_SCHEMA_URL, L_OBSERVED, L_SEVTEXT, L_DROPPED,
-                                    L_FLAGS,      L_EVENT,    L_SPAN,    L_BODY};
-    for (size_t k = 0; k < sizeof(kOptional) / sizeof(kOptional[0]); k++) {
-      if (rng_percent(&g.rng, 25)) cols[kOptional[k]].present = false;
-    }
-    if (rng_percent(&g.rng, 20)) res_children[1].present = false;
-    if (rng_percent(&g.rng, 20)) scope_children[2].present = false;
-    if (rng_percent(&g.rng, 20)) want_res_attrs = false;
-    if (rng_percent(&g.rng, 20)) want_scope_attrs = false;
-    if (rng_percent(&g.rng, 20)) want_log_attrs = false;
+// Which optional columns and tables this payload has (seeded when vary_schema).
+static void choose_shape(struct gpayload* gp) {
+  const struct otap_logs_gen_options* o = gp->o;
+  struct rng* rng = &gp->g.rng;
+  gp->want_res_attrs = o->resource_attrs > 0;
+  gp->want_scope_attrs = o->scope_attrs > 0;
+  gp->want_log_attrs = o->log_attrs > 0;
+  if (o->trace_fanout == 0) gp->cols[L_TRACE].present = gp->cols[L_SPAN].present = false;
+  if (o->body_bytes == 0 && o->body_mixed_percent == 0) gp->cols[L_BODY].present = false;
+  if (!o->vary_schema) return;
+  static const int kOptional[] = {L_SCHEMA_URL, L_OBSERVED, L_SEVTEXT, L_DROPPED,
+                                  L_FLAGS,      L_EVENT,    L_SPAN,    L_BODY};
+  for (size_t k = 0; k < sizeof(kOptional) / sizeof(kOptional[0]); k++) {
+    if (rng_percent(rng, 25)) gp->cols[kOptional[k]].present = false;
   }
+  if (rng_percent(rng, 20)) gp->res[1].present = false;
+  if (rng_percent(rng, 20)) gp->scope[2].present = false;
+  if (rng_percent(rng, 20)) gp->want_res_attrs = false;
+  if (rng_percent(rng, 20)) gp->want_scope_attrs = false;
+  if (rng_percent(rng, 20)) gp->want_log_attrs = false;
+}
 
-  // Resources and scopes.
-  uint64_t pool_seed = o->shared_pool ? mix(o->seed, 0xabcdef) : mix(o->seed, (uint64_t)index * 7919 + 13);
-  int64_t n_scope = R * S;
-  int64_t* res_content = otap_malloc((size_t)R * sizeof(int64_t));
-  int64_t* scope_content = otap_malloc((size_t)n_scope * sizeof(int64_t));
-  used_res = otap_calloc((size_t)R, 1);
-  used_scope = otap_calloc((size_t)n_scope, 1);
-  if (!res_content || !scope_content || !used_res || !used_scope) {
-    rc = otap_error_set(err, ENOMEM, "out of memory generating logs");
-    goto done;
+// Content index of each resource and scope (duplicates repeat the previous content).
+static int choose_pool(struct gpayload* gp) {
+  const struct otap_logs_gen_options* o = gp->o;
+  gp->pool_seed = o->shared_pool ? mix(o->seed, 0xabcdef)
+                                 : mix(o->seed, (uint64_t)gp->index * 7919 + 13);
+  gp->res_content = otap_malloc((size_t)gp->R * sizeof(int64_t));
+  gp->scope_content = otap_malloc((size_t)gp->n_scope * sizeof(int64_t));
+  gp->used_res = otap_calloc((size_t)gp->R, 1);
+  gp->used_scope = otap_calloc((size_t)gp->n_scope, 1);
+  if (!gp->res_content || !gp->scope_content || !gp->used_res || !gp->used_scope) return ENOMEM;
+  for (int64_t r = 0; r < gp->R; r++) {
+    bool dup = o->duplicate_resources && r > 0 && rng_percent(&gp->g.rng, 30);
+    gp->res_content[r] = dup ? gp->res_content[r - 1] : r;
   }
-  for (int64_t r = 0; r < R; r++) {
-    res_content[r] = (o->duplicate_resources && r > 0 && rng_percent(&g.rng, 30)) ? res_content[r - 1] : r;
+  for (int64_t s = 0; s < gp->n_scope; s++) {
+    bool dup = o->duplicate_resources && s > 0 && rng_percent(&gp->g.rng, 30);
+    gp->scope_content[s] = dup ? gp->scope_content[s - 1] : s % gp->S;
   }
-  for (int64_t s = 0; s < n_scope; s++) {
-    scope_content[s] = (o->duplicate_resources && s > 0 && rng_percent(&g.rng, 30)) ? scope_content[s - 1] : s % S;
-  }
-  // Log rows, in (resource, scope) order unless shuffled.
-  int64_t* order = otap_malloc((size_t)(n ? n : 1) * sizeof(int64_t));
-  if (!order) {
-    rc = otap_error_set(err, ENOMEM, "out of memory generating logs");
-    goto done;
-  }
-  for (int64_t i = 0; i < n; i++) order[i] = i;
-  if (o->shuffle_rows && !enc) {
-    for (int64_t i = n - 1; i >= 1; i--) {
-      int64_t j = rng_below(&g.rng, i + 1);
-      int64_t t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-  }
-  int64_t next_id = 0, prev_id = 0, prev_res = 0, prev_scope = 0;
-  bool first_id = true;
-  uint64_t base_time = 1700000000000000000ull + (uint64_t)index * 1000000000ull;
-  for (int64_t k = 0; k < n && !rc; k++) {
-    int64_t i = order[k];
-    int64_t grp = n_scope > 0 ? i * n_scope / (n ? n : 1) : 0;
-    int64_t r = grp / S, s = grp;
-    used_res[r] = 1;
-    used_scope[s] = 1;
-    struct rng rr = {mix(g.rng.s, (uint64_t)i)};
-    // resource / scope
-    int64_t rid = r, sid = s;
-    if (enc) {
-      rid = r - prev_res;
-      sid = s - prev_scope;
-      prev_res = r;
-      prev_scope = s;
-    }
-    rc |= push_int(&res_children[0], rid);
-    char buf[160];
-    snprintf(buf, sizeof(buf), "https://opentelemetry.io/schemas/1.%lld.0", (long long)(res_content[r] % 3 + 20));
-    rc |= push_str(&g, &res_children[1], buf);
-    rc |= push_int(&res_children[2], res_content[r] % 4 == 3 ? 1 : 0);
-    rc |= push_int(&scope_children[0], sid);
-    snprintf(buf, sizeof(buf), "io.otap.lib%lld", (long long)scope_content[s]);
-    rc |= push_str(&g, &scope_children[1], buf);
-    snprintf(buf, sizeof(buf), "1.%lld.0", (long long)(scope_content[s] % 5));
-    rc |= push_str(&g, &scope_children[2], buf);
-    rc |= push_int(&scope_children[3], 0);
-    rc |= push_int(&cols[L_RESOURCE], 0);
-    rc |= push_int(&cols[L_SCOPE], 0);
-    // fields
-    rc |= rng_percent(&rr, 20) ? push_null(&cols[L_SCHEMA_URL]) : push_str(&g, &cols[L_SCHEMA_URL], "https://opentelemetry.io/schemas/1.21.0");
-    rc |= push_int(&cols[L_TIME], (int64_t)(base_time + (uint64_t)i * 1000));
-    rc |= push_int(&cols[L_OBSERVED], (int64_t)(base_time + (uint64_t)i * 1000 + 250));
-    if (o->trace_fanout > 0) {
-      uint8_t tid[16], spid[8];
-      uint64_t t = mix(mix(o->seed, (uint64_t)index), (uint64_t)(i / o->trace_fanout) + 77);
-      for (int b = 0; b < 16; b++) tid[b] = (uint8_t)(mix(t, (uint64_t)b) >> 7);
-      uint64_t sp = mix(t, (uint64_t)i + 1000);
-      for (int b = 0; b < 8; b++) spid[b] = (uint8_t)(sp >> (8 * b));
-      rc |= push_bytes(&g, &cols[L_TRACE], tid, 16);
-      rc |= push_bytes(&g, &cols[L_SPAN], spid, 8);
-    } else {
-      rc |= push_null(&cols[L_TRACE]);
-      rc |= push_null(&cols[L_SPAN]);
-    }
-    static const int32_t kSev[4] = {9, 13, 17, 5};
-    static const char* const kSevText[4] = {"INFO", "WARN", "ERROR", "DEBUG"};
-    int64_t sv = rng_below(&rr, 10);
-    int sev = sv < 6 ? 0 : sv < 8 ? 1 : sv < 9 ? 2 : 3;
-    rc |= push_int(&cols[L_SEVNUM], kSev[sev]);
-    rc |= push_str(&g, &cols[L_SEVTEXT], kSevText[sev]);
-    // body
-    uint8_t bt = OTAP_ANY_STR;
-    if (o->body_bytes == 0 || rng_percent(&rr, o->body_mixed_percent)) bt = (uint8_t)rng_below(&rr, 8);
-    if (bt == OTAP_ANY_STR && o->body_bytes == 0) bt = OTAP_ANY_INT;
-    rc |= push_int(&body_children[0], bt);
-    for (int c = 1; c < 7; c++) rc |= push_null(&body_children[c]);
-    if (rc) break;
-    switch (bt) {
-      case OTAP_ANY_STR: {
-        struct gval* v = &body_children[1].v[body_children[1].n - 1];
-        v->null = 0;
-        v->i = g.arena.size;
-        int64_t len = 0;
-        while (len < o->body_bytes && !rc) {
-          const char* w = kWords[rng_below(&rr, N_WORDS)];
-          int64_t wl = (int64_t)strlen(w);
-          if (len + wl + 1 > o->body_bytes) wl = o->body_bytes - len - (len ? 1 : 0);
-          if (wl <= 0) break;
-          if (len) rc |= otap_buffer_append(&g.arena, " ", 1), len++;
-          rc |= otap_buffer_append(&g.arena, w, wl);
-          len += wl;
-        }
-        v->len = (int32_t)len;
-        break;
-      }
-      case OTAP_ANY_INT:
-        body_children[2].v[body_children[2].n - 1] = (struct gval){rng_below(&rr, 100000), 0, 0, 0};
-        break;
-      case OTAP_ANY_DOUBLE:
-        body_children[3].v[body_children[3].n - 1] = (struct gval){0, (double)rng_below(&rr, 1000) / 8.0, 0, 0};
-        break;
-      case OTAP_ANY_BOOL:
-        body_children[4].v[body_children[4].n - 1] = (struct gval){rng_below(&rr, 2), 0, 0, 0};
-        break;
-      case OTAP_ANY_BYTES:
-      case OTAP_ANY_MAP:
-      case OTAP_ANY_SLICE: {
-        uint8_t b[4] = {0x82, 0x01, 0x02, (uint8_t)rng_below(&rr, 256)};
-        int c = bt == OTAP_ANY_BYTES ? 5 : 6;
-        struct gval* v = &body_children[c].v[body_children[c].n - 1];
-        v->null = 0;
-        v->i = g.arena.size;
-        v->len = bt == OTAP_ANY_SLICE ? 3 : 4;
-        if (bt == OTAP_ANY_MAP) b[0] = 0xa1, b[1] = 0x61, b[2] = 'x', b[3] = 0x05;
-        rc |= otap_buffer_append(&g.arena, b, v->len);
-        break;
-      }
-      default:
-        break;
-    }
-    rc |= push_int(&cols[L_BODY], 0);
-    rc |= push_int(&cols[L_DROPPED], rng_percent(&rr, 5) ? 1 : 0);
-    rc |= push_int(&cols[L_FLAGS], o->trace_fanout > 0 ? 1 : 0);
-    if (rng_percent(&rr, 30)) {
-      snprintf(buf, sizeof(buf), "app.event%lld", (long long)rng_below(&rr, 5));
-      rc |= push_str(&g, &cols[L_EVENT], buf);
-    } else {
-      rc |= push_null(&cols[L_EVENT]);
-    }
-    // id and log attributes
-    int64_t nattrs = 0;
-    if (want_log_attrs && !rng_percent(&rr, o->no_attr_percent)) {
-      nattrs = o->fixed_log_attrs ? o->log_attrs : 1 + rng_below(&rr, o->log_attrs);
-    }
-    if (nattrs > 0 && next_id <= 65535) {
-      int64_t id = next_id++;
-      rc |= push_int(&cols[L_ID], enc ? (first_id ? id : id - prev_id) : id);
-      prev_id = id;
-      first_id = false;
-      for (int64_t a = 0; a < nattrs && !rc; a++) {
-        char kb[48];
-        const char* key = kb;
-        uint8_t type = OTAP_ANY_STR;
-        if (a < N_LOG_KEYS) {
-          int64_t kk = (a + i) % N_LOG_KEYS;
-          key = kLogKeys[kk].key;
-          type = kLogKeys[kk].type;
-        } else {
-          snprintf(kb, sizeof(kb), "log.attr.%lld", (long long)a);
-        }
-        type = vary_type(&g, &rr, type);
-        rc |= gen_attr(&g, &log_attrs, (uint16_t)id, key, type, &rr);
-      }
-    } else {
-      rc |= push_null(&cols[L_ID]);
-    }
-  }
-  otap_free(order);
-  if (rc) {
-    rc = otap_error_set(err, ENOMEM, "out of memory generating logs");
-    goto done;
-  }
-  // Attributes of the resources and scopes that records use.
-  if (want_res_attrs) {
-    for (int64_t r = 0; r < R && !rc; r++) {
-      if (!used_res[r]) continue;
-      rc = gen_level_attrs(&g, &res_attrs, (uint16_t)r, o->resource_attrs, kResKeys, 6,
-                           mix(pool_seed, (uint64_t)res_content[r] * 2 + 1), false);
-    }
-  }
-  if (want_scope_attrs) {
-    for (int64_t s = 0; s < n_scope && !rc; s++) {
-      if (!used_scope[s]) continue;
-      rc = gen_level_attrs(&g, &scope_attrs, (uint16_t)s, o->scope_attrs, kScopeKeys, 3,
-                           mix(pool_seed, (uint64_t)scope_content[s] * 2 + 2), true);
-    }
-  }
-  if (rc) {
-    rc = otap_error_set(err, rc, "out of memory generating logs");
-    goto done;
-  }
-  if (next_id == 0) cols[L_ID].present = false;  // like upstream: omit an all-null id column
+  return 0;
+}
 
-  if (n > 0) {
-    struct ArrowSchema sch;
-    struct ArrowArray arr;
+// The body of one record: a string of words, or (mixed) another AnyValue type.
+static int gen_body(struct gpayload* gp, struct rng* rr) {
+  const struct otap_logs_gen_options* o = gp->o;
+  struct gcol* body = gp->body;
+  uint8_t bt = OTAP_ANY_STR;
+  if (o->body_bytes == 0 || rng_percent(rr, o->body_mixed_percent)) bt = (uint8_t)rng_below(rr, 8);
+  if (bt == OTAP_ANY_STR && o->body_bytes == 0) bt = OTAP_ANY_INT;
+  int rc = push_int(&body[0], bt);
+  for (int c = 1; c < 7; c++) rc |= push_null(&body[c]);
+  if (rc) return ENOMEM;
+  struct otap_buffer* arena = &gp->g.arena;
+  switch (bt) {
+    case OTAP_ANY_STR: {
+      struct gval* v = &body[1].v[body[1].n - 1];
+      v->null = 0;
+      v->i = arena->size;
+      int64_t len = 0;
+      while (len < o->body_bytes && !rc) {
+        const char* w = kWords[rng_below(rr, N_WORDS)];
+        int64_t wl = (int64_t)strlen(w);
+        if (len + wl + 1 > o->body_bytes) wl = o->body_bytes - len - (len ? 1 : 0);
+        if (wl <= 0) break;
+        if (len) rc |= otap_buffer_append(arena, " ", 1), len++;
+        rc |= otap_buffer_append(arena, w, wl);
+        len += wl;
+      }
+      v->len = (int32_t)len;
+      break;
+    }
+    case OTAP_ANY_INT:
+      body[2].v[body[2].n - 1] = (struct gval){rng_below(rr, 100000), 0, 0, 0};
+      break;
+    case OTAP_ANY_DOUBLE:
+      body[3].v[body[3].n - 1] = (struct gval){0, (double)rng_below(rr, 1000) / 8.0, 0, 0};
+      break;
+    case OTAP_ANY_BOOL:
+      body[4].v[body[4].n - 1] = (struct gval){rng_below(rr, 2), 0, 0, 0};
+      break;
+    case OTAP_ANY_BYTES:
+    case OTAP_ANY_MAP:
+    case OTAP_ANY_SLICE: {
+      uint8_t b[4] = {0x82, 0x01, 0x02, (uint8_t)rng_below(rr, 256)};
+      int c = bt == OTAP_ANY_BYTES ? 5 : 6;
+      struct gval* v = &body[c].v[body[c].n - 1];
+      v->null = 0;
+      v->i = arena->size;
+      v->len = bt == OTAP_ANY_SLICE ? 3 : 4;
+      if (bt == OTAP_ANY_MAP) b[0] = 0xa1, b[1] = 0x61, b[2] = 'x', b[3] = 0x05;
+      rc |= otap_buffer_append(arena, b, v->len);
+      break;
+    }
+    default:
+      break;
+  }
+  return rc ? ENOMEM : 0;
+}
+
+// The id and attributes of record i (row draws from rr).
+static int gen_record_attrs(struct gpayload* gp, int64_t i, struct rng* rr) {
+  const struct otap_logs_gen_options* o = gp->o;
+  int64_t nattrs = 0;
+  if (gp->want_log_attrs && !rng_percent(rr, o->no_attr_percent)) {
+    nattrs = o->fixed_log_attrs ? o->log_attrs : 1 + rng_below(rr, o->log_attrs);
+  }
+  if (nattrs == 0 || gp->next_id > 65535) return push_null(&gp->cols[L_ID]);
+  int64_t id = gp->next_id++;
+  int rc = push_int(&gp->cols[L_ID], gp->enc ? (gp->first_id ? id : id - gp->prev_id) : id);
+  gp->prev_id = id;
+  gp->first_id = false;
+  for (int64_t a = 0; a < nattrs && !rc; a++) {
+    char kb[48];
+    const char* key = kb;
+    uint8_t type = OTAP_ANY_STR;
+    if (a < N_LOG_KEYS) {
+      int64_t kk = (a + i) % N_LOG_KEYS;
+      key = kLogKeys[kk].key;
+      type = kLogKeys[kk].type;
+    } else {
+      snprintf(kb, sizeof(kb), "log.attr.%lld", (long long)a);
+    }
+    type = vary_type(&gp->g, rr, type);
+    rc = gen_attr(&gp->g, &gp->log_attrs, (uint16_t)id, key, type, rr);
+  }
+  return rc;
+}
+
+// One log record: row i of the (resource, scope)-ordered sequence.
+static int gen_record(struct gpayload* gp, int64_t i) {
+  const struct otap_logs_gen_options* o = gp->o;
+  struct gctx* g = &gp->g;
+  struct gcol* cols = gp->cols;
+  int64_t grp = gp->n_scope > 0 ? i * gp->n_scope / (gp->n ? gp->n : 1) : 0;
+  int64_t r = grp / gp->S, s = grp;
+  gp->used_res[r] = 1;
+  gp->used_scope[s] = 1;
+  struct rng rr = {mix(g->rng.s, (uint64_t)i)};
+  int64_t rid = r, sid = s;
+  if (gp->enc) {
+    rid = r - gp->prev_res;
+    sid = s - gp->prev_scope;
+    gp->prev_res = r;
+    gp->prev_scope = s;
+  }
+  int rc = push_int(&gp->res[0], rid);
+  char buf[160];
+  snprintf(buf, sizeof(buf), "https://opentelemetry.io/schemas/1.%lld.0",
+           (long long)(gp->res_content[r] % 3 + 20));
+  rc |= push_str(g, &gp->res[1], buf);
+  rc |= push_int(&gp->res[2], gp->res_content[r] % 4 == 3 ? 1 : 0);
+  rc |= push_int(&gp->scope[0], sid);
+  snprintf(buf, sizeof(buf), "io.otap.lib%lld", (long long)gp->scope_content[s]);
+  rc |= push_str(g, &gp->scope[1], buf);
+  snprintf(buf, sizeof(buf), "1.%lld.0", (long long)(gp->scope_content[s] % 5));
+  rc |= push_str(g, &gp->scope[2], buf);
+  rc |= push_int(&gp->scope[3], 0);
+  rc |= push_int(&cols[L_RESOURCE], 0);
+  rc |= push_int(&cols[L_SCOPE], 0);
+  rc |= rng_percent(&rr, 20)
+            ? push_null(&cols[L_SCHEMA_URL])
+            : push_str(g, &cols[L_SCHEMA_URL], "https://opentelemetry.io/schemas/1.21.0");
+  rc |= push_int(&cols[L_TIME], (int64_t)(gp->base_time + (uint64_t)i * 1000));
+  rc |= push_int(&cols[L_OBSERVED], (int64_t)(gp->base_time + (uint64_t)i * 1000 + 250));
+  if (o->trace_fanout > 0) {
+    uint8_t tid[16], spid[8];
+    uint64_t t = mix(mix(o->seed, (uint64_t)gp->index), (uint64_t)(i / o->trace_fanout) + 77);
+    for (int b = 0; b < 16; b++) tid[b] = (uint8_t)(mix(t, (uint64_t)b) >> 7);
+    uint64_t sp = mix(t, (uint64_t)i + 1000);
+    for (int b = 0; b < 8; b++) spid[b] = (uint8_t)(sp >> (8 * b));
+    rc |= push_bytes(g, &cols[L_TRACE], tid, 16);
+    rc |= push_bytes(g, &cols[L_SPAN], spid, 8);
+  } else {
+    rc |= push_null(&cols[L_TRACE]);
+    rc |= push_null(&cols[L_SPAN]);
+  }
+  static const int32_t kSev[4] = {9, 13, 17, 5};
+  static const char* const kSevText[4] = {"INFO", "WARN", "ERROR", "DEBUG"};
+  int64_t sv = rng_below(&rr, 10);
+  int sev = sv < 6 ? 0 : sv < 8 ? 1 : sv < 9 ? 2 : 3;
+  rc |= push_int(&cols[L_SEVNUM], kSev[sev]);
+  rc |= push_str(g, &cols[L_SEVTEXT], kSevText[sev]);
+  if (rc) return ENOMEM;
+  OTAP_RETURN_NOT_OK(gen_body(gp, &rr));
+  rc |= push_int(&cols[L_BODY], 0);
+  rc |= push_int(&cols[L_DROPPED], rng_percent(&rr, 5) ? 1 : 0);
+  rc |= push_int(&cols[L_FLAGS], o->trace_fanout > 0 ? 1 : 0);
+  if (rng_percent(&rr, 30)) {
+    snprintf(buf, sizeof(buf), "app.event%lld", (long long)rng_below(&rr, 5));
+    rc |= push_str(g, &cols[L_EVENT], buf);
+  } else {
+    rc |= push_null(&cols[L_EVENT]);
+  }
+  if (rc) return ENOMEM;
+  return gen_record_attrs(gp, i, &rr);
+}
+
+// Attributes of the resources and scopes that records use.
+static int gen_shared_attrs(struct gpayload* gp) {
+  const struct otap_logs_gen_options* o = gp->o;
+  int rc = 0;
+  if (gp->want_res_attrs) {
+    for (int64_t r = 0; r < gp->R && !rc; r++) {
+      if (!gp->used_res[r]) continue;
+      rc = gen_level_attrs(&gp->g, &gp->res_attrs, (uint16_t)r, o->resource_attrs, kResKeys, 6,
+                           mix(gp->pool_seed, (uint64_t)gp->res_content[r] * 2 + 1), false);
+    }
+  }
+  if (gp->want_scope_attrs) {
+    for (int64_t s = 0; s < gp->n_scope && !rc; s++) {
+      if (!gp->used_scope[s]) continue;
+      rc = gen_level_attrs(&gp->g, &gp->scope_attrs, (uint16_t)s, o->scope_attrs, kScopeKeys, 3,
+                           mix(gp->pool_seed, (uint64_t)gp->scope_content[s] * 2 + 2), true);
+    }
+  }
+  return rc;
+}
+
+// Builds the Arrow tables into out.
+static int emit_tables(struct gpayload* gp, struct otap_logs_payload* out, struct otap_error* err) {
+  if (gp->n == 0) return 0;
+  struct ArrowSchema sch;
+  struct ArrowArray arr;
+  memset(&sch, 0, sizeof(sch));
+  memset(&arr, 0, sizeof(arr));
+  OTAP_RETURN_NOT_OK(build_table(&gp->g, gp->cols, L_N, gp->n, &sch, &arr, err));
+  otap_logs_payload_set_table(out, OTAP_LOGS_LOGS, &sch, &arr);
+  struct rng sh = {mix(gp->g.rng.s, 99)};
+  struct {
+    struct gattrs* s;
+    enum otap_logs_table t;
+  } tabs[3] = {{&gp->res_attrs, OTAP_LOGS_RESOURCE_ATTRS},
+               {&gp->scope_attrs, OTAP_LOGS_SCOPE_ATTRS},
+               {&gp->log_attrs, OTAP_LOGS_LOG_ATTRS}};
+  for (int k = 0; k < 3; k++) {
+    if (tabs[k].s->n == 0) continue;
     memset(&sch, 0, sizeof(sch));
     memset(&arr, 0, sizeof(arr));
-    OTAP_GOTO_NOT_OK(rc, build_table(&g, cols, L_N, n, &sch, &arr, err));
-    otap_logs_payload_set_table(out, OTAP_LOGS_LOGS, &sch, &arr);
-    struct rng sh = {mix(g.rng.s, 99)};
-    struct {
-      struct gattrs* s;
-      enum otap_logs_table t;
-    } tabs[3] = {{&res_attrs, OTAP_LOGS_RESOURCE_ATTRS},
-                 {&scope_attrs, OTAP_LOGS_SCOPE_ATTRS},
-                 {&log_attrs, OTAP_LOGS_LOG_ATTRS}};
-    for (int k = 0; k < 3; k++) {
-      if (tabs[k].s->n == 0) continue;
-      memset(&sch, 0, sizeof(sch));
-      memset(&arr, 0, sizeof(arr));
-      OTAP_GOTO_NOT_OK(rc, build_attrs(&g, tabs[k].s, enc, o->shuffle_rows ? &sh : NULL, &sch,
-                                       &arr, err));
-      otap_logs_payload_set_table(out, tabs[k].t, &sch, &arr);
+    OTAP_RETURN_NOT_OK(build_attrs(&gp->g, tabs[k].s, gp->enc, gp->o->shuffle_rows ? &sh : NULL,
+                                   &sch, &arr, err));
+    otap_logs_payload_set_table(out, tabs[k].t, &sch, &arr);
+  }
+  return 0;
+}
+
+static void gpayload_free(struct gpayload* gp) {
+  for (int c = 0; c < L_N; c++) otap_free(gp->cols[c].v);
+  for (int c = 0; c < 3; c++) otap_free(gp->res[c].v);
+  for (int c = 0; c < 4; c++) otap_free(gp->scope[c].v);
+  for (int c = 0; c < 7; c++) otap_free(gp->body[c].v);
+  otap_free(gp->res_attrs.a);
+  otap_free(gp->scope_attrs.a);
+  otap_free(gp->log_attrs.a);
+  otap_free(gp->res_content);
+  otap_free(gp->scope_content);
+  otap_free(gp->used_res);
+  otap_free(gp->used_scope);
+  otap_buffer_reset(&gp->g.arena);
+}
+
+int otap_logs_gen(const struct otap_logs_gen_options* o, int64_t index,
+                  struct otap_logs_payload* out, struct otap_error* err) {
+  OTAP_RETURN_NOT_OK(check_options(o, err));
+  otap_logs_payload_init(out);
+  struct gpayload* gp = otap_calloc(1, sizeof(*gp));
+  if (!gp) return otap_error_set(err, ENOMEM, "out of memory generating logs");
+  gp->o = o;
+  gp->g.o = o;
+  gp->g.rng.s = mix(o->seed, (uint64_t)index + 1);
+  otap_buffer_init(&gp->g.arena);
+  gp->index = index;
+  gp->n = o->records;
+  gp->R = o->resources;
+  gp->S = o->scopes;
+  gp->n_scope = gp->R * gp->S;
+  gp->enc = o->encoded_ids;
+  gp->first_id = true;
+  gp->base_time = 1700000000000000000ull + (uint64_t)index * 1000000000ull;
+  init_columns(gp);
+  choose_shape(gp);
+  int rc = choose_pool(gp);
+  // Rows in (resource, scope) order unless shuffled (encoded ids need that order).
+  int64_t* order = rc ? NULL : otap_malloc((size_t)(gp->n ? gp->n : 1) * sizeof(int64_t));
+  if (!order) rc = ENOMEM;
+  if (!rc) {
+    for (int64_t i = 0; i < gp->n; i++) order[i] = i;
+    if (o->shuffle_rows && !gp->enc) {
+      for (int64_t i = gp->n - 1; i >= 1; i--) {
+        int64_t j = rng_below(&gp->g.rng, i + 1);
+        int64_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
     }
+    for (int64_t k = 0; k < gp->n && !rc; k++) rc = gen_record(gp, order[k]);
   }
-done:
+  otap_free(order);
+  if (!rc) rc = gen_shared_attrs(gp);
+  if (rc) {
+    rc = otap_error_set(err, ENOMEM, "out of memory generating logs");
+  } else {
+    if (gp->next_id == 0) gp->cols[L_ID].present = false;  // as upstream: omit all-null ids
+    rc = emit_tables(gp, out, err);
+  }
   if (rc) otap_logs_payload_reset(out);
-  for (int c = 0; c < L_N; c++) {
-    otap_free(cols[c].v);
-  }
-  for (int c = 0; c < 3; c++) otap_free(res_children[c].v);
-  for (int c = 0; c < 4; c++) otap_free(scope_children[c].v);
-  for (int c = 0; c < 7; c++) otap_free(body_children[c].v);
-  otap_free(res_attrs.a);
-  otap_free(scope_attrs.a);
-  otap_free(log_attrs.a);
-  otap_free(res_content);
-  otap_free(scope_content);
-  otap_free(used_res);
-  otap_free(used_scope);
-  otap_buffer_reset(&g.arena);
+  gpayload_free(gp);
+  otap_free(gp);
   return rc;
 }
