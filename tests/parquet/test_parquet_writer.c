@@ -18,6 +18,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "otap/ipc.h"
 #include "otap/parquet.h"
 #include "otap/parquet_writer.h"
 #include "parquet/pqw_internal.h"
@@ -1299,6 +1300,132 @@ static void test_dictionary_source_pages(void** state) {
   otap_schema_release(&s);
 }
 
+// The exporter's physical layout (shared/reference/parquet-exporter-layout.md §2) from the
+// matching Arrow schema with default options.
+static void test_exporter_layout(void** state) {
+  (void)state;
+  struct otap_error err;
+  struct ArrowSchema s;
+  assert_int_equal(otap_schema_init(&s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(&s, 6), 0);
+  field(s.children[0], "I", "id", true);
+  field(s.children[1], "+s", "resource", true);
+  assert_int_equal(otap_schema_allocate_children(s.children[1], 1), 0);
+  field(s.children[1]->children[0], "S", "id", true);
+  field(s.children[2], "tsn:", "time_unix_nano", false);
+  field(s.children[3], "w:16", "trace_id", true);
+  field(s.children[4], "w:8", "span_id", true);
+  field(s.children[5], "u", "severity_text", true);
+  struct otap_buffer md;
+  otap_buffer_init(&md);
+  struct otap_metadata_entry e = {"_part_id", 8, "0b7c0a6e-3d5e-4b8e-9a43-5f2c1e7d9a10", 36};
+  assert_int_equal(otap_metadata_encode(&md, &e, 1), 0);
+  assert_int_equal(otap_schema_set_metadata(&s, (const char*)md.data), 0);
+  otap_buffer_reset(&md);
+  struct ArrowArray b;
+  assert_int_equal(otap_array_init_from_schema(&b, &s, &err), 0);
+  for (int r = 0; r < 100; r++) {
+    assert_int_equal(otap_array_append_uint(b.children[0], (uint64_t)r), 0);
+    assert_int_equal(otap_array_append_uint(b.children[1]->children[0], 0), 0);
+    assert_int_equal(otap_array_finish_element(b.children[1]), 0);
+    assert_int_equal(otap_array_append_int(b.children[2], 1700000000000000000ll + r), 0);
+    uint8_t id[16] = {(uint8_t)r};
+    assert_int_equal(otap_array_append_bytes(b.children[3], id, 16), 0);
+    assert_int_equal(otap_array_append_bytes(b.children[4], id, 8), 0);
+    assert_int_equal(otap_array_append_bytes(b.children[5], r % 2 ? "INFO" : "WARN", 4), 0);
+    assert_int_equal(otap_array_finish_element(&b), 0);
+  }
+  assert_int_equal(otap_array_finish(&b, OTAP_VALIDATE_FULL, &s, &err), 0);
+  struct otap_parquet_write_options o;
+  otap_parquet_write_options_init(&o);
+  o.created_by = "parquet-rs version 58.4.0";
+  struct otap_buffer file;
+  otap_buffer_init(&file);
+  assert_int_equal(write_file(&s, &b, 1, &o, &file, &err), 0);
+  struct readback rb;
+  open_reader(&rb, &file);
+  const struct otap_parquet_file_metadata* m = otap_parquet_reader_metadata(rb.reader);
+  assert_int_equal(m->version, 1);
+  assert_string_equal(m->created_by, "parquet-rs version 58.4.0");
+  assert_string_equal(m->schema[0].name, "arrow_schema");
+  // id: INT32 INTEGER(32, unsigned) UINT_32 OPTIONAL
+  assert_int_equal(m->schema[1].type, OTAP_PARQUET_INT32);
+  assert_int_equal(m->schema[1].converted_type, 13);
+  assert_int_equal(m->schema[1].repetition, OTAP_PARQUET_OPTIONAL);
+  // resource.id: UINT_16
+  assert_string_equal(m->schema[3].name, "id");
+  assert_int_equal(m->schema[3].converted_type, 12);
+  assert_int_equal(m->schema[3].logical.int_bit_width, 16);
+  // time_unix_nano: INT64 TIMESTAMP(NANOS, adjustedToUTC=false) REQUIRED, no converted type
+  assert_int_equal(m->schema[4].type, OTAP_PARQUET_INT64);
+  assert_int_equal(m->schema[4].logical.kind, OTAP_PARQUET_LT_TIMESTAMP);
+  assert_int_equal(m->schema[4].logical.time_unit, 2);
+  assert_false(m->schema[4].logical.is_adjusted_to_utc);
+  assert_int_equal(m->schema[4].converted_type, -1);
+  assert_int_equal(m->schema[4].repetition, OTAP_PARQUET_REQUIRED);
+  // trace_id / span_id: FLBA(16) / FLBA(8) without logical type, PLAIN (no dictionary)
+  assert_int_equal(m->schema[5].type, OTAP_PARQUET_FIXED_LEN_BYTE_ARRAY);
+  assert_int_equal(m->schema[5].type_length, 16);
+  assert_int_equal(m->schema[5].logical.kind, OTAP_PARQUET_LT_NONE);
+  assert_int_equal(m->schema[6].type_length, 8);
+  assert_false(chunk(rb.reader, 0, 3)->has_dictionary_page_offset);
+  // severity_text: STRING, RLE_DICTIONARY data pages after a PLAIN dictionary page
+  assert_int_equal(m->schema[7].logical.kind, OTAP_PARQUET_LT_STRING);
+  const struct otap_parquet_column_chunk* sev = chunk(rb.reader, 0, 5);
+  assert_true(sev->has_dictionary_page_offset);
+  bool rle_dict = false;
+  for (int k = 0; k < sev->n_encodings; k++) rle_dict |= sev->encodings[k] == OTAP_PARQUET_ENC_RLE_DICTIONARY;
+  assert_true(rle_dict);
+  // Page indexes on every column; ARROW:schema carries the _part_id schema metadata.
+  for (int c = 0; c < 6; c++) {
+    assert_true(chunk(rb.reader, 0, c)->offset_index_length > 0);
+    assert_true(chunk(rb.reader, 0, c)->column_index_length > 0);
+  }
+  assert_int_equal(m->n_key_value, 1);
+  assert_string_equal(m->key_value[0].key, "ARROW:schema");
+  // base64 "/////" = the 0xFFFFFFFF continuation marker.
+  assert_memory_equal(m->key_value[0].value, "/////", 5);
+  close_reader(&rb);
+  // The IPC message decodes back to the same schema, metadata included.
+  {
+    static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    struct readback rb2;
+    open_reader(&rb2, &file);
+    const struct otap_parquet_key_value* kv = &otap_parquet_reader_metadata(rb2.reader)->key_value[0];
+    struct otap_buffer raw;
+    otap_buffer_init(&raw);
+    uint32_t acc = 0;
+    int bits = 0;
+    for (int32_t i = 0; i < kv->value_len && kv->value[i] != '='; i++) {
+      acc = (acc << 6) | (uint32_t)(strchr(tbl, kv->value[i]) - tbl);
+      bits += 6;
+      if (bits >= 8) {
+        uint8_t byte = (uint8_t)(acc >> (bits - 8));
+        assert_int_equal(otap_buffer_append(&raw, &byte, 1), 0);
+        bits -= 8;
+      }
+    }
+    struct ArrowSchema back;
+    assert_int_equal(otap_ipc_schema_decode(raw.data, (size_t)raw.size, &back, &err), 0);
+    // Columns equal (names, types, nullability); the root keeps the _part_id metadata.
+    assert_int_equal(back.n_children, s.n_children);
+    for (int64_t i = 0; i < s.n_children; i++) {
+      assert_true(otap_schema_equal(back.children[i], s.children[i], true));
+    }
+    const char* pv;
+    int32_t pl;
+    assert_int_equal(otap_metadata_find(back.metadata, "_part_id", &pv, &pl), 0);
+    assert_int_equal(pl, 36);
+    assert_memory_equal(pv, "0b7c0a6e", 8);
+    otap_schema_release(&back);
+    otap_buffer_reset(&raw);
+    close_reader(&rb2);
+  }
+  otap_buffer_reset(&file);
+  otap_array_release(&b);
+  otap_schema_release(&s);
+}
+
 // Every allocation of a whole write fails in turn: ENOMEM (never a crash) and no leak.
 static void test_allocation_failures(void** state) {
   (void)state;
@@ -1349,6 +1476,7 @@ int main(void) {
       cmocka_unit_test(test_hostile_arrays),
       cmocka_unit_test(test_small_decimals_and_coercions),
       cmocka_unit_test(test_dictionary_source_pages),
+      cmocka_unit_test(test_exporter_layout),
       cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
