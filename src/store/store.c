@@ -554,14 +554,21 @@ struct http_sink {
   bool multipart, finished, failed;
 };
 
-static int sink_send_part(struct http_sink* hs, size_t len, struct otap_error* err) {
+// Sends the first `len` bytes of the buffer as consecutive parts, in parallel.
+static int sink_send_parts(struct http_sink* hs, size_t len, struct otap_error* err) {
   struct otap_store* s = hs->store;
-  int rc = s->ops->mp_part(s, &hs->up, hs->up.parts + 1, hs->buf.data, len, err);
+  size_t ps = (size_t)s->part_size;
+  int rc = s->ops->mp_parts(s, &hs->up, hs->up.parts + 1, hs->buf.data, len, ps, err);
   if (rc) return rc;
-  hs->up.parts++;
+  hs->up.parts += (int)((len + ps - 1) / ps);
   memmove(hs->buf.data, hs->buf.data + len, (size_t)hs->buf.size - len);
   hs->buf.size -= (int64_t)len;
   return 0;
+}
+
+// Parts uploaded at once: bounded by max_parallel and by memory (4 parts buffered).
+static int64_t parts_in_flight(const struct otap_store* s) {
+  return s->max_parallel < 4 ? s->max_parallel : 4;
 }
 
 static int sink_write(struct otap_sink* self, const void* data, size_t len,
@@ -578,8 +585,9 @@ static int sink_write(struct otap_sink* self, const void* data, size_t len,
     if (rc) goto fail;
     hs->multipart = true;
   }
-  while (hs->multipart && hs->buf.size >= s->part_size) {
-    rc = sink_send_part(hs, (size_t)s->part_size, err);
+  int64_t batch = s->part_size * parts_in_flight(s);
+  while (hs->multipart && hs->buf.size >= batch) {
+    rc = sink_send_parts(hs, (size_t)batch, err);
     if (rc) goto fail;
   }
   return 0;
@@ -598,7 +606,7 @@ static int sink_finish(struct otap_sink* self, struct otap_error* err) {
     rc = s->ops->put(s, hs->up.key, hs->buf.data, (size_t)hs->buf.size, err);
   } else {
     rc = 0;
-    if (hs->buf.size > 0) rc = sink_send_part(hs, (size_t)hs->buf.size, err);
+    if (hs->buf.size > 0) rc = sink_send_parts(hs, (size_t)hs->buf.size, err);
     if (!rc) rc = s->ops->mp_complete(s, &hs->up, err);
   }
   if (rc) {

@@ -309,17 +309,47 @@ static void block_id(const struct otap__upload* up, int part, char out[64]) {
   (void)up;
 }
 
-static int az_mp_part(struct otap_store* s, struct otap__upload* up, int part_number,
-                      const uint8_t* data, size_t len, struct otap_error* err) {
-  OTAP_RETURN_IF(part_number > 50000, err, EINVAL, "block upload: more than 50000 blocks");
-  char id[64];
-  block_id(up, part_number, id);
-  struct otap_buffer q;
-  otap_buffer_init(&q);
-  struct otap__query_param p[2] = {{"comp", "block"}, {"blockid", id}};
-  int rc = otap__query_build(&q, p, 2) ? oom(err) : 0;
-  if (!rc) rc = az_put_common(s, up->key, (const char*)q.data, data, len, "put block of", false, err);
-  otap_buffer_reset(&q);
+static int az_mp_parts(struct otap_store* s, struct otap__upload* up, int first,
+                       const uint8_t* data, size_t len, size_t part_size,
+                       struct otap_error* err) {
+  size_t n = len ? (len + part_size - 1) / part_size : 0;
+  OTAP_RETURN_IF((size_t)first + n > 50001, err, EINVAL, "block upload: more than 50000 blocks");
+  if (n == 0) return 0;
+  int rc = 0;
+  struct otap_buffer path;
+  otap_buffer_init(&path);
+  struct otap_buffer* qs = otap_calloc(n, sizeof(*qs));
+  struct otap__http_xfer* xs = otap_calloc(n, sizeof(*xs));
+  char name[OTAP_STORE_MAX_KEY + 512], what[OTAP_STORE_MAX_KEY + 600];
+  otap__store_name(s, up->key, name, sizeof(name));
+  snprintf(what, sizeof(what), "put blocks %d-%d of %s", first, first + (int)n - 1, name);
+  if (!qs || !xs || blob_path(s, up->key, &path)) OTAP_GOTO_NOT_OK(rc, oom(err));
+  for (size_t i = 0; i < n; i++) {
+    char id[64];
+    block_id(up, first + (int)i, id);
+    struct otap__query_param p[2] = {{"comp", "block"}, {"blockid", id}};
+    if (otap__query_build(&qs[i], p, 2)) OTAP_GOTO_NOT_OK(rc, oom(err));
+    otap__http_xfer_init(&xs[i]);
+    xs[i].method = "PUT";
+    xs[i].path = (const char*)path.data;
+    xs[i].query = (const char*)qs[i].data;
+    xs[i].body = data + i * part_size;
+    xs[i].body_len = len - i * part_size < part_size ? len - i * part_size : part_size;
+    xs[i].extra[xs[i].n_extra++] =
+        (struct otap__http_header){"content-type", "application/octet-stream"};
+  }
+  OTAP_GOTO_NOT_OK(rc, otap__http_run(s, xs, n, what, err));
+  for (size_t i = 0; i < n; i++) {
+    if (!otap__http_ok(&xs[i])) OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &xs[i], what, up->key, err));
+  }
+done:
+  for (size_t i = 0; i < n; i++) {
+    if (xs) otap__http_xfer_reset(&xs[i]);
+    if (qs) otap_buffer_reset(&qs[i]);
+  }
+  otap_free(xs);
+  otap_free(qs);
+  otap_buffer_reset(&path);
   return rc;
 }
 
@@ -352,5 +382,5 @@ static void az_mp_abort(struct otap_store* s, struct otap__upload* up) {
 
 const struct otap__store_ops otap__store_azure_ops = {
     az_list, az_head, az_get, az_get_ranges, otap__store_http_open_sink, az_del,
-    az_put,  az_mp_begin, az_mp_part, az_mp_complete, az_mp_abort,
+    az_put,  az_mp_begin, az_mp_parts, az_mp_complete, az_mp_abort,
 };

@@ -41,8 +41,10 @@ struct otap__store_ops {
   int (*put)(struct otap_store* s, const char* key, const uint8_t* data, size_t len,
              struct otap_error* err);
   int (*mp_begin)(struct otap_store* s, struct otap__upload* up, struct otap_error* err);
-  int (*mp_part)(struct otap_store* s, struct otap__upload* up, int part_number,
-                 const uint8_t* data, size_t len, struct otap_error* err);
+  // Uploads `len` bytes as parts first_part, first_part+1, ... of part_size bytes each (the
+  // last may be shorter), all in parallel.
+  int (*mp_parts)(struct otap_store* s, struct otap__upload* up, int first_part,
+                  const uint8_t* data, size_t len, size_t part_size, struct otap_error* err);
   int (*mp_complete)(struct otap_store* s, struct otap__upload* up, struct otap_error* err);
   void (*mp_abort)(struct otap_store* s, struct otap__upload* up);
 };

@@ -345,31 +345,54 @@ static int s3_mp_begin(struct otap_store* s, struct otap__upload* up, struct ota
   return rc;
 }
 
-static int s3_mp_part(struct otap_store* s, struct otap__upload* up, int part_number,
-                      const uint8_t* data, size_t len, struct otap_error* err) {
-  OTAP_RETURN_IF(part_number > 10000, err, EINVAL, "multipart upload: more than 10000 parts "
-                 "(raise part_size)");
-  struct otap_buffer path, q;
+static int s3_mp_parts(struct otap_store* s, struct otap__upload* up, int first,
+                       const uint8_t* data, size_t len, size_t part_size,
+                       struct otap_error* err) {
+  size_t n = len ? (len + part_size - 1) / part_size : 0;
+  OTAP_RETURN_IF((size_t)first + n > 10001, err, EINVAL,
+                 "multipart upload: more than 10000 parts (raise part_size)");
+  if (n == 0) return 0;
+  int rc = 0;
+  struct otap_buffer path;
   otap_buffer_init(&path);
-  otap_buffer_init(&q);
-  char pn[16];
-  snprintf(pn, sizeof(pn), "%d", part_number);
-  struct otap__query_param p[2] = {{"partNumber", pn}, {"uploadId", up->upload_id}};
-  struct otap__http_xfer x;
-  otap__http_xfer_init(&x);
-  x.body = data;
-  x.body_len = len;
-  x.unsigned_payload = !s->sign_payload;
-  char what[OTAP_STORE_MAX_KEY + 600];
-  int rc = otap__query_build(&q, p, 2) ? oom(err) : 0;
-  if (!rc) rc = simple(s, "PUT", up->key, (const char*)q.data, "upload part of", &x, &path, what,
-                       sizeof(what), err);
-  if (rc == 0 && !otap__http_ok(&x)) rc = otap__http_status_error(s, &x, what, up->key, err);
-  if (rc == 0 && !x.etag[0]) rc = otap_error_set(err, EIO, "%s: part %d: no ETag", what, part_number);
-  if (rc == 0 && otap_buffer_append(&up->etags, x.etag, (int64_t)strlen(x.etag) + 1)) rc = oom(err);
-  otap__http_xfer_reset(&x);
+  struct otap_buffer* qs = otap_calloc(n, sizeof(*qs));
+  struct otap__http_xfer* xs = otap_calloc(n, sizeof(*xs));
+  char name[OTAP_STORE_MAX_KEY + 512], what[OTAP_STORE_MAX_KEY + 600];
+  otap__store_name(s, up->key, name, sizeof(name));
+  snprintf(what, sizeof(what), "upload parts %d-%d of %s", first, first + (int)n - 1, name);
+  if (!qs || !xs || object_path(s, up->key, &path)) OTAP_GOTO_NOT_OK(rc, oom(err));
+  for (size_t i = 0; i < n; i++) {
+    char pn[16];
+    snprintf(pn, sizeof(pn), "%d", first + (int)i);
+    struct otap__query_param p[2] = {{"partNumber", pn}, {"uploadId", up->upload_id}};
+    if (otap__query_build(&qs[i], p, 2)) OTAP_GOTO_NOT_OK(rc, oom(err));
+    otap__http_xfer_init(&xs[i]);
+    xs[i].method = "PUT";
+    xs[i].path = (const char*)path.data;
+    xs[i].query = (const char*)qs[i].data;
+    xs[i].body = data + i * part_size;
+    xs[i].body_len = len - i * part_size < part_size ? len - i * part_size : part_size;
+    xs[i].unsigned_payload = !s->sign_payload;
+  }
+  OTAP_GOTO_NOT_OK(rc, otap__http_run(s, xs, n, what, err));
+  for (size_t i = 0; i < n; i++) {
+    if (!otap__http_ok(&xs[i])) OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &xs[i], what, up->key, err));
+    if (!xs[i].etag[0]) {
+      OTAP_GOTO_NOT_OK(rc, otap_error_set(err, EIO, "%s: part %d: reply without ETag", what,
+                                          first + (int)i));
+    }
+    if (otap_buffer_append(&up->etags, xs[i].etag, (int64_t)strlen(xs[i].etag) + 1)) {
+      OTAP_GOTO_NOT_OK(rc, oom(err));
+    }
+  }
+done:
+  for (size_t i = 0; i < n; i++) {
+    if (xs) otap__http_xfer_reset(&xs[i]);
+    if (qs) otap_buffer_reset(&qs[i]);
+  }
+  otap_free(xs);
+  otap_free(qs);
   otap_buffer_reset(&path);
-  otap_buffer_reset(&q);
   return rc;
 }
 
@@ -478,5 +501,5 @@ done:
 
 const struct otap__store_ops otap__store_s3_ops = {
     s3_list, s3_head, s3_get, s3_get_ranges, otap__store_http_open_sink, s3_del,
-    s3_put,  s3_mp_begin, s3_mp_part, s3_mp_complete, s3_mp_abort,
+    s3_put,  s3_mp_begin, s3_mp_parts, s3_mp_complete, s3_mp_abort,
 };

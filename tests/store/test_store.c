@@ -691,7 +691,7 @@ static void test_s3_multipart(void** state) {
   (void)state;
   struct otap_store* s = open_s3("s3://otap-test/mp", g_s3.endpoint, small_parts);
   struct otap_error err;
-  size_t n = (12 << 20) + 12345;
+  size_t n = (27 << 20) + 12345;  // one batch of 4 parallel parts mid-stream, 2 at finish
   uint8_t* data = make_data(n);
   struct otap_sink sink;
   assert_int_equal(otap_store_open_sink(s, "big.bin", &sink, &err), 0);
