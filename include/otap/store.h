@@ -27,8 +27,9 @@ struct otap_store_options {
   const char* session_token;
   const char* region;    // default "us-east-1" (S3), "auto" (GCS)
   const char* endpoint;  // e.g. "http://127.0.0.1:9000"; implies path-style requests
-  bool virtual_hosted;   // S3 without endpoint: bucket.s3.REGION.amazonaws.com (default)
-  bool path_style;       // force path-style requests
+  bool virtual_hosted;   // with a custom endpoint: BUCKET.HOST instead of path-style
+  bool path_style;       // on AWS: s3.REGION.amazonaws.com/BUCKET instead of the default
+                         // BUCKET.s3.REGION.amazonaws.com (always for dotted bucket names)
   bool sign_payload;     // hash upload bodies instead of UNSIGNED-PAYLOAD
   // Azure. Environment: AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT,
   // AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_BEARER_TOKEN.
@@ -37,11 +38,11 @@ struct otap_store_options {
   const char* azure_key;        // base64 account key (Shared Key)
   const char* azure_sas_token;  // query string, with or without leading '?'
   const char* bearer_token;     // Azure AD or GCS OAuth token (env GOOGLE_OAUTH_ACCESS_TOKEN)
-  // HTTP behaviour.
-  bool allow_http;          // allow http:// endpoints (implied when the endpoint says http://)
+  // HTTP behaviour. Default endpoints are https; an http:// endpoint (options, environment or
+  // connection string) is used as written: the URL says so.
   const char* ca_file;      // custom CA bundle; TLS verification is always on
   long connect_timeout_ms;  // default 10000
-  long stall_timeout_ms;    // abort when fewer than 1 byte/s for this long; default 30000
+  long stall_timeout_ms;    // abort an attempt after this long without a byte; default 30000
   long request_timeout_ms;  // whole request; default 0 (none beyond the stall timeout)
   int max_retries;          // retries of idempotent requests; default 5 (negative: none)
   long retry_base_ms;       // first backoff (doubles each try, with jitter); default 100
