@@ -721,6 +721,8 @@ static void test_gen_knobs(void** state) {
           o.body_mixed_percent = shape == 4 ? 100 : 10;
           o.trace_fanout = shape == 4 ? 0 : 3;
           o.fixed_log_attrs = shape == 5;
+          o.shared_pool = shape % 2 == 0;
+          o.trace_fanout = shape == 2 ? 1 : o.trace_fanout;
           o.resources = shape == 5 ? 5 : 2;
           o.scopes = shape == 5 ? 3 : 1;
           o.resource_attrs = shape == 2 ? 0 : 3;
