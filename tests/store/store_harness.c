@@ -119,6 +119,22 @@ int store_server_start_s3(struct store_server* srv, const char* bucket) {
   return spawn(srv, argv);
 }
 
+int store_server_start_s3_tls(struct store_server* srv, const char* bucket, const char* key_pem,
+                              const char* cert_pem) {
+  if (prepare_dir(srv, "s3rver-tls") != 0) {
+    fprintf(stderr, "s3rver: no node_modules (run npm ci in tests/interop) or no temp dir\n");
+    return -1;
+  }
+  snprintf(srv->endpoint, sizeof(srv->endpoint), "https://127.0.0.1:%d", srv->port);
+  char script[1200], port[16];
+  snprintf(script, sizeof(script), "%s/s3rver/bin/s3rver.js", store_harness_node_modules());
+  snprintf(port, sizeof(port), "%d", srv->port);
+  char* argv[] = {"node", "--openssl-legacy-provider", script, "-d", srv->dir, "-a", "127.0.0.1",
+                  "-p", port, "-s", "--key", (char*)key_pem, "--cert", (char*)cert_pem,
+                  "--configure-bucket", (char*)bucket, NULL};
+  return spawn(srv, argv);
+}
+
 int store_server_start_azurite(struct store_server* srv) {
   if (prepare_dir(srv, "azurite") != 0) {
     fprintf(stderr, "azurite: no node_modules (run npm ci in tests/interop) or no temp dir\n");

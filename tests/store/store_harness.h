@@ -13,11 +13,14 @@ struct store_server {
   pid_t pid;
   int port;
   char dir[256];      // temp data directory (removed by stop)
-  char endpoint[64];  // http://127.0.0.1:PORT
+  char endpoint[64];  // http://127.0.0.1:PORT (https:// with TLS)
 };
 
 /// Starts s3rver with `bucket` configured. Returns 0 or -1 (message on stderr).
 int store_server_start_s3(struct store_server* srv, const char* bucket);
+/// As store_server_start_s3, serving https with the given PEM key and certificate.
+int store_server_start_s3_tls(struct store_server* srv, const char* bucket, const char* key_pem,
+                              const char* cert_pem);
 /// Starts Azurite's blob service (account devstoreaccount1).
 int store_server_start_azurite(struct store_server* srv);
 /// Stops the server (SIGTERM, then SIGKILL after 3 s) and removes its directory.
