@@ -10,6 +10,16 @@ bool otap_cli_is_otap_records(const void* head, size_t n) {
   return otap_records_sniff(head, (int64_t)n);
 }
 
+bool otap_cli_path_is_otap_records(const char* path) {
+  if (!path || strcmp(path, "-") == 0) return false;
+  FILE* f = fopen(path, "rb");
+  if (!f) return false;
+  uint8_t head[64];
+  size_t n = fread(head, 1, sizeof(head), f);
+  fclose(f);
+  return otap_records_sniff(head, (int64_t)n);
+}
+
 bool otap_cli_parse_count(const char* s, int64_t* out) {
   if (!s || !*s) return false;
   char* end;

@@ -11,6 +11,9 @@
 /// BatchArrowRecords whose first payload starts an Arrow IPC stream).
 bool otap_cli_is_otap_records(const void* head, size_t n);
 
+/// True when the file at `path` (not "-") starts like an OTAP records file.
+bool otap_cli_path_is_otap_records(const char* path);
+
 /// Prints each BatchArrowRecords message of `path` (batch_id, payloads: type, schema_id, record
 /// bytes, rows, columns) and totals, as text or one JSON object. Returns an exit code.
 int otap_cli_otap_inspect(const char* path, bool json, FILE* out);
