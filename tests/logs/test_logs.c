@@ -143,6 +143,25 @@ static void test_delta_examples(void** state) {
   assert_non_null(strstr(err.message, "row 1"));
   uint16_t h[] = {3, 2};
   assert_int_equal(otap_ids_delta_encode(h, NULL, 0, 2, &err), EINVAL);
+  // All-null and empty columns come back unchanged.
+  uint8_t none = 0;
+  uint16_t k[] = {7, 9, 1};
+  assert_int_equal(otap_ids_delta_decode(k, &none, 0, 3, &err), 0);
+  assert_int_equal(otap_ids_delta_encode(k, &none, 0, 3, &err), 0);
+  assert_int_equal(otap_ids_delta_encode_remapped(k, &none, 0, 3, remap, &remap_len, &err), 0);
+  assert_int_equal(remap_len, 0);
+  assert_int_equal(k[0], 7);
+  assert_int_equal(k[1], 9);
+  assert_int_equal(k[2], 1);
+  assert_int_equal(otap_ids_delta_decode(k, NULL, 0, 0, &err), 0);
+  assert_int_equal(otap_ids_quasi_delta_decode(k, (const uint8_t*)"", 0, &err), 0);
+  // A validity offset is honoured: bits 3.. of 0b00101000 -> rows 0 and 2 valid.
+  uint8_t vb = 0x28;
+  uint16_t m[] = {4, 100, 2};
+  assert_int_equal(otap_ids_delta_decode(m, &vb, 3, 3, &err), 0);
+  assert_int_equal(m[0], 4);
+  assert_int_equal(m[1], 100);
+  assert_int_equal(m[2], 6);
 }
 
 static void test_quasi_delta_raw(void** state) {
