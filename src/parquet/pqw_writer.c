@@ -967,7 +967,24 @@ static int append_values(struct otap_parquet_writer* w, struct pqw_column* c,
     if (c->dict_mode) {
       if (otap_buffer_reserve(&c->idx, m * 4)) return oom(err, "dictionary indices");
       uint32_t* out = (uint32_t*)(c->idx.data + c->idx.size);
-      if (c->width) {
+      if (c->width == 4 || c->width == 8) {
+        // Runs of equal values (repeated parent ids, sorted keys) skip the hash table.
+        const uint8_t* g = w->gfix.data;
+        uint64_t last = 0;
+        int64_t last_e = -1;
+        for (int64_t j = 0; j < m; j++) {
+          uint64_t v = c->width == 4 ? otap_load_u32le(g + 4 * j) : otap_load_u64le(g + 8 * j);
+          if (v == last && last_e >= 0) {
+            out[j] = (uint32_t)last_e;
+            continue;
+          }
+          int64_t e = dict_lookup(c, g + j * c->width, c->width);
+          if (e < 0) return oom(err, "dictionary");
+          out[j] = (uint32_t)e;
+          last = v;
+          last_e = e;
+        }
+      } else if (c->width) {
         for (int64_t j = 0; j < m; j++) {
           int64_t e = dict_lookup(c, w->gfix.data + j * c->width, c->width);
           if (e < 0) return oom(err, "dictionary");
