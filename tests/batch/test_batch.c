@@ -772,6 +772,17 @@ static void test_bad_inputs(void** state) {
   assert_non_null(strstr(err.message, "duplicate id 1"));
   assert_non_null(strstr(err.message, "row 2"));
   otap_logs_payload_reset(&in[0]);
+  // More than 65,536 LOGS rows with ids in one input: u16 ids must repeat -> EINVAL.
+  {
+    enum { BIG = 65537 };
+    static int bid[BIG], bz[BIG];
+    for (int i = 0; i < BIG; i++) bid[i] = i % 65536, bz[i] = 0;
+    make_logs(&in[0], BIG, bid, bz, bz, "S");
+    assert_int_equal(otap_batch_logs(in, 1, &o, &out, &n_out, NULL, &err), EINVAL);
+    assert_non_null(strstr(err.message, "duplicate id 0"));
+    assert_non_null(strstr(err.message, "row 65536"));
+    otap_logs_payload_reset(&in[0]);
+  }
   const int ok[3] = {0, 1, 2};
   make_logs(&in[0], 3, ok, z, z, "S");
   make_logs(&in[1], 3, ok, z, z, "S");
