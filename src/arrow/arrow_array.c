@@ -187,6 +187,11 @@ static struct otap__array_private* priv(struct ArrowArray* a) {
   return otap__array_is_otap(a) ? a->private_data : NULL;
 }
 
+// Lengths set by callers are bounded so that index arithmetic (length + 1, length * 32) cannot
+// overflow.
+#define MAX_LENGTH ((int64_t)1 << 56)
+static bool bad_len(const struct ArrowArray* a) { return a->length < 0 || a->length > MAX_LENGTH; }
+
 struct otap_buffer* otap_array_buffer(struct ArrowArray* array, int64_t i) {
   struct otap__array_private* p = priv(array);
   if (!p || i < 0 || i >= p->n_slots || p->slots[i].shared) return NULL;
@@ -197,6 +202,7 @@ int otap_array_set_buffer_shared(struct ArrowArray* array, int64_t i, struct ota
                                  const void* data, int64_t size) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   if (i < 0 || i >= p->n_slots || !owner || size < 0) return EINVAL;
   const uint8_t* base = otap_shared_data(owner);
   const uint8_t* d = data;
@@ -218,6 +224,7 @@ int otap_array_set_buffer_shared(struct ArrowArray* array, int64_t i, struct ota
 int otap_array_set_buffer(struct ArrowArray* array, int64_t i, struct otap_buffer* buf) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   if (i < 0 || i >= p->n_slots) return EINVAL;
   struct otap__slot* s = &p->slots[i];
   slot_reset(s);
@@ -232,6 +239,7 @@ static bool is_view_type(enum otap_type t) {
 int otap_array_set_variadic_count(struct ArrowArray* array, int64_t n) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   if (!is_view_type(p->storage_type) || n < 0 || n > (1 << 24)) return EINVAL;
   int64_t want = 2 + n;
   if (want > p->n_slots) {
@@ -466,9 +474,10 @@ static int data_fill(struct ArrowArray* a, struct otap__array_private* p, bool n
 static int append_nulls_or_empties(struct ArrowArray* a, bool null, int64_t n) {
   struct otap__array_private* p = priv(a);
   if (!p) return ENOTSUP;
+  if (bad_len(a)) return EINVAL;
   if (n < 0) return EINVAL;
   if (n == 0) return 0;
-  if (a->length > INT64_MAX / 2 - n) return ENOMEM;
+  if (n > MAX_LENGTH - a->length) return ENOMEM;
   OTAP_RETURN_NOT_OK(data_fill(a, p, null, n));
   if (p->storage_type != OTAP_TYPE_NA) OTAP_RETURN_NOT_OK(validity_append(a, p, !null, n));
   a->length += n;
@@ -488,6 +497,7 @@ int otap_array_append_empty(struct ArrowArray* array, int64_t n) {
 int otap_array_reserve(struct ArrowArray* array, int64_t additional) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   if (additional < 0) return EINVAL;
   int64_t total;
   if (otap__add_ovf(array->length, additional, &total)) return ENOMEM;
@@ -631,6 +641,7 @@ static int put_signed(struct ArrowArray* a, struct otap__array_private* p, int64
 int otap_array_append_int(struct ArrowArray* array, int64_t value) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   switch (p->storage_type) {
     case OTAP_TYPE_BOOL:
       return put_bool(array, p, value != 0);
@@ -682,6 +693,7 @@ int otap_array_append_int(struct ArrowArray* array, int64_t value) {
 int otap_array_append_uint(struct ArrowArray* array, uint64_t value) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   switch (p->storage_type) {
     case OTAP_TYPE_UINT64:
       return fixed_put(array, p, &value, 8);
@@ -704,6 +716,7 @@ int otap_array_append_uint(struct ArrowArray* array, uint64_t value) {
 int otap_array_append_double(struct ArrowArray* array, double value) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   switch (p->storage_type) {
     case OTAP_TYPE_HALF_FLOAT: {
       uint16_t h = otap__double_to_half(value);
@@ -751,6 +764,7 @@ static int append_view(struct ArrowArray* a, struct otap__array_private* p, cons
 int otap_array_append_bytes(struct ArrowArray* array, const void* data, int64_t len) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   if (len < 0 || (len > 0 && !data)) return EINVAL;
   int w;
   switch (p->storage_type) {
@@ -776,6 +790,7 @@ int otap_array_append_bytes(struct ArrowArray* array, const void* data, int64_t 
 static int finish_elem(struct ArrowArray* array, bool valid) {
   struct otap__array_private* p = priv(array);
   if (!p) return ENOTSUP;
+  if (bad_len(array)) return EINVAL;
   int w;
   switch (p->storage_type) {
     case OTAP_TYPE_STRUCT:

@@ -213,7 +213,9 @@ static int validate_offsets(struct otap_array_view* v, const struct ArrowArray* 
   *last_out = 0;
   if (end == 0 && !a->buffers[ci_offsets]) return 0;
   int64_t need;
-  if (otap__mul_ovf(end + 1, w, &need)) return fail(c, EINVAL, "length overflows");
+  if (otap__add_ovf(end, 1, &need) || otap__mul_ovf(need, w, &need)) {
+    return fail(c, EINVAL, "length overflows");
+  }
   OTAP_RETURN_NOT_OK(check_size(c, a, ci_offsets, "offsets", need));
   const uint8_t* o = a->buffers[ci_offsets];
   v->buffers[1] = o;

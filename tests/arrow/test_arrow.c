@@ -1048,6 +1048,13 @@ static void test_builder_details(void** state) {
   assert_int_equal(otap_array_append_double(&a, 1), EINVAL);
   assert_int_equal(otap_array_set_variadic_count(&a, 1), EINVAL);
   assert_int_equal(otap_array_append_null(&a, -1), EINVAL);
+  a.length = -5;  // a caller-set length out of range is rejected, never used in arithmetic
+  assert_int_equal(otap_array_append_bytes(&a, "x", 1), EINVAL);
+  assert_int_equal(otap_array_append_null(&a, 1), EINVAL);
+  a.length = INT64_MAX;
+  assert_int_equal(otap_array_finish_element(&a), EINVAL);
+  assert_int_equal(otap_array_finish(&a, OTAP_VALIDATE_DEFAULT, &s, NULL), EINVAL);
+  a.length = 0;
   assert_null(otap_array_buffer(&a, 3));
   otap_array_release(&a);
   otap_schema_release(&s);
