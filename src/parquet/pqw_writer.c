@@ -973,15 +973,15 @@ static int append_values(struct otap_parquet_writer* w, struct pqw_column* c,
         uint64_t last = 0;
         int64_t last_e = -1;
         for (int64_t j = 0; j < m; j++) {
-          uint64_t v = c->width == 4 ? otap_load_u32le(g + 4 * j) : otap_load_u64le(g + 8 * j);
-          if (v == last && last_e >= 0) {
+          uint64_t x = c->width == 4 ? otap_load_u32le(g + 4 * j) : otap_load_u64le(g + 8 * j);
+          if (x == last && last_e >= 0) {
             out[j] = (uint32_t)last_e;
             continue;
           }
           int64_t e = dict_lookup(c, g + j * c->width, c->width);
           if (e < 0) return oom(err, "dictionary");
           out[j] = (uint32_t)e;
-          last = v;
+          last = x;
           last_e = e;
         }
       } else if (c->width) {
