@@ -7,8 +7,13 @@
 #include "parquet/pqw_writer_internal.h"
 
 // The ARROW:schema key-value is encoded by the ipc module (otap_ipc_schema_encode).
+// (the parquet module's CMakeLists defines OTAP_PARQUET_HAVE_IPC when it links ipc).
 #ifndef OTAP_PQW_ARROW_SCHEMA
+#ifdef OTAP_PARQUET_HAVE_IPC
 #define OTAP_PQW_ARROW_SCHEMA 1
+#else
+#define OTAP_PQW_ARROW_SCHEMA 0
+#endif
 #endif
 #if OTAP_PQW_ARROW_SCHEMA
 #include "otap/ipc.h"
