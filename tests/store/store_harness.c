@@ -149,6 +149,23 @@ int store_server_start_azurite(struct store_server* srv) {
   return spawn(srv, argv);
 }
 
+int store_server_start_azurite_oauth(struct store_server* srv, const char* key_pem,
+                                     const char* cert_pem) {
+  if (prepare_dir(srv, "azurite-oauth") != 0) {
+    fprintf(stderr, "azurite: no node_modules (run npm ci in tests/interop) or no temp dir\n");
+    return -1;
+  }
+  snprintf(srv->endpoint, sizeof(srv->endpoint), "https://127.0.0.1:%d", srv->port);
+  char script[1200], port[16];
+  snprintf(script, sizeof(script), "%s/azurite/dist/src/blob/main.js",
+           store_harness_node_modules());
+  snprintf(port, sizeof(port), "%d", srv->port);
+  char* argv[] = {"node", script, "--blobHost", "127.0.0.1", "--blobPort", port, "-l", srv->dir,
+                  "--disableTelemetry", "--skipApiVersionCheck", "--loose", "-s",
+                  "--oauth", "basic", "--cert", (char*)cert_pem, "--key", (char*)key_pem, NULL};
+  return spawn(srv, argv);
+}
+
 static void rm_rf(const char* dir) {
   if (!dir[0] || strncmp(dir, "/tmp/otap-", 10) != 0) return;
   pid_t pid = fork();

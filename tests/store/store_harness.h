@@ -23,6 +23,9 @@ int store_server_start_s3_tls(struct store_server* srv, const char* bucket, cons
                               const char* cert_pem);
 /// Starts Azurite's blob service (account devstoreaccount1).
 int store_server_start_azurite(struct store_server* srv);
+/// Azurite over https with `--oauth basic` (accepts well-formed bearer tokens).
+int store_server_start_azurite_oauth(struct store_server* srv, const char* key_pem,
+                                     const char* cert_pem);
 /// Stops the server (SIGTERM, then SIGKILL after 3 s) and removes its directory.
 void store_server_stop(struct store_server* srv);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1325,6 +1326,79 @@ static void test_azure_cli(void** state) {
   rm_tmpdir();
 }
 
+static void base64url(const char* in, char* out, size_t cap) {
+  assert_int_equal(otap__base64_encode((const uint8_t*)in, strlen(in), out, cap), 0);
+  size_t j = 0;
+  for (size_t i = 0; out[i]; i++) {
+    if (out[i] == '=') continue;
+    out[j++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+  }
+  out[j] = '\0';
+}
+
+// A JWT of the shape Azure AD issues (Azurite's basic OAuth checks issuer, audience, lifetime).
+static void make_jwt(char* out, size_t cap, const char* aud) {
+  long now = (long)time(NULL);
+  char payload[512], h64[128], p64[1024];
+  snprintf(payload, sizeof(payload),
+           "{\"aud\":\"%s\",\"iss\":\"https://sts.windows.net/ab1f708d-50f6-404c-a006-d71b2ac7a606/\","
+           "\"iat\":%ld,\"nbf\":%ld,\"exp\":%ld,\"oid\":\"otap-test\"}", aud, now - 60, now - 60,
+           now + 3600);
+  base64url("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", h64, sizeof(h64));
+  base64url(payload, p64, sizeof(p64));
+  snprintf(out, cap, "%s.%s.c2lnbmF0dXJl", h64, p64);
+}
+
+// Bearer tokens against Azurite (https + --oauth basic).
+static void test_azure_bearer(void** state) {
+  (void)state;
+  make_tmpdir();
+  char key[400], cert[400], ep[128], jwt[2048];
+  snprintf(key, sizeof(key), "%s/key.pem", g_tmp);
+  snprintf(cert, sizeof(cert), "%s/cert.pem", g_tmp);
+  make_self_signed(key, cert);
+  struct store_server srv;
+  assert_int_equal(store_server_start_azurite_oauth(&srv, key, cert), 0);
+  snprintf(ep, sizeof(ep), "%s/devstoreaccount1", srv.endpoint);
+  make_jwt(jwt, sizeof(jwt), "https://storage.azure.com");
+  struct otap_store_options o;
+  otap_store_options_init(&o);
+  o.ignore_env = true;
+  o.azure_account = "devstoreaccount1";
+  o.endpoint = ep;
+  o.bearer_token = jwt;
+  o.ca_file = cert;
+  struct otap_store* s = NULL;
+  struct otap_error err;
+  assert_int_equal(otap_store_open(&s, "az://bearer/p", &o, &err), 0);
+  assert_int_equal(s->auth, OTAP_AUTH_BEARER);
+  int rc = otap__store_create_bucket(s, &err);
+  if (rc) fail_msg("create container with bearer: %s", err.message);
+  rc = otap_store_put(s, "k", "bearer!", 7, &err);
+  if (rc) fail_msg("put with bearer: %s", err.message);
+  struct otap_buffer buf;
+  otap_buffer_init(&buf);
+  assert_int_equal(otap_store_get(s, "k", &buf, &err), 0);
+  assert_int_equal(buf.size, 7);
+  assert_memory_equal(buf.data, "bearer!", 7);
+  struct otap_store_list l;
+  assert_int_equal(otap_store_list(s, "", true, &l, &err), 0);
+  assert_int_equal(l.count, 1);
+  otap_store_list_reset(&l);
+  otap_store_free(s);
+  // A token for another audience is refused; the token is not in the message.
+  make_jwt(jwt, sizeof(jwt), "https://example.com");
+  assert_int_equal(otap_store_open(&s, "az://bearer/p", &o, &err), 0);
+  buf.size = 0;
+  assert_int_equal(otap_store_get(s, "k", &buf, &err), EACCES);
+  assert_null(strstr(err.message, jwt));
+  assert_null(strstr(err.message, "eyJ"));
+  otap_store_free(s);
+  otap_buffer_reset(&buf);
+  store_server_stop(&srv);
+  rm_tmpdir();
+}
+
 int main(void) {
   const struct CMUnitTest offline[] = {
       cmocka_unit_test(test_xml_s3_list),
@@ -1355,6 +1429,7 @@ int main(void) {
       cmocka_unit_test(test_azure_sas_and_errors),
       cmocka_unit_test(test_azure_faults),
       cmocka_unit_test(test_azure_cli),
+      cmocka_unit_test(test_azure_bearer),
   };
   int failed = cmocka_run_group_tests_name("store offline", offline, NULL, NULL);
   failed += cmocka_run_group_tests_name("store s3rver", s3, s3_setup, s3_teardown);
