@@ -1426,6 +1426,34 @@ static void test_exporter_layout(void** state) {
   otap_schema_release(&s);
 }
 
+// Sliced batches (non-zero offsets at the root and, through them, in every child).
+static void test_sliced_batches(void** state) {
+  (void)state;
+  struct otap_error err;
+  struct ArrowSchema s;
+  struct ArrowArray full;
+  make_table(&s, &full, 1, 300);
+  struct ArrowArray parts[3];
+  assert_int_equal(otap_array_slice(&full, 37, 200, &parts[0], &err), 0);
+  assert_int_equal(otap_array_slice(&full, 5, 1, &parts[1], &err), 0);
+  assert_int_equal(otap_array_slice(&full, 299, 1, &parts[2], &err), 0);
+  for (int version = 1; version <= 2; version++) {
+    struct otap_parquet_write_options o;
+    otap_parquet_write_options_init(&o);
+    o.page_version = version;
+    o.row_group_rows = 64;
+    struct otap_buffer file;
+    otap_buffer_init(&file);
+    int rc = write_file(&s, parts, 3, &o, &file, &err);
+    if (rc) fprintf(stderr, "%s\n", err.message);
+    assert_int_equal(rc, 0);
+    assert_file_equals(&file, &s, parts, 3);
+    otap_buffer_reset(&file);
+  }
+  for (int i = 0; i < 3; i++) otap_array_release(&parts[i]);
+  release_table(&s, &full, 1);
+}
+
 // Every allocation of a whole write fails in turn: ENOMEM (never a crash) and no leak.
 static void test_allocation_failures(void** state) {
   (void)state;
@@ -1477,6 +1505,7 @@ int main(void) {
       cmocka_unit_test(test_small_decimals_and_coercions),
       cmocka_unit_test(test_dictionary_source_pages),
       cmocka_unit_test(test_exporter_layout),
+      cmocka_unit_test(test_sliced_batches),
       cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
