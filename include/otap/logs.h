@@ -62,8 +62,8 @@ OTAP_API bool otap_logs_payload_has_table(const struct otap_logs_payload* p,
 /// Number of log records (rows of the LOGS table; 0 when absent).
 OTAP_API int64_t otap_logs_payload_num_records(const struct otap_logs_payload* p);
 /// Deep-enough copy: new references to every table's buffers (otap-built arrays are shared, not
-/// copied; schemas are deep-copied). Foreign arrays are imported first (EINVAL/ENOTSUP from
-/// otap_array_ref otherwise).
+/// copied; schemas are deep-copied). ENOTSUP for foreign arrays (wrap them with
+/// otap_array_import first), ENOMEM.
 OTAP_API int otap_logs_payload_copy(const struct otap_logs_payload* src,
                                     struct otap_logs_payload* dst, struct otap_error* err) OTAP_WUR;
 /// Frees an array of n payloads allocated with otap_malloc (as returned by the readers); NULL ok.
@@ -165,8 +165,9 @@ OTAP_API int otap_logs_decode_ids(struct otap_logs_payload* p, struct otap_error
 /// resource.id, scope.id; LOGS id, resource.id and scope.id renumbered by first appearance and
 /// delta-encoded (children's parent_id remapped; a scope id used under several resources is
 /// split and its attributes duplicated); attribute tables sorted by (type, key, value,
-/// parent_id) and quasi-delta encoded. Fields get `encoding=delta` / `quasidelta`. The decoded
-/// result is equivalent (otap_logs_equiv) to the input.
+/// parent_id) and quasi-delta encoded. Fields get `encoding=delta` / `quasidelta`. Orphan
+/// attribute rows (no record refers to them) are dropped. The result is equivalent
+/// (otap_logs_equiv) to the input. EINVAL for invalid payloads, ENOMEM.
 OTAP_API int otap_logs_encode_ids(struct otap_logs_payload* p, struct otap_error* err) OTAP_WUR;
 
 // ---------------------------------------------------------------------------------------------
