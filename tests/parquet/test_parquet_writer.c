@@ -1454,6 +1454,45 @@ static void test_sliced_batches(void** state) {
   release_table(&s, &full, 1);
 }
 
+// utf8_view / binary_view leaves (inline and out-of-line values) become BYTE_ARRAY.
+static void test_view_types(void** state) {
+  (void)state;
+  struct otap_error err;
+  struct ArrowSchema s;
+  assert_int_equal(otap_schema_init(&s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(&s, 2), 0);
+  field(s.children[0], "vu", "sv", true);
+  field(s.children[1], "vz", "bv", true);
+  struct ArrowArray b;
+  assert_int_equal(otap_array_init_from_schema(&b, &s, &err), 0);
+  const char* w[4] = {"short", "a string longer than twelve bytes", "", "twelve bytes"};
+  for (int r = 0; r < 500; r++) {
+    for (int c = 0; c < 2; c++) {
+      if (r % 9 == c) {
+        assert_int_equal(otap_array_append_null(b.children[c], 1), 0);
+      } else {
+        const char* x = w[(r + c) % 4];
+        assert_int_equal(otap_array_append_bytes(b.children[c], x, (int64_t)strlen(x)), 0);
+      }
+    }
+    assert_int_equal(otap_array_finish_element(&b), 0);
+  }
+  assert_int_equal(otap_array_finish(&b, OTAP_VALIDATE_FULL, &s, &err), 0);
+  struct otap_buffer file;
+  otap_buffer_init(&file);
+  for (int dict = 0; dict <= 1; dict++) {
+    struct otap_parquet_write_options o;
+    otap_parquet_write_options_init(&o);
+    o.dictionary = dict;
+    file.size = 0;
+    assert_int_equal(write_file(&s, &b, 1, &o, &file, &err), 0);
+    assert_file_equals(&file, &s, &b, 1);
+  }
+  otap_buffer_reset(&file);
+  otap_array_release(&b);
+  otap_schema_release(&s);
+}
+
 // Every allocation of a whole write fails in turn: ENOMEM (never a crash) and no leak.
 static void test_allocation_failures(void** state) {
   (void)state;
@@ -1506,6 +1545,7 @@ int main(void) {
       cmocka_unit_test(test_dictionary_source_pages),
       cmocka_unit_test(test_exporter_layout),
       cmocka_unit_test(test_sliced_batches),
+      cmocka_unit_test(test_view_types),
       cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
