@@ -73,6 +73,22 @@ static inline void bitw_flush(struct bitw* w) {
       if (i > n) i = n;                                                                        \
       OTAP_RETURN_NOT_OK(otap_buffer_reserve(out, 10 + groups * bit_width));                   \
       varint_unsafe(out, ((uint64_t)groups << 1) | 1);                                         \
+      if (bit_width == 1) {                                                                    \
+        /* levels of flat nullable columns: one byte per group of 8 */                         \
+        uint8_t* o = out->data + out->size;                                                    \
+        for (int64_t g = 0; g < groups; g++) {                                                 \
+          int64_t k0 = start + g * 8;                                                          \
+          unsigned byte = 0;                                                                   \
+          if (k0 + 8 <= n) {                                                                   \
+            for (int k = 0; k < 8; k++) byte |= (unsigned)(v[k0 + k] & 1) << k;                \
+          } else {                                                                             \
+            for (int k = 0; k0 + k < n; k++) byte |= (unsigned)(v[k0 + k] & 1) << k;           \
+          }                                                                                    \
+          o[g] = (uint8_t)byte;                                                                \
+        }                                                                                      \
+        out->size += groups;                                                                   \
+        continue;                                                                              \
+      }                                                                                        \
       struct bitw w = {out->data + out->size, 0, 0};                                           \
       for (int64_t k = start; k < start + groups * 8; k++) {                                   \
         bitw_put(&w, k < n ? (uint64_t)v[k] : 0, bit_width);                                   \
