@@ -18,9 +18,10 @@ static void help(FILE* out) {
           "Copies one object. SRC and DST are each a local path, file://PATH, s3://BUCKET/KEY,\n"
           "gs://BUCKET/KEY, az://CONTAINER/KEY or https://ACCOUNT.blob.core.windows.net/\n"
           "CONTAINER/KEY. When DST ends with '/' (or is an existing local directory) the\n"
-          "object keeps its name. The source is read with parallel ranged GETs; the\n"
-          "destination is written as a stream (multipart / block upload above 16 MiB,\n"
-          "temp file + rename locally), so a failed copy never leaves a partial object.\n"
+          "object keeps its name; DST '-' writes the object to stdout. The source is read\n"
+          "with parallel ranged GETs; the destination is written as a stream (multipart /\n"
+          "block upload above 16 MiB, temp file + rename locally), so a failed copy never\n"
+          "leaves a partial object.\n"
           "Progress is drawn on stderr when it is a terminal.\n\n"
           "Options:\n"
           "  --json   print {\"src\", \"dst\", \"bytes\"} when done\n\n"
@@ -44,7 +45,11 @@ static int copy(const char* src, const char* dst, int64_t* copied, struct otap_e
     return otap_error_set(err, EINVAL, "%s: not an object URL (bucket or container only?)", src);
   }
   size_t dl = strlen(dst);
-  if ((dl && dst[dl - 1] == '/') || is_local_dir(dst)) {
+  bool to_stdout = strcmp(dst, "-") == 0;
+  if (to_stdout) {
+    snprintf(dparent, sizeof(dparent), ".");
+    dkey = "-";
+  } else if ((dl && dst[dl - 1] == '/') || is_local_dir(dst)) {
     snprintf(dparent, sizeof(dparent), "%s", dst);
     dkey = skey;
   } else if (!otap_cli_store_split(dst, dparent, sizeof(dparent), &dkey)) {
@@ -56,9 +61,13 @@ static int copy(const char* src, const char* dst, int64_t* copied, struct otap_e
   uint8_t* buf = NULL;
   int rc = 0;
   OTAP_GOTO_NOT_OK(rc, otap_store_open(&in, sparent, NULL, err));
-  OTAP_GOTO_NOT_OK(rc, otap_store_open(&out, dparent, NULL, err));
+  if (!to_stdout) OTAP_GOTO_NOT_OK(rc, otap_store_open(&out, dparent, NULL, err));
   OTAP_GOTO_NOT_OK(rc, otap_store_head(in, skey, &obj, err));
-  OTAP_GOTO_NOT_OK(rc, otap_store_open_sink(out, dkey, &sink, err));
+  if (to_stdout) {
+    OTAP_GOTO_NOT_OK(rc, otap_sink_open_file(&sink, "-", err));
+  } else {
+    OTAP_GOTO_NOT_OK(rc, otap_store_open_sink(out, dkey, &sink, err));
+  }
   uint64_t size = (uint64_t)obj.size;
   size_t bufsize = size < CHUNK * BATCH ? (size_t)size : CHUNK * BATCH;
   buf = otap_malloc(bufsize ? bufsize : 1);
@@ -115,6 +124,7 @@ static int run(int argc, char** argv) {
   if (copy(src, dst, &bytes, &err) != 0) {
     return otap_cli_fail("cp", OTAP_EXIT_FAILURE, "%s", err.message);
   }
+  if (strcmp(dst, "-") == 0) return OTAP_EXIT_OK;  // stdout carries the data
   if (json) {
     printf("{\"src\":");
     otap_cli_json_string(stdout, src, -1);

@@ -57,11 +57,12 @@ static void print_list(const char* url, const struct otap_store_list* l, bool js
     return;
   }
   int64_t total = 0;
-  size_t objects = 0;
+  size_t objects = 0, prefixes = 0;
   for (size_t i = 0; i < l->count; i++) {
     const struct otap_store_object* o = &l->items[i];
     if (o->is_prefix) {
       printf("%14s  %-20s  %s\n", "DIR", "", o->key);
+      prefixes++;
     } else {
       printf("%14lld  ", (long long)o->size);
       print_time(stdout, o->mtime);
@@ -70,7 +71,9 @@ static void print_list(const char* url, const struct otap_store_list* l, bool js
       objects++;
     }
   }
-  printf("%zu object%s, %lld bytes\n", objects, objects == 1 ? "" : "s", (long long)total);
+  printf("%zu object%s, %lld bytes", objects, objects == 1 ? "" : "s", (long long)total);
+  if (prefixes) printf(", %zu prefix%s", prefixes, prefixes == 1 ? "" : "es");
+  printf("\n");
 }
 
 // Splits an object URL into the store URL of its parent and the last key segment.

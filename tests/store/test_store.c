@@ -1021,6 +1021,11 @@ static void test_cli_ls_cp(void** state) {
   setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
   assert_int_equal(run_cli("cp s3://otap-test/cli/missing /tmp/x", out, sizeof(out)), 1);
   assert_non_null(strstr(out, "s3://otap-test/cli/missing"));
+  // To stdout: exactly the object's bytes.
+  char cmd[1024];
+  snprintf(cmd, sizeof(cmd), "%s/otap cp s3://otap-test/cli/dir/in.bin - | cmp - '%s'",
+           OTAP_BINARY_DIR, path);
+  assert_int_equal(system(cmd), 0);
   assert_int_equal(run_cli("ls", out, sizeof(out)), 2);
   assert_int_equal(run_cli("cp onlyone", out, sizeof(out)), 2);
   unsetenv("AWS_ENDPOINT_URL");
