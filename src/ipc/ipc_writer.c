@@ -131,6 +131,10 @@ static int add_buffer(struct enc* e, const uint8_t* data, int64_t len, uint8_t* 
 static int add_bitmap(struct enc* e, const uint8_t* bits, int64_t abs, int64_t len,
                       struct otap_error* err) {
   int64_t nbytes = otap_bytes_for_bits(len);
+  if (!bits) {
+    if (len != 0) return otap_error_set(err, EINVAL, "bitmap buffer missing");
+    return add_buffer(e, NULL, 0, NULL, err);
+  }
   if ((abs & 7) == 0) return add_buffer(e, bits + (abs >> 3), nbytes, NULL, err);
   uint8_t* c = otap_calloc(1, (size_t)(nbytes ? nbytes : 1));
   if (!c) return otap_error_set(err, ENOMEM, "out of memory");
@@ -138,9 +142,17 @@ static int add_bitmap(struct enc* e, const uint8_t* bits, int64_t abs, int64_t l
   return add_buffer(e, c, nbytes, c, err);
 }
 
+static inline const uint8_t* at(const uint8_t* p, int64_t off) { return p ? p + off : NULL; }
+
 static int add_offsets(struct enc* e, const uint8_t* offs, int width, int64_t abs, int64_t len,
                        int64_t* start, int64_t* end, struct otap_error* err) {
   int64_t first, last;
+  static const int64_t zero = 0;
+  if (!offs) {  // producers may leave the offsets of an empty array NULL
+    if (len != 0) return otap_error_set(err, EINVAL, "offsets buffer missing");
+    *start = *end = 0;
+    return add_buffer(e, (const uint8_t*)&zero, width, NULL, err);
+  }
   if (width == 4) {
     const int32_t* o = (const int32_t*)(const void*)offs;
     first = o[abs];
@@ -207,7 +219,7 @@ static int emit_node(struct enc* e, const struct ArrowSchema* node, const struct
     }
   }
   int w = fixed_width_bytes(st, &sv);
-  if (w >= 0) return add_buffer(e, bufs[1] ? bufs[1] + abs * w : NULL, bufs[1] ? len * w : 0, NULL, err);
+  if (w >= 0) return add_buffer(e, at(bufs[1], abs * w), bufs[1] ? len * w : 0, NULL, err);
   int64_t start, end;
   switch (st) {
     case OTAP_TYPE_NA: return 0;
@@ -218,7 +230,7 @@ static int emit_node(struct enc* e, const struct ArrowSchema* node, const struct
     case OTAP_TYPE_LARGE_BINARY: {
       int ow = (st == OTAP_TYPE_STRING || st == OTAP_TYPE_BINARY) ? 4 : 8;
       OTAP_RETURN_NOT_OK(add_offsets(e, bufs[1], ow, abs, len, &start, &end, err));
-      return add_buffer(e, bufs[2] ? bufs[2] + start : NULL, end - start, NULL, err);
+      return add_buffer(e, at(bufs[2], start), end - start, NULL, err);
     }
     case OTAP_TYPE_LIST:
     case OTAP_TYPE_LARGE_LIST:
@@ -235,13 +247,13 @@ static int emit_node(struct enc* e, const struct ArrowSchema* node, const struct
         OTAP_RETURN_NOT_OK(emit_node(e, node->children[i], a->children[i], abs, len, depth + 1, err));
       return 0;
     case OTAP_TYPE_SPARSE_UNION:
-      OTAP_RETURN_NOT_OK(add_buffer(e, bufs[0] + abs, len, NULL, err));
+      OTAP_RETURN_NOT_OK(add_buffer(e, at(bufs[0], abs), len, NULL, err));
       for (int64_t i = 0; i < node->n_children; i++)
         OTAP_RETURN_NOT_OK(emit_node(e, node->children[i], a->children[i], abs, len, depth + 1, err));
       return 0;
     case OTAP_TYPE_DENSE_UNION:
-      OTAP_RETURN_NOT_OK(add_buffer(e, bufs[0] + abs, len, NULL, err));
-      OTAP_RETURN_NOT_OK(add_buffer(e, bufs[1] + abs * 4, len * 4, NULL, err));
+      OTAP_RETURN_NOT_OK(add_buffer(e, at(bufs[0], abs), len, NULL, err));
+      OTAP_RETURN_NOT_OK(add_buffer(e, at(bufs[1], abs * 4), len * 4, NULL, err));
       for (int64_t i = 0; i < node->n_children; i++)
         OTAP_RETURN_NOT_OK(emit_node(e, node->children[i], a->children[i], 0,
                                      a->children[i]->length, depth + 1, err));
@@ -256,8 +268,8 @@ static int emit_node(struct enc* e, const struct ArrowSchema* node, const struct
     case OTAP_TYPE_LIST_VIEW:
     case OTAP_TYPE_LARGE_LIST_VIEW: {
       int ow = st == OTAP_TYPE_LIST_VIEW ? 4 : 8;
-      OTAP_RETURN_NOT_OK(add_buffer(e, bufs[1] + abs * ow, len * ow, NULL, err));
-      OTAP_RETURN_NOT_OK(add_buffer(e, bufs[2] + abs * ow, len * ow, NULL, err));
+      OTAP_RETURN_NOT_OK(add_buffer(e, at(bufs[1], abs * ow), len * ow, NULL, err));
+      OTAP_RETURN_NOT_OK(add_buffer(e, at(bufs[2], abs * ow), len * ow, NULL, err));
       return emit_node(e, node->children[0], a->children[0], 0, a->children[0]->length, depth + 1,
                        err);
     }
@@ -266,7 +278,7 @@ static int emit_node(struct enc* e, const struct ArrowSchema* node, const struct
       int64_t nv = a->n_buffers - 3;
       if (nv < 0) return otap_error_set(err, EINVAL, "view array with %lld buffers", (long long)a->n_buffers);
       const int64_t* sizes = (const int64_t*)a->buffers[a->n_buffers - 1];
-      OTAP_RETURN_NOT_OK(add_buffer(e, bufs[1] + abs * 16, len * 16, NULL, err));
+      OTAP_RETURN_NOT_OK(add_buffer(e, at(bufs[1], abs * 16), len * 16, NULL, err));
       for (int64_t i = 0; i < nv; i++)
         OTAP_RETURN_NOT_OK(add_buffer(e, bufs[2 + i], sizes ? sizes[i] : 0, NULL, err));
       if (dyn_push(&e->variadic, &nv, 8)) return otap_error_set(err, ENOMEM, "out of memory");
