@@ -110,8 +110,8 @@ OTAP_API int otap_ipc_decoder_new(struct otap_ipc_decoder** out,
 /// Frees the decoder (NULL allowed). Arrays already pulled stay valid.
 OTAP_API void otap_ipc_decoder_free(struct otap_ipc_decoder* dec);
 
-/// Appends input bytes (copied only when a message spans pieces). ENOMEM, EINVAL after an
-/// earlier error.
+/// Appends input bytes (copied into the decoder; use push_shared to avoid the copy). ENOMEM;
+/// after an earlier error returns that error again.
 OTAP_API int otap_ipc_decoder_push(struct otap_ipc_decoder* dec, const void* data, size_t size,
                                    struct otap_error* err) OTAP_WUR;
 /// Appends input bytes held by a shared block (zero-copy: arrays point into `owner`, which
@@ -153,7 +153,8 @@ OTAP_API int otap_ipc_reader_open_memory(struct ArrowArrayStream* out, const voi
                                          const struct otap_ipc_read_options* opts,
                                          struct otap_error* err) OTAP_WUR;
 /// ArrowArrayStream reading an IPC stream sequentially from `fd` (file, pipe, stdin; not
-/// closed by otap unless close_fd). File-format input is accepted when fd is a regular file.
+/// closed by otap unless close_fd) in 1 MiB reads. File-format input (detected from its first
+/// bytes) is read whole into memory first, since it needs the footer.
 OTAP_API int otap_ipc_reader_open_fd(struct ArrowArrayStream* out, int fd, bool close_fd,
                                      const struct otap_ipc_read_options* opts,
                                      struct otap_error* err) OTAP_WUR;
