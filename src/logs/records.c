@@ -260,7 +260,13 @@ int otap_records_reader_next(struct otap_records_reader* r, struct otap_logs_pay
     seen[t] = true;
     rc = read_table(r, pm, t, pm->record - r->data, &p, err);
   }
-  if (!rc && r->o.validate) rc = otap_logs_validate(&p, NULL, err);
+  if (!rc && r->o.validate) {
+    // The IPC decoder validated every array FULL already: the OTAP checks remain.
+    struct otap_logs_validate_options vo;
+    otap_logs_validate_options_init(&vo);
+    vo.level = OTAP_VALIDATE_DEFAULT;
+    rc = otap_logs_validate(&p, &vo, err);
+  }
   if (!rc && r->o.decode_ids) rc = otap_logs_decode_ids(&p, err);
   int64_t batch_id = msg.batch_id;
   otap_bar_reset(&msg);
