@@ -13,6 +13,7 @@
 
 #include "otap/arrow.h"
 #include "otap/common.h"
+#include "otap/ipc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -346,6 +347,10 @@ struct otap_records_writer_options {
   bool encode_ids;
   /// batch_id of the first message (then +1 per message). Default 0.
   int64_t first_batch_id;
+  /// Arrow IPC body compression of record and dictionary batches (default NONE) and its level
+  /// (0: codec default).
+  enum otap_ipc_compression compression;
+  int32_t compression_level;
 };
 OTAP_API void otap_records_writer_options_init(struct otap_records_writer_options* o);
 

@@ -41,6 +41,7 @@ static void help(FILE* out) {
           "  --duplicate-resources  repeat resource/scope content under several ids\n"
           "  --no-shared-pool    draw resources per payload instead of from one shared pool\n"
           "  --shuffle           shuffle row order (ids stay consistent)\n"
+          "  --compression C     Arrow IPC body compression: none (default), lz4 or zstd\n"
           "  -o, --output OUT    output file ('-' = stdout)\n"
           "  --json              print a JSON summary instead of text\n");
 }
@@ -58,6 +59,8 @@ static int run_gen(int argc, char** argv) {
   struct otap_logs_gen_options o;
   otap_logs_gen_options_init(&o);
   int64_t payloads = 1;
+  struct otap_records_writer_options wopts;
+  otap_records_writer_options_init(&wopts);
   const char* out_path = NULL;
   bool json = false;
   for (int i = 2; i < argc; i++) {
@@ -114,6 +117,13 @@ static int run_gen(int argc, char** argv) {
       o.fixed_log_attrs = true;
     } else if (strcmp(a, "--shuffle") == 0) {
       o.shuffle_rows = true;
+    } else if (strcmp(a, "--compression") == 0) {
+      struct otap_error cerr;
+      if (!want_value(argc, argv, i) ||
+          otap_ipc_compression_parse(argv[i + 1], &wopts.compression, &cerr) != 0) {
+        return otap_cli_fail("gen", OTAP_EXIT_USAGE, "--compression takes none, lz4 or zstd");
+      }
+      i++;
     } else if (strcmp(a, "--json") == 0) {
       json = true;
     } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
@@ -129,7 +139,7 @@ static int run_gen(int argc, char** argv) {
   memset(&sink, 0, sizeof(sink));
   if (otap_sink_open_file(&sink, out_path, &err)) return otap_cli_fail("gen", OTAP_EXIT_FAILURE, "%s", err.message);
   struct otap_records_writer* w = NULL;
-  int rc = otap_records_writer_open(&w, &sink, NULL, &err);
+  int rc = otap_records_writer_open(&w, &sink, &wopts, &err);
   int64_t records = 0;
   bool progress = otap_cli_progress_enabled() && strcmp(out_path, "-") != 0;
   for (int64_t j = 0; j < payloads && !rc; j++) {

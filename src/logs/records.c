@@ -421,6 +421,8 @@ static int write_table(struct otap_records_writer* w, int t, const struct ArrowS
     struct otap_ipc_write_options wo;
     otap_ipc_write_options_init(&wo);
     wo.write_eos = false;
+    wo.compression = w->o.compression;
+    wo.compression_level = w->o.compression_level;
     int rc = otap_ipc_writer_new(&s->w, &s->sink, OTAP_IPC_FORMAT_STREAM, &s->schema, &wo, err);
     if (rc) {
       stream_close(s);

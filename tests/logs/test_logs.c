@@ -944,6 +944,49 @@ static void test_records_roundtrip(void** state) {
   }
 }
 
+// IPC body compression inside records files (zstd, lz4) round trips.
+static void test_records_compressed(void** state) {
+  (void)state;
+  struct otap_logs_gen_options o;
+  otap_logs_gen_options_init(&o);
+  o.records = 120;
+  struct otap_logs_payload in[2], out[2];
+  for (int i = 0; i < 2; i++) gen_one(&o, i, &in[i]);
+  const enum otap_ipc_compression kCodecs[2] = {OTAP_IPC_COMPRESSION_ZSTD,
+                                                OTAP_IPC_COMPRESSION_LZ4_FRAME};
+  int64_t plain_size = 0;
+  for (int c = -1; c < 2; c++) {
+    struct otap_buffer file;
+    otap_buffer_init(&file);
+    struct otap_sink sink;
+    struct otap_error err;
+    must(otap_sink_init_buffer(&sink, &file, &err));
+    struct otap_records_writer_options wo;
+    otap_records_writer_options_init(&wo);
+    if (c >= 0) wo.compression = kCodecs[c];
+    struct otap_records_writer* w;
+    must(otap_records_writer_open(&w, &sink, &wo, &err));
+    for (int i = 0; i < 2; i++) {
+      if (otap_records_writer_write(w, &in[i], &err)) fail_msg("%s", err.message);
+    }
+    otap_records_writer_free(w);
+    otap_sink_release(&sink);
+    if (c < 0) {
+      plain_size = file.size;
+    } else {
+      assert_true(file.size < plain_size);
+    }
+    for (int i = 0; i < 2; i++) otap_logs_payload_init(&out[i]);
+    int64_t n;
+    if (read_records(&file, out, 2, &n, &err)) fail_msg("%s", err.message);
+    assert_int_equal(n, 2);
+    assert_true(equiv(in, 2, out, 2, NULL));
+    for (int i = 0; i < 2; i++) otap_logs_payload_reset(&out[i]);
+    otap_buffer_reset(&file);
+  }
+  for (int i = 0; i < 2; i++) otap_logs_payload_reset(&in[i]);
+}
+
 // Encoded ids survive the file (decoded on read, marked plain).
 
 // Splits a records buffer into its messages (offset of the length prefix, total length).
@@ -1353,6 +1396,7 @@ int main(void) {
       cmocka_unit_test(test_records_roundtrip),
       cmocka_unit_test(test_records_schema_id_return),
       cmocka_unit_test(test_records_encoded),
+      cmocka_unit_test(test_records_compressed),
       cmocka_unit_test(test_encode_ids),
       cmocka_unit_test(test_records_hostile),
       cmocka_unit_test(test_alloc_failures),
