@@ -375,8 +375,11 @@ static int64_t backoff_ms(struct otap_store* s, int attempt) {
 
 // Handles the end of one attempt. Returns true when the transfer is finished for good.
 static bool finish_attempt(struct otap_store* s, struct otap__http_xfer* x, CURLcode cc) {
-  long st = 0;
+  long st = 0, connects = 0;
   curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
+  curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
+  s->n_requests++;
+  s->n_connects += connects;
   x->status = st;
   bool retry = false;
   x->fail_rc = 0;

@@ -89,6 +89,8 @@ struct otap_store {
   CURLM* multi;
   uint64_t rng;
   int list_page_size;  // max keys per listing request (0: service default); tests lower it
+  int64_t n_requests;  // attempts made (statistics, for tests and benchmarks)
+  int64_t n_connects;  // new connections opened by those attempts
 };
 
 // ---------------------------------------------------------------------------------------------

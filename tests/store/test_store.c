@@ -676,6 +676,15 @@ static void test_s3_operations(void** state) {
   (void)state;
   struct otap_store* s = open_s3("s3://otap-test/base", g_s3.endpoint, NULL);
   exercise_store(s);
+  // Connections are reused across requests (one pool per store).
+  s->n_requests = s->n_connects = 0;
+  uint8_t b[64];
+  struct otap_error e;
+  for (int i = 0; i < 20; i++) {
+    assert_int_equal(otap_store_get_range(s, "t/_part_id=2/x.parquet", (uint64_t)i * 10, 64, b, &e), 0);
+  }
+  assert_int_equal(s->n_requests, 20);
+  if (s->n_connects > 1) fail_msg("%lld connections for 20 sequential requests", (long long)s->n_connects);
   // Keys are relative to the URL prefix.
   struct otap_store* root = open_s3("s3://otap-test", g_s3.endpoint, NULL);
   struct otap_store_object o;
