@@ -5,6 +5,10 @@
 // and the slot is non-null when def[i] >= N.def. List elements are the slots of the child.
 #include "parquet/parquet_internal.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 static const uint8_t kPopcount[256] = {
 #define B2(n) n, n + 1, n + 1, n + 2
 #define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
@@ -36,12 +40,23 @@ static int scan_slots(const struct pq_node* n, const struct pq_leaf_data* L, str
     uint8_t* bits = validity->data;
     int16_t d0 = n->def;
     int64_t full = nl & ~(int64_t)7;
+#if defined(__SSE2__)
+    const __m128i thr = _mm_set1_epi16((short)(d0 - 1));
+    for (int64_t i = 0; i < full; i += 8) {
+      __m128i v = _mm_loadu_si128((const __m128i*)(const void*)(def + i));
+      __m128i m = _mm_cmpgt_epi16(v, thr);
+      unsigned byte = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(m, m)) & 0xffu;
+      bits[i >> 3] = (uint8_t)byte;
+      nulls += 8 - kPopcount[byte];
+    }
+#else
     for (int64_t i = 0; i < full; i += 8) {
       unsigned byte = 0;
       for (int k = 0; k < 8; k++) byte |= (unsigned)(def[i + k] >= d0) << k;
       bits[i >> 3] = (uint8_t)byte;
       nulls += 8 - kPopcount[byte];
     }
+#endif
     for (int64_t i = full; i < nl; i++) {
       bool v = def[i] >= d0;
       bits[i >> 3] |= (uint8_t)((unsigned)v << (i & 7));
@@ -304,6 +319,21 @@ static int gather_from_dict(const struct pq_node* n, int pw, struct pq_leaf_data
       }
     }
     bufs[1].size = n_slots * pw;
+    return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
+  }
+  if ((n->conv == PQ_CONV_I32_TO_I8 || n->conv == PQ_CONV_I32_TO_I16) && pw == 4) {
+    const uint8_t* dict = L->dict_fixed.data;
+    int vw = n->value_width;
+    if (otap_buffer_resize(&bufs[1], n_slots * vw + 1, true)) goto oom;
+    uint8_t* dst = bufs[1].data;
+    int64_t v = 0;
+    for (int64_t i = 0; i < n_slots; i++) {
+      if (bits && !otap_bit_get(bits, i)) continue;
+      uint32_t x = otap_load_u32le(dict + (size_t)idx[v++] * 4);
+      if (vw == 1) dst[i] = (uint8_t)x;
+      else otap_store_u16le(dst + 2 * i, (uint16_t)x);
+    }
+    bufs[1].size = n_slots * vw;
     return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
   }
   // Other conversions: materialize the values, then convert.
