@@ -185,9 +185,7 @@ static int64_t child_index(const struct ArrowSchema* s, const char* name) {
 static int copy_bits(const uint8_t* src, int64_t off, int64_t n, struct otap_buffer* out) {
   otap_buffer_init(out);
   OTAP_RETURN_NOT_OK(otap_buffer_resize(out, otap_bytes_for_bits(n), true));
-  for (int64_t i = 0; i < n; i++) {
-    if (otap_bit_get(src, off + i)) otap_bit_set(out->data, i);
-  }
+  otap_bitmap_copy(out->data, 0, src, off, n);
   return 0;
 }
 
