@@ -692,8 +692,9 @@ static int gather(struct otap_parquet_writer* w, const struct pqw_column* c,
     }
     case PQW_SRC_BYTES:
       if (v->storage_type == OTAP_TYPE_STRING || v->storage_type == OTAP_TYPE_BINARY) {
-        const uint8_t* data = v->buffers[2];
-        int64_t size = v->buffer_sizes[2];
+        static const uint8_t no_data[1] = {0};
+        const uint8_t* data = v->buffers[2] ? v->buffers[2] : no_data;  // all values empty
+        int64_t size = v->buffers[2] ? v->buffer_sizes[2] : 0;
         for (int64_t j = 0; j < m; j++) {
           int32_t s0, s1;
           memcpy(&s0, b + 4 * (off + ids[j]), 4);
