@@ -37,6 +37,35 @@ bool otap_cli_parse_count(const char* s, int64_t* out) {
   return true;
 }
 
+// Prints the fields of a table schema: text "name: type" lines, or a JSON array.
+static void print_fields(const struct ArrowSchema* s, bool json, FILE* out) {
+  char type[512];
+  if (json) fputc('[', out);
+  for (int64_t i = 0; i < s->n_children; i++) {
+    const struct ArrowSchema* f = s->children[i];
+    otap_schema_format_type(f, type, sizeof(type));
+    const char* enc = NULL;
+    int32_t enc_len = 0;
+    bool has_enc = f->metadata && otap_metadata_find(f->metadata, "encoding", &enc, &enc_len) == 0;
+    if (json) {
+      fprintf(out, "%s{\"name\":", i ? "," : "");
+      otap_cli_json_string(out, f->name ? f->name : "", -1);
+      fprintf(out, ",\"type\":");
+      otap_cli_json_string(out, type, -1);
+      if (has_enc) {
+        fprintf(out, ",\"encoding\":");
+        otap_cli_json_string(out, enc, enc_len);
+      }
+      fputc('}', out);
+    } else {
+      fprintf(out, "      %s: %s", f->name ? f->name : "", type);
+      if (has_enc) fprintf(out, " (encoding=%.*s)", (int)enc_len, enc);
+      fputc('\n', out);
+    }
+  }
+  if (json) fputc(']', out);
+}
+
 static int64_t n_rows(const struct otap_logs_payload* p, int t) {
   return otap_logs_payload_has_table(p, (enum otap_logs_table)t) ? p->batch[t].length : 0;
 }
@@ -49,10 +78,15 @@ int otap_cli_otap_inspect(const char* path, bool json, FILE* out) {
   struct otap_records_reader* r = NULL;
   struct otap_records_reader_options ro;
   otap_records_reader_options_init(&ro);
-  ro.decode_ids = false;
+  ro.decode_ids = false;  // show the encodings as stored
   int rc = otap_records_reader_open_memory(&r, file.data, file.size, path, &ro, &err);
   int64_t totals[OTAP_LOGS_N_TABLES] = {0, 0, 0, 0};
   int64_t messages = 0;
+  // Streams already described (schema ids point into the file buffer).
+  int32_t seen_type[64];
+  const char* seen_id[64];
+  int64_t seen_id_len[64];
+  int64_t n_seen = 0;
   if (json) fprintf(out, "{\"path\":"), otap_cli_json_string(out, path, -1), fprintf(out, ",\"format\":\"otap-records\",\"messages\":[");
   if (!json && !rc) fprintf(out, "%s: OTAP records file (varint-delimited BatchArrowRecords), %lld bytes\n", path, (long long)file.size);
   while (!rc) {
@@ -84,15 +118,37 @@ int otap_cli_otap_inspect(const char* path, bool json, FILE* out) {
       int64_t rows = t >= 0 ? n_rows(&p, t) : 0;
       if (t >= 0) totals[t] += rows;
       int64_t cols = t >= 0 && otap_logs_payload_has_table(&p, (enum otap_logs_table)t) ? p.schema[t].n_children : 0;
+      bool has = t >= 0 && otap_logs_payload_has_table(&p, (enum otap_logs_table)t);
       if (json) {
         fprintf(out, "%s{\"type\":\"%s\",\"schema_id\":", k ? "," : "", otap_payload_type_name(pm->type));
         otap_cli_json_string(out, pm->schema_id, (long)pm->schema_id_len);
-        fprintf(out, ",\"record_bytes\":%lld,\"rows\":%lld,\"columns\":%lld}", (long long)pm->record_len,
+        fprintf(out, ",\"record_bytes\":%lld,\"rows\":%lld,\"columns\":%lld", (long long)pm->record_len,
                 (long long)rows, (long long)cols);
+        if (has) {
+          fprintf(out, ",\"fields\":");
+          print_fields(&p.schema[t], true, out);
+        }
+        fputc('}', out);
       } else {
         fprintf(out, "  %-15s schema_id %.*s, %lld record bytes, %lld rows, %lld columns\n",
                 otap_payload_type_name(pm->type), (int)pm->schema_id_len, pm->schema_id,
                 (long long)pm->record_len, (long long)rows, (long long)cols);
+        // The fields of each new stream (a schema_id not seen before for this type).
+        bool seen = false;
+        for (int64_t q = 0; has && q < n_seen; q++) {
+          if (seen_type[q] == pm->type && seen_id_len[q] == pm->schema_id_len &&
+              memcmp(seen_id[q], pm->schema_id, (size_t)pm->schema_id_len) == 0)
+            seen = true;
+        }
+        if (has && !seen) {
+          print_fields(&p.schema[t], false, out);
+          if (n_seen < 64) {
+            seen_type[n_seen] = pm->type;
+            seen_id[n_seen] = pm->schema_id;
+            seen_id_len[n_seen] = pm->schema_id_len;
+            n_seen++;
+          }
+        }
       }
     }
     if (json) fprintf(out, "]}");
