@@ -466,6 +466,72 @@ static void test_equiv_null_body(void** state) {
   otap_logs_payload_reset(&c);
 }
 
+
+static void gen_one(const struct otap_logs_gen_options* o, int64_t idx,
+                    struct otap_logs_payload* p);
+
+// Property: permuting the rows of any table keeps the payload equivalent; splitting the LOGS
+// rows over two payloads (each with all attribute tables) too.
+static void test_equiv_permutations(void** state) {
+  (void)state;
+  struct otap_error err;
+  for (int round = 0; round < 6; round++) {
+    struct otap_logs_gen_options o;
+    otap_logs_gen_options_init(&o);
+    o.seed = (uint64_t)(900 + round);
+    o.records = 50 + 40 * round;
+    o.vary_schema = round % 2;
+    o.duplicate_resources = round % 3 == 0;
+    struct otap_logs_payload p, q;
+    gen_one(&o, round, &p);
+    must(otap_logs_payload_copy(&p, &q, &err));
+    uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(round + 1);
+    for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
+      if (!otap_logs_payload_has_table(&q, (enum otap_logs_table)t)) continue;
+      int64_t n = q.batch[t].length;
+      int64_t* idx = malloc((size_t)(n ? n : 1) * sizeof(int64_t));
+      for (int64_t i = 0; i < n; i++) idx[i] = i;
+      for (int64_t i = n - 1; i >= 1; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t j = (int64_t)(x % (uint64_t)(i + 1));
+        int64_t tmp = idx[i];
+        idx[i] = idx[j];
+        idx[j] = tmp;
+      }
+      struct ArrowArray perm;
+      if (otap_array_take(&q.schema[t], &q.batch[t], idx, n, &perm, &err)) fail_msg("%s", err.message);
+      otap_array_release(&q.batch[t]);
+      otap_array_move(&perm, &q.batch[t]);
+      free(idx);
+    }
+    struct otap_buffer report;
+    otap_buffer_init(&report);
+    if (!equiv(&p, 1, &q, 1, &report)) fail_msg("permuted rows differ:\n%.*s", (int)report.size, report.data);
+    // Split LOGS into two slices, each payload keeping every attribute table.
+    int64_t n = otap_logs_payload_num_records(&p), half = n / 2;
+    struct otap_logs_payload two[2];
+    for (int k = 0; k < 2; k++) {
+      must(otap_logs_payload_copy(&p, &two[k], &err));
+      struct ArrowArray part;
+      must(otap_array_slice(&p.batch[OTAP_LOGS_LOGS], k ? half : 0, k ? n - half : half, &part, &err));
+      otap_array_release(&two[k].batch[OTAP_LOGS_LOGS]);
+      otap_array_move(&part, &two[k].batch[OTAP_LOGS_LOGS]);
+    }
+    if (!equiv(&p, 1, two, 2, &report)) fail_msg("split differs:\n%.*s", (int)report.size, report.data);
+    // Dropping the second half is detected, with a count of the missing records.
+    report.size = 0;
+    assert_false(equiv(&p, 1, two, 1, &report));
+    char want[64];
+    snprintf(want, sizeof(want), "%lld log records only in A, 0 only in B", (long long)(n - half));
+    if (!strstr((const char*)report.data, want)) fail_msg("'%s' not in report", want);
+    otap_buffer_reset(&report);
+    otap_logs_payload_reset(&two[0]);
+    otap_logs_payload_reset(&two[1]);
+    otap_logs_payload_reset(&p);
+    otap_logs_payload_reset(&q);
+  }
+}
+
 static void expect_invalid(const struct otap_logs_payload* p, const char* table,
                            const char* column) {
   struct otap_error err;
@@ -1388,6 +1454,7 @@ int main(void) {
       cmocka_unit_test(test_gen_basic),
       cmocka_unit_test(test_equiv_cases),
       cmocka_unit_test(test_equiv_null_body),
+      cmocka_unit_test(test_equiv_permutations),
       cmocka_unit_test(test_validation_rejects),
       cmocka_unit_test(test_quasi_delta_table),
       cmocka_unit_test(test_delta_table),
