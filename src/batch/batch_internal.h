@@ -65,6 +65,11 @@ struct otap__ucol {
   struct otap_array_view gview;
   bool gview_ready;
   int64_t* gbase;
+  // Finalize scratch over the global dictionary, reused across outputs: remap[k] is valid
+  // when stamp[k] == gen.
+  int32_t* remap;
+  int32_t* stamp;
+  int32_t gen;
 };
 
 /// The union of one table's columns over all inputs, and the working schema (struct) every
@@ -106,7 +111,7 @@ struct otap__idcols {
 /// the referenced values and re-keyed (u8 <= 256 distinct, u16 <= 65536, else native), id
 /// columns replaced (ids), body.type nulls filled with 0, id fields marked `encoding=plain`,
 /// schema metadata `table_meta` (encoded, may be NULL). `in` is consumed.
-int otap__utable_finalize(const struct otap__utable* u, struct ArrowArray* in,
+int otap__utable_finalize(struct otap__utable* u, struct ArrowArray* in,
                           const struct otap__idcols* ids, const char* table_meta,
                           struct ArrowSchema* out_schema, struct ArrowArray* out,
                           struct otap_error* err);

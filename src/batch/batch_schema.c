@@ -54,6 +54,8 @@ static void ucols_free(struct otap__ucol* cols, int64_t n) {
     otap_array_view_reset(&cols[i].gview);
     otap_array_release(&cols[i].gdict);
     otap_free(cols[i].gbase);
+    otap_free(cols[i].remap);
+    otap_free(cols[i].stamp);
   }
   otap_free(cols);
 }
@@ -587,7 +589,7 @@ uint64_t otap__batch_hash(const void* data, int64_t len);
 // Compacts a gathered dictionary<int32> column (indices into the global dictionary) to the
 // distinct referenced values, in first-use order, and picks the key width: u8 up to 256
 // distinct values (unless the column is u16-only), u16 up to 65,536, else native values.
-static int finalize_dict(const struct otap__ucol* c, struct ArrowSchema* fs,
+static int finalize_dict(struct otap__ucol* c, struct ArrowSchema* fs,
                          struct ArrowArray* col, struct otap_error* err) {
   int64_t n = col->length;
   const int32_t* idx = (const int32_t*)col->buffers[1] + col->offset;
@@ -613,13 +615,34 @@ static int finalize_dict(const struct otap__ucol* c, struct ArrowSchema* fs,
     gd = col->dictionary;
   }
   int64_t dlen = gd->length;
-  int32_t* remap = otap_malloc((size_t)(dlen > 0 ? dlen : 1) * sizeof(int32_t));
+  // remap/stamp: the column's persistent scratch for the global dictionary, else temporary.
+  bool own_scratch = gd != &c->gdict;
+  int32_t* remap = NULL;
+  int32_t* stamp = NULL;
+  int32_t gen = 1;
+  if (own_scratch) {
+    remap = otap_malloc((size_t)(dlen > 0 ? dlen : 1) * sizeof(int32_t));
+    stamp = otap_calloc((size_t)(dlen > 0 ? dlen : 1), sizeof(int32_t));
+  } else {
+    if (!c->stamp) {
+      c->remap = otap_malloc((size_t)(dlen > 0 ? dlen : 1) * sizeof(int32_t));
+      c->stamp = otap_calloc((size_t)(dlen > 0 ? dlen : 1), sizeof(int32_t));
+      c->gen = 0;
+      if (!c->remap || !c->stamp) {
+        otap_free(c->remap);
+        otap_free(c->stamp);
+        c->remap = NULL;
+        c->stamp = NULL;
+      }
+    }
+    remap = c->remap;
+    stamp = c->stamp;
+    gen = ++c->gen;
+  }
   int64_t* kept = otap_malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
-  int64_t* distinct = otap_malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
-  int64_t cap = 16;
-  while (cap < 2 * n) cap *= 2;
-  int32_t* slots = otap_malloc((size_t)cap * sizeof(int32_t));
-  uint64_t* hashes = otap_malloc((size_t)cap * sizeof(uint64_t));
+  int64_t* distinct = NULL;
+  int32_t* slots = NULL;
+  uint64_t* hashes = NULL;
   struct ArrowArray vals, out;
   struct ArrowSchema os;
   struct otap_buffer ib, vb;
@@ -629,12 +652,10 @@ static int finalize_dict(const struct otap__ucol* c, struct ArrowSchema* fs,
   otap_buffer_init(&ib);
   otap_buffer_init(&vb);
   int rc = 0;
-  if (!remap || !kept || !distinct || !slots || !hashes) {
+  if (!remap || !stamp || !kept) {
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary %s)", c->name);
     goto done;
   }
-  memset(remap, 0xff, (size_t)(dlen > 0 ? dlen : 1) * sizeof(int32_t));
-  memset(slots, 0xff, (size_t)cap * sizeof(int32_t));
   int64_t nk = 0;
   for (int64_t i = 0; i < n; i++) {
     if (bits && !otap_bit_get(bits, col->offset + i)) continue;
@@ -644,11 +665,21 @@ static int finalize_dict(const struct otap__ucol* c, struct ArrowSchema* fs,
                           c->name, (int)k);
       goto done;
     }
-    if (remap[k] == -1) {
-      remap[k] = -2;
+    if (stamp[k] != gen) {
+      stamp[k] = gen;
       kept[nk++] = k;
     }
   }
+  int64_t cap = 16;
+  while (cap < 2 * nk) cap *= 2;
+  distinct = otap_malloc((size_t)(nk > 0 ? nk : 1) * sizeof(int64_t));
+  slots = otap_malloc((size_t)cap * sizeof(int32_t));
+  hashes = otap_malloc((size_t)cap * sizeof(uint64_t));
+  if (!distinct || !slots || !hashes) {
+    rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary %s)", c->name);
+    goto done;
+  }
+  memset(slots, 0xff, (size_t)cap * sizeof(int32_t));
   // Merge equal values coming from different inputs.
   int64_t nd = 0;
   for (int64_t j = 0; j < nk; j++) {
@@ -737,7 +768,10 @@ done:
   otap_schema_release(&os);
   otap_buffer_reset(&ib);
   otap_buffer_reset(&vb);
-  otap_free(remap);
+  if (own_scratch) {
+    otap_free(remap);
+    otap_free(stamp);
+  }
   otap_free(kept);
   otap_free(distinct);
   otap_free(slots);
@@ -746,12 +780,12 @@ done:
   return rc;
 }
 
-static int finalize_struct(const struct otap__ucol* cols, int64_t ncols, struct ArrowSchema* s,
+static int finalize_struct(struct otap__ucol* cols, int64_t ncols, struct ArrowSchema* s,
                            struct ArrowArray* a, const struct otap__idcols* ids,
                            struct otap_error* err) {
   OTAP_RETURN_IF(a->offset != 0, err, EINVAL, "batch: internal: gathered struct has an offset");
   for (int64_t i = 0; i < ncols; i++) {
-    const struct otap__ucol* c = &cols[i];
+    struct otap__ucol* c = &cols[i];
     struct ArrowSchema* fs = s->children[i];
     struct ArrowArray* col = a->children[i];
     if (c->is_struct) {
@@ -782,7 +816,7 @@ static int finalize_struct(const struct otap__ucol* cols, int64_t ncols, struct 
   return 0;
 }
 
-int otap__utable_finalize(const struct otap__utable* u, struct ArrowArray* in,
+int otap__utable_finalize(struct otap__utable* u, struct ArrowArray* in,
                           const struct otap__idcols* ids, const char* table_meta,
                           struct ArrowSchema* out_schema, struct ArrowArray* out,
                           struct otap_error* err) {
