@@ -287,6 +287,43 @@ for (const codec of Object.keys(CODECS)) {
   }
 }
 
+// A uint8-indexed dictionary column whose Parquet dictionary outgrows uint8 (two Arrow batches
+// with different dictionaries in one row group): batches are re-indexed against a per-batch
+// dictionary, and a batch needing more than 256 entries fails cleanly with ERANGE.
+{
+  const half = 1000;
+  const mk = (offset) => {
+    const words = Array.from({ length: 200 }, (_, k) => `v${offset + k}`);
+    const idx = new Uint8Array(half);
+    for (let i = 0; i < half; i++) idx[i] = (i * 7) % 200;
+    return { words, idx };
+  };
+  const fields = [new A.Field('d8', new A.Dictionary(new A.Utf8(), new A.Uint8(), 0), true)];
+  const schema = new A.Schema(fields);
+  const batches = [], expected = [];
+  for (const off of [0, 1000]) {
+    const { words, idx } = mk(off);
+    const dict = A.vectorFromArray(words, new A.Utf8());
+    const d = A.makeData({ type: fields[0].type, length: half, nullCount: 0, data: idx, dictionary: dict });
+    batches.push(new A.RecordBatch(schema, struct(fields, [d])));
+    for (let i = 0; i < half; i++) expected.push({ d8: words[idx[i]] });
+  }
+  const f = path.join(work, 'wasm_hint_u8_overflow.parquet');
+  try {
+    const ipc = A.tableToIPC(new A.Table(schema, batches), 'stream');
+    const pwm = (await import('parquet-wasm/node')).default;
+    const wt = pwm.Table.fromIPCStream(ipc);
+    const props = new pwm.WriterPropertiesBuilder().setCompression(0).setMaxRowGroupSize(1 << 20).build();
+    fs.writeFileSync(f, pwm.writeParquet(wt, props));
+    compareExpected('ARROW:schema uint8 dictionary re-indexed per batch', f, expected, ['--batch', '250']);
+    const r = spawnSync(dump, [f], { encoding: 'utf8' });
+    if (r.status === 0 || !/do not fit the index type/.test(r.stderr)) throw new Error(`expected ERANGE, got ${r.status}: ${r.stderr}`);
+    pass('ARROW:schema uint8 dictionary overflow in one batch fails cleanly', r.stderr.trim().slice(0, 120));
+  } catch (e) {
+    fail('ARROW:schema uint8 dictionary overflow', e.message);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. Exporter layout (§2, §7): uncompressed, V1 pages, dictionary, ARROW:schema, 58.4.0
 
