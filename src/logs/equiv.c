@@ -177,7 +177,8 @@ static int put_any(struct otap_buffer* b, const struct anyv* a, int64_t i, bool 
 
 struct attr_groups {
   struct otap_buffer text;  // concatenated group renderings
-  int64_t* off;             // 65536 + 1 entries (offsets into text), NULL = table absent
+  int64_t* off;             // n_ids + 1 entries (offsets into text), NULL = table absent
+  int64_t n_ids;            // parent ids 0 .. n_ids-1 have an entry
 };
 
 struct span_ref {
@@ -211,8 +212,13 @@ static int render_attr_groups(const struct otap_logs_payload* p, enum otap_logs_
   if (rc) return rc;
   OTAP_GOTO_NOT_OK(rc, otap__attrs_plain_parent_ids(&a, &ids, table, err));
   spans = otap_malloc((size_t)(a.n ? a.n : 1) * sizeof(*spans));
-  count = otap_calloc(65537, sizeof(int64_t));
-  out->off = otap_calloc(65537, sizeof(int64_t));
+  int64_t n_ids = 0;  // max parent id + 1: arrays sized to the ids in use
+  for (int64_t i = 0; i < a.n; i++) {
+    if (ids.valid[i] && ids.values[i] >= n_ids) n_ids = ids.values[i] + 1;
+  }
+  out->n_ids = n_ids;
+  count = otap_calloc((size_t)n_ids + 1, sizeof(int64_t));
+  out->off = otap_calloc((size_t)n_ids + 1, sizeof(int64_t));
   if (!spans || !count || !out->off) {
     rc = otap_error_set(err, ENOMEM, "out of memory comparing payloads");
     goto done;
@@ -242,25 +248,25 @@ static int render_attr_groups(const struct otap_logs_payload* p, enum otap_logs_
     spans[i].len = rows.size - start;
     if (ids.valid[i]) count[ids.values[i] + 1]++;
   }
-  for (int64_t k = 0; k < 65536; k++) count[k + 1] += count[k];
+  for (int64_t k = 0; k < n_ids; k++) count[k + 1] += count[k];
   struct span_ref* sorted = otap_malloc((size_t)(a.n ? a.n : 1) * sizeof(*sorted));
   if (!sorted) {
     rc = otap_error_set(err, ENOMEM, "out of memory comparing payloads");
     goto done;
   }
-  int64_t* fill = otap_malloc(65536 * sizeof(int64_t));
+  int64_t* fill = otap_malloc((size_t)(n_ids ? n_ids : 1) * sizeof(int64_t));
   if (!fill) {
     otap_free(sorted);
     rc = otap_error_set(err, ENOMEM, "out of memory comparing payloads");
     goto done;
   }
-  memcpy(fill, count, 65536 * sizeof(int64_t));
+  if (n_ids) memcpy(fill, count, (size_t)n_ids * sizeof(int64_t));
   for (int64_t i = 0; i < a.n; i++) {
     if (ids.valid[i]) sorted[fill[ids.values[i]]++] = spans[i];
   }
   otap_free(fill);
   g_cmp_buf = &rows;
-  for (int64_t k = 0; k < 65536 && !rc; k++) {
+  for (int64_t k = 0; k < n_ids && !rc; k++) {
     int64_t lo = count[k], hi = count[k + 1];
     out->off[k] = out->text.size;
     if (hi == lo) continue;
@@ -270,7 +276,7 @@ static int render_attr_groups(const struct otap_logs_payload* p, enum otap_logs_
       if (!rc) rc = otap_buffer_append(&out->text, rows.data + sorted[j].off, sorted[j].len);
     }
   }
-  out->off[65536] = out->text.size;
+  out->off[n_ids] = out->text.size;
   otap_free(sorted);
   if (rc) rc = otap_error_set(err, ENOMEM, "out of memory comparing payloads");
 done:
@@ -289,7 +295,7 @@ done:
 
 static int put_group(struct otap_buffer* b, const struct attr_groups* g, bool valid, uint16_t id) {
   OTAP_RETURN_NOT_OK(otap_buffer_append(b, "{", 1));
-  if (valid && g->off) {
+  if (valid && g->off && id < g->n_ids) {
     int64_t lo = g->off[id], hi = g->off[id + 1];
     if (hi > lo) OTAP_RETURN_NOT_OK(otap_buffer_append(b, g->text.data + lo, hi - lo));
   }
@@ -366,21 +372,7 @@ static int render_payload(const struct otap_logs_payload* p, struct otap_buffer*
   for (int64_t i = 0; i < n && !rc; i++) {
     int64_t start = lines->size;
     rc = otap_buffer_append(starts, &start, sizeof(start));
-    if (!rc) rc = put_lit(lines, "resource{schema_url=");
-    if (!rc) rc = put_col_str(lines, &res_url, i);
-    if (!rc) rc = put_lit(lines, " dropped=");
-    if (!rc) rc = put_i64(lines, col_int(&res_drop, i));
-    if (!rc) rc = put_lit(lines, " attrs=");
-    if (!rc) rc = put_group(lines, &groups[0], have_ids[0] && ids[0].valid[i], have_ids[0] ? ids[0].values[i] : 0);
-    if (!rc) rc = put_lit(lines, "} scope{name=");
-    if (!rc) rc = put_col_str(lines, &sc_name, i);
-    if (!rc) rc = put_lit(lines, " version=");
-    if (!rc) rc = put_col_str(lines, &sc_ver, i);
-    if (!rc) rc = put_lit(lines, " dropped=");
-    if (!rc) rc = put_i64(lines, col_int(&sc_drop, i));
-    if (!rc) rc = put_lit(lines, " attrs=");
-    if (!rc) rc = put_group(lines, &groups[1], have_ids[1] && ids[1].valid[i], have_ids[1] ? ids[1].values[i] : 0);
-    if (!rc) rc = put_lit(lines, "} log{time=");
+    if (!rc) rc = put_lit(lines, "log{time=");
     if (!rc) rc = put_i64(lines, col_int(&time, i));
     if (!rc) rc = put_lit(lines, " observed=");
     if (!rc) rc = put_i64(lines, col_int(&obs, i));
@@ -404,6 +396,20 @@ static int render_payload(const struct otap_logs_payload* p, struct otap_buffer*
     if (!rc) rc = put_i64(lines, col_int(&flags, i));
     if (!rc) rc = put_lit(lines, " attrs=");
     if (!rc) rc = put_group(lines, &groups[2], have_ids[2] && ids[2].valid[i], have_ids[2] ? ids[2].values[i] : 0);
+    if (!rc) rc = put_lit(lines, "} resource{schema_url=");
+    if (!rc) rc = put_col_str(lines, &res_url, i);
+    if (!rc) rc = put_lit(lines, " dropped=");
+    if (!rc) rc = put_i64(lines, col_int(&res_drop, i));
+    if (!rc) rc = put_lit(lines, " attrs=");
+    if (!rc) rc = put_group(lines, &groups[0], have_ids[0] && ids[0].valid[i], have_ids[0] ? ids[0].values[i] : 0);
+    if (!rc) rc = put_lit(lines, "} scope{name=");
+    if (!rc) rc = put_col_str(lines, &sc_name, i);
+    if (!rc) rc = put_lit(lines, " version=");
+    if (!rc) rc = put_col_str(lines, &sc_ver, i);
+    if (!rc) rc = put_lit(lines, " dropped=");
+    if (!rc) rc = put_i64(lines, col_int(&sc_drop, i));
+    if (!rc) rc = put_lit(lines, " attrs=");
+    if (!rc) rc = put_group(lines, &groups[1], have_ids[1] && ids[1].valid[i], have_ids[1] ? ids[1].values[i] : 0);
     if (!rc) rc = put_lit(lines, "}\n");
   }
   if (rc && rc != EINVAL) rc = otap_error_set(err, ENOMEM, "out of memory rendering log records");
