@@ -1159,6 +1159,53 @@ static void test_rejections(void** state) {
   otap_buffer_reset(&buf);
 }
 
+// Writer options (extra schema metadata, no EOS marker) and reader caps.
+static void test_options_and_caps(void** state) {
+  (void)state;
+  struct batches b;
+  make_batches(&b, 1, 5000);
+  struct otap_buffer md;
+  otap_buffer_init(&md);
+  struct otap_metadata_entry e[1] = {{"extra", 5, "yes", 3}};
+  assert_int_equal(otap_metadata_encode(&md, e, 1), 0);
+  struct otap_ipc_write_options o;
+  otap_ipc_write_options_init(&o);
+  o.metadata = (const char*)md.data;
+  o.write_eos = false;
+  o.compression = OTAP_IPC_COMPRESSION_ZSTD;
+  struct otap_buffer buf;
+  otap_buffer_init(&buf);
+  CHECK(write_all(&b, OTAP_IPC_FORMAT_STREAM, &o, &buf));
+  assert_int_not_equal(otap_load_u32le(buf.data + buf.size - 8), 0xFFFFFFFFu);  // no EOS
+  struct batches got;
+  CHECK(read_memory(&buf, &got));
+  const char* v;
+  int32_t vlen;
+  assert_int_equal(otap_metadata_find(got.schema.metadata, "extra", &v, &vlen), 0);
+  assert_memory_equal(v, "yes", 3);
+  assert_int_equal(otap_metadata_find(got.schema.metadata, "otap.schema", &v, &vlen), 0);
+  assert_int_equal(got.n, 1);
+  batches_reset(&got);
+  // caps: a tiny decompressed-size cap and a tiny metadata cap both refuse the input
+  struct otap_ipc_read_options ro;
+  otap_ipc_read_options_init(&ro);
+  ro.max_decompressed_size = 1024;
+  struct ArrowArrayStream s;
+  CHECK(otap_ipc_reader_open_memory(&s, buf.data, (size_t)buf.size, NULL, &ro, E));
+  assert_int_equal(read_stream(&s, &got), EINVAL);
+  assert_non_null(strstr(g_err.message, "uncompressed bytes"));
+  batches_reset(&got);
+  otap_ipc_read_options_init(&ro);
+  ro.max_metadata_size = 64;
+  CHECK(otap_ipc_reader_open_memory(&s, buf.data, (size_t)buf.size, NULL, &ro, E));
+  assert_int_equal(read_stream(&s, &got), EINVAL);
+  assert_non_null(strstr(g_err.message, "exceeds the cap"));
+  batches_reset(&got);
+  otap_buffer_reset(&buf);
+  otap_buffer_reset(&md);
+  batches_reset(&b);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Allocation failure
 
@@ -1222,6 +1269,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_file_random_access),
       cmocka_unit_test(test_file_without_schema_message),
       cmocka_unit_test(test_rejections),
+      cmocka_unit_test(test_options_and_caps),
       cmocka_unit_test(test_allocation_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
