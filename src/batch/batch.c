@@ -565,18 +565,22 @@ static inline uint64_t be64(const uint8_t* p) {
   return v;
 }
 
-static int cmp_bytes_ids(const void* pa, const void* pb, const struct otap__bintern* t) {
-  int32_t a = *(const int32_t*)pa, b = *(const int32_t*)pb;
-  int64_t la, lb;
-  const uint8_t* da = otap__bintern_data(t, a, &la);
-  const uint8_t* db = otap__bintern_data(t, b, &lb);
-  int64_t m = la < lb ? la : lb;
-  int c = memcmp(da, db, (size_t)m);
+// Distinct event names sorted by bytes (entries carry their data: qsort needs no context, so
+// concurrent calls stay independent).
+struct name_entry {
+  const uint8_t* p;
+  int64_t len;
+  int32_t id;
+};
+
+static int cmp_name(const void* pa, const void* pb) {
+  const struct name_entry* a = pa;
+  const struct name_entry* b = pb;
+  int64_t m = a->len < b->len ? a->len : b->len;
+  int c = m > 0 ? memcmp(a->p, b->p, (size_t)m) : 0;
   if (c) return c;
-  return (la > lb) - (la < lb);
+  return (a->len > b->len) - (a->len < b->len);
 }
-static const struct otap__bintern* g_rank_table;  // qsort has no context argument in C11
-static int cmp_rank(const void* a, const void* b) { return cmp_bytes_ids(a, b, g_rank_table); }
 
 static int key_words(enum otap_batch_key k) { return k == OTAP_BATCH_KEY_TRACE_ID ? 2 : 1; }
 
@@ -595,7 +599,7 @@ static int build_order(struct ctx* c, struct otap_error* err) {
   struct otap__bintern names;
   otap__bintern_init(&names);
   int32_t* rank = NULL;
-  int32_t* ids = NULL;
+  struct name_entry* ents = NULL;
   int rc = 0;
   int32_t w0 = 0;
   for (int32_t ki = 0; ki < c->o->n_sort_keys; ki++) {
@@ -643,16 +647,18 @@ static int build_order(struct ctx* c, struct otap_error* err) {
       }
     }
     if (key == OTAP_BATCH_KEY_EVENT_NAME && names.n > 0) {
-      ids = otap_malloc((size_t)names.n * sizeof(int32_t));
+      ents = otap_malloc((size_t)names.n * sizeof(*ents));
       rank = otap_malloc((size_t)names.n * sizeof(int32_t));
-      if (!ids || !rank) {
+      if (!ents || !rank) {
         rc = otap_error_set(err, ENOMEM, "batch: out of memory (event name ranks)");
         goto done;
       }
-      for (int32_t j = 0; j < names.n; j++) ids[j] = j;
-      g_rank_table = &names;
-      qsort(ids, (size_t)names.n, sizeof(int32_t), cmp_rank);
-      for (int32_t j = 0; j < names.n; j++) rank[ids[j]] = j + 1;
+      for (int32_t j = 0; j < names.n; j++) {
+        ents[j].p = otap__bintern_data(&names, j, &ents[j].len);
+        ents[j].id = j;
+      }
+      qsort(ents, (size_t)names.n, sizeof(*ents), cmp_name);
+      for (int32_t j = 0; j < names.n; j++) rank[ents[j].id] = j + 1;
       for (int64_t g = 0; g < n; g++) {
         uint64_t* kw = keys + g * words + w0;
         if (kw[0]) kw[0] = (uint64_t)rank[kw[0] - 1];
@@ -670,7 +676,7 @@ static int build_order(struct ctx* c, struct otap_error* err) {
 done:
   otap_free(keys);
   otap_free(rank);
-  otap_free(ids);
+  otap_free(ents);
   otap__bintern_reset(&names);
   return rc;
 }
