@@ -20,8 +20,10 @@ struct otap_store;
 /// NULL / 0 fields fall back to the environment (unless ignore_env) and then to defaults.
 struct otap_store_options {
   // S3 and GCS (XML API, HMAC keys). Environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-  // AWS_SESSION_TOKEN, AWS_REGION (or AWS_DEFAULT_REGION), AWS_ENDPOINT_URL; for gs://:
-  // GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET, GCS_ENDPOINT_URL.
+  // AWS_SESSION_TOKEN, AWS_REGION (or AWS_DEFAULT_REGION), AWS_ENDPOINT_URL_S3 or
+  // AWS_ENDPOINT_URL, else the AWS_PROFILE section of ~/.aws/credentials and ~/.aws/config
+  // (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE); for gs://: GCS_HMAC_ACCESS_ID,
+  // GCS_HMAC_SECRET, GCS_ENDPOINT_URL.
   const char* access_key_id;
   const char* secret_access_key;
   const char* session_token;

@@ -93,6 +93,7 @@ static void usage(FILE* out) {
           "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   S3 credentials\n"
           "  AWS_REGION (or AWS_DEFAULT_REGION)   S3 region (default us-east-1)\n"
           "  AWS_ENDPOINT_URL     custom S3 endpoint, e.g. http://127.0.0.1:9000 (path-style)\n"
+          "  AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE   ~/.aws files fallback\n"
           "  AZURE_STORAGE_CONNECTION_STRING   incl. Azurite's BlobEndpoint=... form\n"
           "  AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN,\n"
           "  AZURE_STORAGE_BEARER_TOKEN         Azure account, Shared Key, SAS, AD token\n"

@@ -15,6 +15,11 @@ static const char* env(const struct otap_store_options* o, const char* name) {
 
 static const char* pick(const char* a, const char* b) { return a && *a ? a : b; }
 
+static int oom_early(struct otap_error* err) { return otap_error_set(err, ENOMEM, "out of memory"); }
+static int init_s3_rest(struct otap_store* s, const struct otap_store_options* o, bool gcs,
+                        const char* ak, const char* sk, const char* token, const char* region,
+                        const char* endpoint, struct otap_error* err);
+
 static int sdup(char** dst, const char* v, struct otap_error* err) {
   if (!v) return 0;
   *dst = otap_strdup(v);
@@ -47,16 +52,110 @@ static int set_endpoint(struct otap_store* s, const char* ep, struct otap_error*
   return 0;
 }
 
+// Looks up `key` in section `section` of an AWS-style INI file (shared credentials or config).
+// Lines are bounded; a missing file or key leaves out empty.
+static void ini_lookup(const char* path, const char* section, const char* key, char* out,
+                       size_t cap) {
+  out[0] = '\0';
+  FILE* f = fopen(path, "r");
+  if (!f) return;
+  char line[8400];
+  bool in_section = false;
+  int lines = 0;
+  while (fgets(line, sizeof(line), f) && lines++ < 10000) {
+    char* p = line;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t n = strcspn(p, "\r\n");
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    p[n] = '\0';
+    if (*p == '[') {
+      char* close = strchr(p, ']');
+      in_section = close && (size_t)(close - p - 1) == strlen(section) &&
+                   strncmp(p + 1, section, strlen(section)) == 0;
+      continue;
+    }
+    if (!in_section || *p == '#' || *p == ';') continue;
+    char* eq = strchr(p, '=');
+    if (!eq) continue;
+    char* k_end = eq;
+    while (k_end > p && (k_end[-1] == ' ' || k_end[-1] == '\t')) k_end--;
+    if ((size_t)(k_end - p) != strlen(key) || strncmp(p, key, strlen(key)) != 0) continue;
+    char* v = eq + 1;
+    while (*v == ' ' || *v == '\t') v++;
+    if (strlen(v) < cap) snprintf(out, cap, "%s", v);
+    break;
+  }
+  fclose(f);
+}
+
+// Credentials and region from ~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE,
+// AWS_CONFIG_FILE, AWS_PROFILE), as the SDKs read them, when the environment has none.
+struct aws_profile {
+  char ak[256], sk[256], token[8192], region[64];
+};
+
+static void load_profile(const struct otap_store_options* o, struct aws_profile* p) {
+  memset(p, 0, sizeof(*p));
+  const char* home = env(o, "HOME");
+  const char* profile = pick(env(o, "AWS_PROFILE"), "default");
+  char path[1024], section[300];
+  const char* cred = env(o, "AWS_SHARED_CREDENTIALS_FILE");
+  if (!cred && home) {
+    snprintf(path, sizeof(path), "%s/.aws/credentials", home);
+    cred = path;
+  }
+  if (cred) {
+    ini_lookup(cred, profile, "aws_access_key_id", p->ak, sizeof(p->ak));
+    ini_lookup(cred, profile, "aws_secret_access_key", p->sk, sizeof(p->sk));
+    ini_lookup(cred, profile, "aws_session_token", p->token, sizeof(p->token));
+  }
+  const char* conf = env(o, "AWS_CONFIG_FILE");
+  if (!conf && home) {
+    snprintf(path, sizeof(path), "%s/.aws/config", home);
+    conf = path;
+  }
+  if (conf) {
+    if (strcmp(profile, "default") == 0) {
+      snprintf(section, sizeof(section), "default");
+    } else {
+      snprintf(section, sizeof(section), "profile %s", profile);
+    }
+    ini_lookup(conf, section, "region", p->region, sizeof(p->region));
+  }
+}
+
 int otap__store_init_s3(struct otap_store* s, const struct otap_store_options* o, bool gcs,
                         struct otap_error* err) {
   s->ops = &otap__store_s3_ops;
+  struct aws_profile* prof = otap_calloc(1, sizeof(*prof));
+  if (!prof) return oom_early(err);
+  if (!gcs && !o->ignore_env) load_profile(o, prof);
   const char* ak = pick(o->access_key_id, env(o, gcs ? "GCS_HMAC_ACCESS_ID" : "AWS_ACCESS_KEY_ID"));
   const char* sk =
       pick(o->secret_access_key, env(o, gcs ? "GCS_HMAC_SECRET" : "AWS_SECRET_ACCESS_KEY"));
   const char* token = gcs ? o->session_token : pick(o->session_token, env(o, "AWS_SESSION_TOKEN"));
+  if (!gcs && !ak && !sk && prof->ak[0] && prof->sk[0]) {
+    ak = prof->ak;
+    sk = prof->sk;
+    if (!token && prof->token[0]) token = prof->token;
+  }
   const char* region =
-      pick(o->region, gcs ? "auto" : pick(env(o, "AWS_REGION"), pick(env(o, "AWS_DEFAULT_REGION"), "us-east-1")));
-  const char* endpoint = pick(o->endpoint, env(o, gcs ? "GCS_ENDPOINT_URL" : "AWS_ENDPOINT_URL"));
+      pick(o->region, gcs ? "auto"
+                          : pick(env(o, "AWS_REGION"),
+                                 pick(env(o, "AWS_DEFAULT_REGION"),
+                                      pick(prof->region[0] ? prof->region : NULL, "us-east-1"))));
+  const char* endpoint =
+      pick(o->endpoint, gcs ? env(o, "GCS_ENDPOINT_URL")
+                            : pick(env(o, "AWS_ENDPOINT_URL_S3"), env(o, "AWS_ENDPOINT_URL")));
+  int rc = init_s3_rest(s, o, gcs, ak, sk, token, region, endpoint, err);
+  memset(prof, 0, sizeof(*prof));
+  otap_free(prof);
+  return rc;
+}
+
+static int init_s3_rest(struct otap_store* s, const struct otap_store_options* o, bool gcs,
+                        const char* ak, const char* sk, const char* token, const char* region,
+                        const char* endpoint, struct otap_error* err) {
   const char* bearer = gcs ? pick(o->bearer_token, env(o, "GOOGLE_OAUTH_ACCESS_TOKEN")) : NULL;
   if (gcs && !endpoint) endpoint = "https://storage.googleapis.com";
   if ((ak && !sk) || (!ak && sk)) {

@@ -243,6 +243,19 @@ static void test_uri_and_query(void** state) {
   assert_string_equal(date, "20240102T030405Z");
 }
 
+static char g_tmp[256];
+
+static void make_tmpdir(void) {
+  snprintf(g_tmp, sizeof(g_tmp), "/tmp/otap-store-test-XXXXXX");
+  assert_non_null(mkdtemp(g_tmp));
+}
+
+static void rm_tmpdir(void) {
+  char cmd[400];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_tmp);
+  assert_int_equal(system(cmd), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // URLs and options
 
@@ -291,6 +304,53 @@ static void test_open_urls(void** state) {
   unsetenv("AWS_SESSION_TOKEN");
   unsetenv("AWS_REGION");
   unsetenv("AWS_ENDPOINT_URL");
+
+  // Shared credentials and config files, as the SDKs read them (profile from AWS_PROFILE).
+  make_tmpdir();
+  char cred[400], conf[400];
+  snprintf(cred, sizeof(cred), "%s/credentials", g_tmp);
+  snprintf(conf, sizeof(conf), "%s/config", g_tmp);
+  FILE* f = fopen(cred, "w");
+  fputs("[default]\naws_access_key_id = DEFKEY\naws_secret_access_key = DEFSECRET\n\n"
+        "# comment\n[work]\naws_access_key_id=WORKKEY\n  aws_secret_access_key =  WORKSECRET  \n"
+        "aws_session_token = WORKTOKEN\n", f);
+  fclose(f);
+  f = fopen(conf, "w");
+  fputs("[default]\nregion = eu-north-1\n[profile work]\nregion=sa-east-1\n", f);
+  fclose(f);
+  setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
+  setenv("AWS_CONFIG_FILE", conf, 1);
+  assert_int_equal(otap_store_open(&s, "s3://bkt", NULL, &err), 0);
+  assert_string_equal(s->access_key_id, "DEFKEY");
+  assert_string_equal(s->secret_access_key, "DEFSECRET");
+  assert_null(s->session_token);
+  assert_string_equal(s->region, "eu-north-1");
+  otap_store_free(s);
+  setenv("AWS_PROFILE", "work", 1);
+  assert_int_equal(otap_store_open(&s, "s3://bkt", NULL, &err), 0);
+  assert_string_equal(s->access_key_id, "WORKKEY");
+  assert_string_equal(s->secret_access_key, "WORKSECRET");
+  assert_string_equal(s->session_token, "WORKTOKEN");
+  assert_string_equal(s->region, "sa-east-1");
+  assert_string_equal(s->base_url, "https://bkt.s3.sa-east-1.amazonaws.com");
+  otap_store_free(s);
+  // The environment's keys win over the file; AWS_ENDPOINT_URL_S3 over AWS_ENDPOINT_URL.
+  setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "ENVSECRET", 1);
+  setenv("AWS_ENDPOINT_URL", "http://a.example:1", 1);
+  setenv("AWS_ENDPOINT_URL_S3", "http://s3.example:2", 1);
+  assert_int_equal(otap_store_open(&s, "s3://bkt", NULL, &err), 0);
+  assert_string_equal(s->access_key_id, "ENVKEY");
+  assert_string_equal(s->host, "s3.example:2");
+  otap_store_free(s);
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  unsetenv("AWS_ENDPOINT_URL");
+  unsetenv("AWS_ENDPOINT_URL_S3");
+  unsetenv("AWS_PROFILE");
+  unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+  unsetenv("AWS_CONFIG_FILE");
+  rm_tmpdir();
 
   // GCS: HMAC keys or an OAuth token; default endpoint storage.googleapis.com.
   struct otap_store_options g;
@@ -343,19 +403,6 @@ static void test_open_urls(void** state) {
 
 // ---------------------------------------------------------------------------------------------
 // Local backend
-
-static char g_tmp[256];
-
-static void make_tmpdir(void) {
-  snprintf(g_tmp, sizeof(g_tmp), "/tmp/otap-store-test-XXXXXX");
-  assert_non_null(mkdtemp(g_tmp));
-}
-
-static void rm_tmpdir(void) {
-  char cmd[400];
-  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_tmp);
-  assert_int_equal(system(cmd), 0);
-}
 
 static void test_local_roundtrip(void** state) {
   (void)state;
