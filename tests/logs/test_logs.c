@@ -85,6 +85,23 @@ static void test_bar_roundtrip(void** state) {
   // Group wire types are rejected.
   const uint8_t grp[] = {0x0b};
   assert_int_equal(otap_bar_decode(grp, sizeof(grp), 0, &d, &err), EINVAL);
+  // Negative batch_id and enum values (10-byte varints) round trip.
+  struct otap_arrow_payload_msg neg_pm = {"x", 1, -3, (const uint8_t*)"r", 1};
+  struct otap_bar_msg neg = {-42, 1, &neg_pm, NULL, 0};
+  b.size = 0;
+  assert_int_equal(otap_bar_encode(&neg, &b), 0);
+  assert_int_equal(otap_bar_decode(b.data, b.size, 0, &d, &err), 0);
+  assert_int_equal(d.batch_id, -42);
+  assert_int_equal(d.payloads[0].type, -3);
+  otap_bar_reset(&d);
+  // Too many payloads in one message.
+  b.size = 0;
+  for (int i = 0; i <= OTAP_BAR_MAX_PAYLOADS; i++) {
+    assert_int_equal(otap_pb_append_varint(&b, (2u << 3) | 2), 0);
+    assert_int_equal(otap_pb_append_varint(&b, 0), 0);
+  }
+  assert_int_equal(otap_bar_decode(b.data, b.size, 0, &d, &err), EINVAL);
+  assert_non_null(strstr(err.message, "arrow_payloads"));
   otap_buffer_reset(&b);
 }
 
