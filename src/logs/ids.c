@@ -288,24 +288,32 @@ int otap__plain_ids_from_view(const struct otap_array_view* v, int64_t base,
                               int64_t n, enum otap_id_encoding enc, struct otap__ids* out,
                               const char* what, struct otap_error* err) {
   OTAP_RETURN_NOT_OK(ids_alloc(out, n, err));
+  // Delta sums run over the column's own non-null values (as a whole-column decode does);
+  // rows whose parent struct is null are null ids afterwards.
   for (int64_t i = 0; i < n; i++) {
-    bool ok = !(parent && otap_view_is_null(parent, parent_base + i)) &&
-              !otap_view_is_null(v, base + i);
+    bool ok = !otap_view_is_null(v, base + i);
     out->valid[i] = ok;
     out->values[i] = ok ? (uint16_t)otap_view_get_uint(v, base + i) : 0;
   }
-  if (enc == OTAP_ID_PLAIN) return 0;
-  uint32_t prev = 0;
-  for (int64_t i = 0; i < n; i++) {
-    if (!out->valid[i]) continue;
-    uint32_t x = prev + out->values[i];
-    if (x > 0xffff) {
-      otap__ids_reset(out);
-      return otap_error_set(err, EINVAL, "LOGS: delta-encoded '%s' at row %lld decodes past 65535",
-                            what, (long long)i);
+  if (enc != OTAP_ID_PLAIN) {
+    uint32_t prev = 0;
+    for (int64_t i = 0; i < n; i++) {
+      if (!out->valid[i]) continue;
+      uint32_t x = prev + out->values[i];
+      if (x > 0xffff) {
+        otap__ids_reset(out);
+        return otap_error_set(err, EINVAL,
+                              "LOGS: delta-encoded '%s' at row %lld decodes past 65535", what,
+                              (long long)i);
+      }
+      out->values[i] = (uint16_t)x;
+      prev = x;
     }
-    out->values[i] = (uint16_t)x;
-    prev = x;
+  }
+  if (parent) {
+    for (int64_t i = 0; i < n; i++) {
+      if (otap_view_is_null(parent, parent_base + i)) out->valid[i] = 0;
+    }
   }
   return 0;
 }
