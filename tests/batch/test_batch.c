@@ -936,6 +936,13 @@ static void test_dictionary_native_fallback(void** state) {
     otap_schema_move(&ds, s.children[3]);
     otap_array_release(a.children[3]);
     otap_array_move(&da, a.children[3]);
+    // The key column too (300 distinct keys).
+    assert_int_equal(otap_dict_encode(s.children[1], a.children[1], OTAP_TYPE_UINT16, &ds, &da, &err), 0);
+    assert_int_equal(otap_schema_set_name(&ds, "key"), 0);
+    otap_schema_release(s.children[1]);
+    otap_schema_move(&ds, s.children[1]);
+    otap_array_release(a.children[1]);
+    otap_array_move(&da, a.children[1]);
     otap_logs_payload_set_table(&in[i], OTAP_LOGS_LOG_ATTRS, &s, &a);
   }
   struct otap_batch_options o;
@@ -946,6 +953,11 @@ static void test_dictionary_native_fallback(void** state) {
   assert_int_equal(n_out, 2);
   assert_string_equal(field_format(&out[0].schema[OTAP_LOGS_LOG_ATTRS], "str", NULL), "u");
   assert_string_equal(field_format(&out[1].schema[OTAP_LOGS_LOG_ATTRS], "str", NULL), "S");
+  // 300 distinct keys need u16 keys; the residual (4000 logs) still references all 300.
+  assert_string_equal(field_format(&out[0].schema[OTAP_LOGS_LOG_ATTRS], "key", NULL), "S");
+  assert_string_equal(field_format(&out[1].schema[OTAP_LOGS_LOG_ATTRS], "key", NULL), "S");
+  // The type column (one value) was native in the inputs: it stays native.
+  assert_string_equal(field_format(&out[0].schema[OTAP_LOGS_LOG_ATTRS], "type", NULL), "C");
   check_outputs(in, 2, out, n_out, &o);
   otap_logs_payloads_free(out, n_out);
   for (int i = 0; i < 2; i++) otap_logs_payload_reset(&in[i]);
