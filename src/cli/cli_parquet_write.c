@@ -95,9 +95,9 @@ void otap_cli_parquet_write_help(FILE* out) {
           "  --created-by TEXT     the file's created_by (default \"otap version X.Y.Z\")\n");
 }
 
-int otap_cli_parquet_write_stream(struct ArrowArrayStream* stream, const char* path,
-                                  const struct otap_cli_parquet_write_args* a,
-                                  struct otap_error* err) {
+int otap_cli_parquet_write_to_sink(struct ArrowArrayStream* stream, struct otap_sink* sink,
+                                   const struct otap_cli_parquet_write_args* a,
+                                   struct otap_error* err) {
   struct otap_parquet_write_options o;
   otap_parquet_write_options_init(&o);
   o.codec = a->codec;
@@ -107,10 +107,16 @@ int otap_cli_parquet_write_stream(struct ArrowArrayStream* stream, const char* p
   if (a->page_size > 0) o.data_page_size = a->page_size;
   if (a->dictionary >= 0) o.dictionary = a->dictionary != 0;
   if (a->created_by) o.created_by = a->created_by;
+  return otap_parquet_write_stream(sink, stream, &o, err);
+}
+
+int otap_cli_parquet_write_stream(struct ArrowArrayStream* stream, const char* path,
+                                  const struct otap_cli_parquet_write_args* a,
+                                  struct otap_error* err) {
   struct otap_sink sink;
   int rc = otap_sink_open_file(&sink, path, err);
   if (rc) return rc;
-  rc = otap_parquet_write_stream(&sink, stream, &o, err);
+  rc = otap_cli_parquet_write_to_sink(stream, &sink, a, err);
   otap_sink_release(&sink);  // without a successful finish the temporary file is discarded
   return rc;
 }

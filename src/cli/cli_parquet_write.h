@@ -30,6 +30,12 @@ int otap_cli_parquet_write_parse_arg(struct otap_cli_parquet_write_args* a, int 
 /// Prints the help lines of the options above (for the command's --help).
 void otap_cli_parquet_write_help(FILE* out);
 
+/// Writes every batch of `stream` (borrowed, not released) to `sink` (borrowed; finished on
+/// success, not released) as Parquet. For `otap convert`'s writer table.
+int otap_cli_parquet_write_to_sink(struct ArrowArrayStream* stream, struct otap_sink* sink,
+                                   const struct otap_cli_parquet_write_args* a,
+                                   struct otap_error* err);
+
 /// Writes every batch of `stream` (borrowed, not released) to `path` ("-" = stdout); the file
 /// appears atomically (temporary name, then rename) only when everything was written. Returns
 /// 0 or an errno value with the message in err.
