@@ -118,6 +118,9 @@ static void write_statistics(struct pqw_thrift* t, int16_t id, const struct pqw_
   if (s->has_min_max) {
     otap__pqw_tw_binary(t, 5, s->max, s->max_len);
     otap__pqw_tw_binary(t, 6, s->min, s->min_len);
+    // Chunk bounds are never truncated.
+    otap__pqw_tw_bool(t, 7, true);
+    otap__pqw_tw_bool(t, 8, true);
   }
   otap__pqw_tw_struct_end(t);
 }

@@ -887,6 +887,7 @@ static void test_statistics_orderings(void** state) {
   // uint32: unsigned order
   st = &chunk(rb.reader, 0, 0)->statistics;
   assert_true(st->has_min && st->has_max);
+  assert_true(st->is_min_exact && st->is_max_exact);
   assert_int_equal(st->null_count, 1);
   memcpy(&u, st->min.data, 4);
   assert_int_equal(u, 1);
