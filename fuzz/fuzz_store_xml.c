@@ -1,6 +1,6 @@
-// Fuzz target: the store module's XML parser and its consumers (S3 ListObjectsV2 and Azure
-// List Blobs pages, error pages, single-element lookups), plus store URL and Azure connection
-// string parsing, all fed untrusted bytes.
+// Fuzz target: the store module's XML parser and its consumers (S3 ListObjectsV2 and
+// Azure List Blobs pages, error pages, single-element lookups), plus store URL and Azure
+// connection string parsing, all fed untrusted bytes.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -26,9 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     otap_store_list_reset(&list);
   }
   char code[64], msg[256], rid[64];
-  otap__xml_parse_error(doc, size, code, sizeof(code), msg, sizeof(msg), rid, sizeof(rid));
+  otap__xml_parse_error(doc, size, code, sizeof(code), msg, sizeof(msg), rid,
+                        sizeof(rid));
   char* v = NULL;
-  if (otap__xml_find(doc, size, "InitiateMultipartUploadResult/UploadId", &v, &err) == 0) {
+  if (otap__xml_find(doc, size, "InitiateMultipartUploadResult/UploadId", &v, &err) ==
+      0) {
     otap_free(v);
   }
   // Short inputs are also store URLs and Azure connection strings (no network is touched:

@@ -1,10 +1,12 @@
-// Object store benchmark against the local S3 emulator (s3rver on 127.0.0.1, started here):
-//  - ranged-read throughput of a 256 MiB object: one whole-object GET, sequential 8 MiB ranges
+// Object store benchmark against the local S3 emulator (s3rver on 127.0.0.1, started
+// here):
+//  - ranged-read throughput of a 256 MiB object: one whole-object GET, sequential 8 MiB
+//  ranges
 //    (one in flight), and N parallel 8 MiB ranges (libcurl multi, reused connections);
 //  - listing throughput (keys/s) over 10,000 keys, paginated by 1,000.
 // References measured in the same run: memcpy bandwidth, a plain libcurl GET of the same
-// object (no otap code on the path), and our XML listing parser alone on a 1,000-key page.
-// Figures only; never pass/fail on time.
+// object (no otap code on the path), and our XML listing parser alone on a 1,000-key
+// page. Figures only; never pass/fail on time.
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,9 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double mib_s(size_t bytes, double secs) { return (double)bytes / 1048576.0 / secs; }
+static double mib_s(size_t bytes, double secs) {
+  return (double)bytes / 1048576.0 / secs;
+}
 
 struct sink_ctx {
   uint8_t* dst;
@@ -51,8 +55,11 @@ int main(int argc, char** argv) {
     if (fscanf(la, "%lf", &load[0]) != 1) load[0] = 0;
     fclose(la);
   }
-  printf("bench_store: s3rver 3.7.1 on %s, object %zu MiB, %d keys, libcurl %s, load avg %.1f\n",
-         srv.endpoint, object >> 20, keys, curl_version_info(CURLVERSION_NOW)->version, load[0]);
+  printf(
+      "bench_store: s3rver 3.7.1 on %s, object %zu MiB, %d keys, libcurl %s, load avg "
+      "%.1f\n",
+      srv.endpoint, object >> 20, keys, curl_version_info(CURLVERSION_NOW)->version,
+      load[0]);
 
   uint8_t* data = malloc(object);
   uint8_t* got = malloc(object);
@@ -76,7 +83,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   printf("\n%-44s %10s %12s\n", "ranged reads of one object", "MiB/s", "seconds");
-  printf("%-44s %10.0f %12.3f\n", "upload (multipart, 8 MiB parts)", mib_s(object, t_put), t_put);
+  printf("%-44s %10.0f %12.3f\n", "upload (multipart, 8 MiB parts)", mib_s(object, t_put),
+         t_put);
 
   // Reference: memcpy (destination pre-faulted, as it is for the reads below).
   memset(got, 0, object);
@@ -100,7 +108,8 @@ int main(int argc, char** argv) {
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(e);
   if (cc == CURLE_OK && status == 200 && sc.n == object) {
-    printf("%-44s %10.0f %12.3f\n", "reference: plain libcurl GET (one stream)", mib_s(object, t), t);
+    printf("%-44s %10.0f %12.3f\n", "reference: plain libcurl GET (one stream)",
+           mib_s(object, t), t);
   } else {
     printf("%-44s %10s\n", "reference: plain libcurl GET", "n/a");
   }
@@ -129,7 +138,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "sequential: %s\n", rc ? err.message : "wrong bytes");
     return 1;
   }
-  printf("%-44s %10.0f %12.3f\n", "sequential 8 MiB ranges (1 in flight)", mib_s(object, t), t);
+  printf("%-44s %10.0f %12.3f\n", "sequential 8 MiB ranges (1 in flight)",
+         mib_s(object, t), t);
 
   // N parallel ranges.
   size_t nr = (object + chunk - 1) / chunk;
@@ -138,7 +148,8 @@ int main(int argc, char** argv) {
     s->max_parallel = par;
     for (size_t i = 0; i < nr; i++) {
       size_t off = i * chunk;
-      rs[i] = (struct otap_store_range){off, object - off < chunk ? object - off : chunk, got + off};
+      rs[i] = (struct otap_store_range){off, object - off < chunk ? object - off : chunk,
+                                        got + off};
     }
     memset(got, 0, object);
     t0 = now_s();
@@ -178,28 +189,34 @@ int main(int argc, char** argv) {
   otap_store_list_reset(&l);
   printf("\n%-44s %10s %12s\n", "listing", "keys/s", "seconds");
   printf("%-44s %10.0f %12.3f\n", "create keys (sequential PUTs)", keys / t_fill, t_fill);
-  printf("%-44s %10.0f %12.3f\n", "otap_store_list recursive (1,000 per page)", keys / t, t);
+  printf("%-44s %10.0f %12.3f\n", "otap_store_list recursive (1,000 per page)", keys / t,
+         t);
   rc = otap_store_list(s, "t/logs/_part_id=3/", true, &l, &err);
   otap_store_list_reset(&l);
   t0 = now_s();
   rc = otap_store_list(s, "t/logs/", false, &l, &err);
   t = now_s() - t0;
-  printf("%-44s %10s %12.3f  (%zu prefixes)\n", "otap_store_list delimited (partitions)", "-", t,
-         l.count);
+  printf("%-44s %10s %12.3f  (%zu prefixes)\n", "otap_store_list delimited (partitions)",
+         "-", t, l.count);
   otap_store_list_reset(&l);
 
   // Reference: parser alone on a synthetic 1,000-key page.
   struct otap_buffer page;
   otap_buffer_init(&page);
-  rc = otap_buffer_appendf(&page, "<?xml version=\"1.0\"?><ListBucketResult><Name>bench</Name>");
+  rc = otap_buffer_appendf(&page,
+                           "<?xml version=\"1.0\"?><ListBucketResult><Name>bench</Name>");
   for (int i = 0; i < 1000 && !rc; i++) {
-    rc = otap_buffer_appendf(&page,
-                             "<Contents><Key>t/logs/_part_id=%d/part-%05d.parquet</Key>"
-                             "<LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;"
-                             "9dd4e461268c8034f5c8564e155c67a6&quot;</ETag><Size>1</Size>"
-                             "<StorageClass>STANDARD</StorageClass></Contents>", i % 16, i);
+    rc = otap_buffer_appendf(
+        &page,
+        "<Contents><Key>t/logs/_part_id=%d/part-%05d.parquet</Key>"
+        "<LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;"
+        "9dd4e461268c8034f5c8564e155c67a6&quot;</ETag><Size>1</Size>"
+        "<StorageClass>STANDARD</StorageClass></Contents>",
+        i % 16, i);
   }
-  if (!rc) rc = otap_buffer_appendf(&page, "<IsTruncated>false</IsTruncated></ListBucketResult>");
+  if (!rc)
+    rc =
+        otap_buffer_appendf(&page, "<IsTruncated>false</IsTruncated></ListBucketResult>");
   int reps = 50;
   t0 = now_s();
   for (int r = 0; r < reps && !rc; r++) {
@@ -213,7 +230,8 @@ int main(int argc, char** argv) {
     otap_store_list_reset(&pl);
   }
   t = now_s() - t0;
-  printf("%-44s %10.0f %12.3f\n", "reference: XML page parsing only", 1000.0 * reps / t, t);
+  printf("%-44s %10.0f %12.3f\n", "reference: XML page parsing only", 1000.0 * reps / t,
+         t);
   otap_buffer_reset(&page);
 
   otap_store_free(s);

@@ -13,22 +13,24 @@ bool otap_cli_store_split(const char* url, char* parent, size_t cap, const char*
 #define BATCH 4  // chunks fetched in parallel
 
 static void help(FILE* out) {
-  fprintf(out,
-          "Usage: otap cp SRC DST [--json]\n\n"
-          "Copies one object. SRC and DST are each a local path, file://PATH, s3://BUCKET/KEY,\n"
-          "gs://BUCKET/KEY, az://CONTAINER/KEY or https://ACCOUNT.blob.core.windows.net/\n"
-          "CONTAINER/KEY. When DST ends with '/' (or is an existing local directory) the\n"
-          "object keeps its name; DST '-' writes the object to stdout. The source is read\n"
-          "with parallel ranged GETs; the destination is written as a stream (multipart /\n"
-          "block upload above 16 MiB, temp file + rename locally), so a failed copy never\n"
-          "leaves a partial object.\n"
-          "Progress is drawn on stderr when it is a terminal.\n\n"
-          "Options:\n"
-          "  --json   print {\"src\", \"dst\", \"bytes\"} when done\n\n"
-          "Credentials and endpoints come from the environment (see `otap --help`).\n\n"
-          "Examples:\n"
-          "  otap cp logs.parquet s3://bucket/otap/logs.parquet\n"
-          "  otap cp az://container/part-0.parquet ./local-dir/\n");
+  fprintf(
+      out,
+      "Usage: otap cp SRC DST [--json]\n\n"
+      "Copies one object. SRC and DST are each a local path, file://PATH, "
+      "s3://BUCKET/KEY,\n"
+      "gs://BUCKET/KEY, az://CONTAINER/KEY or https://ACCOUNT.blob.core.windows.net/\n"
+      "CONTAINER/KEY. When DST ends with '/' (or is an existing local directory) the\n"
+      "object keeps its name; DST '-' writes the object to stdout. The source is read\n"
+      "with parallel ranged GETs; the destination is written as a stream (multipart /\n"
+      "block upload above 16 MiB, temp file + rename locally), so a failed copy never\n"
+      "leaves a partial object.\n"
+      "Progress is drawn on stderr when it is a terminal.\n\n"
+      "Options:\n"
+      "  --json   print {\"src\", \"dst\", \"bytes\"} when done\n\n"
+      "Credentials and endpoints come from the environment (see `otap --help`).\n\n"
+      "Examples:\n"
+      "  otap cp logs.parquet s3://bucket/otap/logs.parquet\n"
+      "  otap cp az://container/part-0.parquet ./local-dir/\n");
 }
 
 static bool is_local_dir(const char* url) {
@@ -38,11 +40,13 @@ static bool is_local_dir(const char* url) {
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int copy(const char* src, const char* dst, int64_t* copied, struct otap_error* err) {
+static int copy(const char* src, const char* dst, int64_t* copied,
+                struct otap_error* err) {
   char sparent[4096], dparent[4096];
   const char *skey, *dkey;
   if (!otap_cli_store_split(src, sparent, sizeof(sparent), &skey)) {
-    return otap_error_set(err, EINVAL, "%s: not an object URL (bucket or container only?)", src);
+    return otap_error_set(err, EINVAL,
+                          "%s: not an object URL (bucket or container only?)", src);
   }
   size_t dl = strlen(dst);
   bool to_stdout = strcmp(dst, "-") == 0;
@@ -118,7 +122,9 @@ static int run(int argc, char** argv) {
       return otap_cli_fail("cp", OTAP_EXIT_USAGE, "takes SRC and DST");
     }
   }
-  if (!src || !dst) return otap_cli_fail("cp", OTAP_EXIT_USAGE, "missing SRC or DST (see otap cp --help)");
+  if (!src || !dst)
+    return otap_cli_fail("cp", OTAP_EXIT_USAGE,
+                         "missing SRC or DST (see otap cp --help)");
   struct otap_error err;
   int64_t bytes = 0;
   if (copy(src, dst, &bytes, &err) != 0) {

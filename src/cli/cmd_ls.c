@@ -1,4 +1,5 @@
-// otap ls: lists objects of a store URL (local path, s3://, gs://, az://, Azure https URL).
+// otap ls: lists objects of a store URL (local path, s3://, gs://, az://, Azure https
+// URL).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,25 +9,29 @@
 #include "otap/store.h"
 
 static void help(FILE* out) {
-  fprintf(out,
-          "Usage: otap ls URL [--recursive] [--json]\n\n"
-          "Lists the objects under URL, sorted by key: a local directory or file://PATH,\n"
-          "s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://CONTAINER/PREFIX or\n"
-          "https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX. Without --recursive,\n"
-          "objects directly under the prefix are shown together with the sub-prefixes\n"
-          "(\"directories\", ending in '/'). A URL naming one object lists just that object.\n\n"
-          "Options:\n"
-          "  -r, --recursive  every object below the prefix\n"
-          "  --json           one JSON document: {\"url\", \"objects\": [{\"key\", \"size\",\n"
-          "                   \"mtime\", \"prefix\"}]} (size -1 and prefix true for directories)\n\n"
-          "Credentials and endpoints come from the environment (see `otap --help`):\n"
-          "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,\n"
-          "AWS_ENDPOINT_URL; AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT,\n"
-          "AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN; GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET,\n"
-          "GOOGLE_OAUTH_ACCESS_TOKEN, GCS_ENDPOINT_URL.\n\n"
-          "Examples:\n"
-          "  otap ls s3://logs/otap/ --recursive\n"
-          "  AWS_ENDPOINT_URL=http://127.0.0.1:9000 otap ls s3://bucket --json\n");
+  fprintf(
+      out,
+      "Usage: otap ls URL [--recursive] [--json]\n\n"
+      "Lists the objects under URL, sorted by key: a local directory or file://PATH,\n"
+      "s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://CONTAINER/PREFIX or\n"
+      "https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX. Without --recursive,\n"
+      "objects directly under the prefix are shown together with the sub-prefixes\n"
+      "(\"directories\", ending in '/'). A URL naming one object lists just that "
+      "object.\n\n"
+      "Options:\n"
+      "  -r, --recursive  every object below the prefix\n"
+      "  --json           one JSON document: {\"url\", \"objects\": [{\"key\", "
+      "\"size\",\n"
+      "                   \"mtime\", \"prefix\"}]} (size -1 and prefix true for "
+      "directories)\n\n"
+      "Credentials and endpoints come from the environment (see `otap --help`):\n"
+      "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,\n"
+      "AWS_ENDPOINT_URL; AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT,\n"
+      "AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN; GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET,\n"
+      "GOOGLE_OAUTH_ACCESS_TOKEN, GCS_ENDPOINT_URL.\n\n"
+      "Examples:\n"
+      "  otap ls s3://logs/otap/ --recursive\n"
+      "  AWS_ENDPOINT_URL=http://127.0.0.1:9000 otap ls s3://bucket --json\n");
 }
 
 static void print_time(FILE* out, int64_t t) {
@@ -77,7 +82,8 @@ static void print_list(const char* url, const struct otap_store_list* l, bool js
 }
 
 // Splits an object URL into the store URL of its parent and the last key segment.
-// "s3://b/x/y" -> "s3://b/x", "y"; "dir/f" -> "dir", "f"; "f" -> ".", "f". Shared with cmd_cp.c.
+// "s3://b/x/y" -> "s3://b/x", "y"; "dir/f" -> "dir", "f"; "f" -> ".", "f". Shared with
+// cmd_cp.c.
 bool otap_cli_store_split(const char* url, char* parent, size_t cap, const char** last);
 bool otap_cli_store_split(const char* url, char* parent, size_t cap, const char** last) {
   const char* scheme = strstr(url, "://");
@@ -136,7 +142,8 @@ static int run(int argc, char** argv) {
       return otap_cli_fail("ls", OTAP_EXIT_USAGE, "takes one URL");
     }
   }
-  if (!url) return otap_cli_fail("ls", OTAP_EXIT_USAGE, "missing URL (see otap ls --help)");
+  if (!url)
+    return otap_cli_fail("ls", OTAP_EXIT_USAGE, "missing URL (see otap ls --help)");
   struct otap_error err;
   struct otap_store* s = NULL;
   struct otap_store_list l = {0};
@@ -150,7 +157,8 @@ static int run(int argc, char** argv) {
     struct otap_store_object o = {0};
     struct otap_error e2;
     if (otap_cli_store_split(url, parent, sizeof(parent), &last) &&
-        otap_store_open(&p, parent, NULL, &e2) == 0 && otap_store_head(p, last, &o, &e2) == 0) {
+        otap_store_open(&p, parent, NULL, &e2) == 0 &&
+        otap_store_head(p, last, &o, &e2) == 0) {
       l.items = otap_calloc(1, sizeof(*l.items));
       if (l.items) {
         l.items[0] = o;
@@ -168,7 +176,8 @@ static int run(int argc, char** argv) {
     struct otap_store_object o = {0};
     struct otap_error e2;
     if (otap_cli_store_split(url, parent, sizeof(parent), &last) &&
-        otap_store_open(&p, parent, NULL, &e2) == 0 && otap_store_head(p, last, &o, &e2) == 0) {
+        otap_store_open(&p, parent, NULL, &e2) == 0 &&
+        otap_store_head(p, last, &o, &e2) == 0) {
       l.items = otap_calloc(1, sizeof(*l.items));
       if (l.items) {
         l.items[0] = o;
@@ -190,4 +199,5 @@ static int run(int argc, char** argv) {
   return OTAP_EXIT_OK;
 }
 
-OTAP_CLI_COMMAND(ls, "list objects of a local directory or an S3/GCS/Azure URL", run, help)
+OTAP_CLI_COMMAND(ls, "list objects of a local directory or an S3/GCS/Azure URL", run,
+                 help)

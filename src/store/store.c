@@ -1,5 +1,6 @@
-// Store front end: URL parsing, options and environment, key checks, dispatch to the backend
-// vtable, the random-access source adapter and the buffered upload sink used by HTTP backends.
+// Store front end: URL parsing, options and environment, key checks, dispatch to the
+// backend vtable, the random-access source adapter and the buffered upload sink used by
+// HTTP backends.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@ void otap_store_options_init(struct otap_store_options* o) {
   o->part_size = (int64_t)8 << 20;
 }
 
-void otap__store_name(const struct otap_store* s, const char* full_key, char* out, size_t cap) {
+void otap__store_name(const struct otap_store* s, const char* full_key, char* out,
+                      size_t cap) {
   const char* k = full_key;
   size_t pl = strlen(s->prefix);
   if (strncmp(k, s->prefix, pl) == 0) k += pl;
@@ -33,9 +35,11 @@ const char* otap_store_url(const struct otap_store* store) { return store->url; 
 void otap_store_free(struct otap_store* s) {
   if (!s) return;
   if (s->multi) curl_multi_cleanup(s->multi);
-  char** strs[] = {&s->url, &s->prefix, &s->root, &s->bucket, &s->base_url, &s->host,
-                   &s->path_base, &s->access_key_id, &s->secret_access_key, &s->session_token,
-                   &s->region, &s->account, &s->sas, &s->bearer, &s->ca_file};
+  char** strs[] = {&s->url,           &s->prefix,        &s->root,
+                   &s->bucket,        &s->base_url,      &s->host,
+                   &s->path_base,     &s->access_key_id, &s->secret_access_key,
+                   &s->session_token, &s->region,        &s->account,
+                   &s->sas,           &s->bearer,        &s->ca_file};
   for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
     if (*strs[i]) {
       // Secrets are wiped before they go back to the allocator.
@@ -55,15 +59,17 @@ static int dup_into(char** dst, const char* src, size_t n) {
   return *dst ? 0 : ENOMEM;
 }
 
-static bool has_prefix(const char* s, const char* p) { return strncmp(s, p, strlen(p)) == 0; }
+static bool has_prefix(const char* s, const char* p) {
+  return strncmp(s, p, strlen(p)) == 0;
+}
 
 // Splits "bucket/prefix..." into bucket and a normalized prefix ("" or "a/b/").
 static int split_bucket(struct otap_store* s, const char* rest, const char* url,
                         struct otap_error* err) {
   const char* slash = strchr(rest, '/');
   size_t bl = slash ? (size_t)(slash - rest) : strlen(rest);
-  OTAP_RETURN_IF(bl == 0 || bl > 255, err, EINVAL, "%s: missing or bad bucket/container name",
-                 url);
+  OTAP_RETURN_IF(bl == 0 || bl > 255, err, EINVAL,
+                 "%s: missing or bad bucket/container name", url);
   for (size_t i = 0; i < bl; i++) {
     char c = rest[i];
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
@@ -93,7 +99,8 @@ static void copy_http_options(struct otap_store* s, const struct otap_store_opti
   if (s->retry_max_ms < s->retry_base_ms) s->retry_max_ms = s->retry_base_ms;
   s->max_parallel = o->max_parallel > 0 ? o->max_parallel : 8;
   if (s->max_parallel > 64) s->max_parallel = 64;
-  s->multipart_threshold = o->multipart_threshold > 0 ? o->multipart_threshold : (int64_t)16 << 20;
+  s->multipart_threshold =
+      o->multipart_threshold > 0 ? o->multipart_threshold : (int64_t)16 << 20;
   s->part_size = o->part_size > 0 ? o->part_size : (int64_t)8 << 20;
   s->sign_payload = o->sign_payload;
   s->rng = (uint64_t)otap__now_ms() ^ (uint64_t)(uintptr_t)s;
@@ -101,7 +108,9 @@ static void copy_http_options(struct otap_store* s, const struct otap_store_opti
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode g_curl_init_rc = CURLE_OK;
-static void curl_init_once(void) { g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void) {
+  g_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 int otap_store_open(struct otap_store** out, const char* url,
                     const struct otap_store_options* opts, struct otap_error* err) {
@@ -148,10 +157,11 @@ int otap_store_open(struct otap_store** out, const char* url,
     s->kind = OTAP_STORE_LOCAL;
     OTAP_GOTO_NOT_OK(rc, otap__store_open_local(s, url + 7, err));
   } else if (strstr(url, "://")) {
-    rc = otap_error_set(err, ENOTSUP,
-                        "%.*s: unsupported store URL scheme (use a path, file://, s3://, gs://, "
-                        "az:// or https://ACCOUNT.blob.core.windows.net/)",
-                        (int)(strstr(url, "://") - url + 3), url);
+    rc = otap_error_set(
+        err, ENOTSUP,
+        "%.*s: unsupported store URL scheme (use a path, file://, s3://, gs://, "
+        "az:// or https://ACCOUNT.blob.core.windows.net/)",
+        (int)(strstr(url, "://") - url + 3), url);
     goto done;
   } else {
     s->kind = OTAP_STORE_LOCAL;
@@ -159,13 +169,16 @@ int otap_store_open(struct otap_store** out, const char* url,
   }
   if (s->kind != OTAP_STORE_LOCAL) {
     // Display URL: scheme://bucket/prefix (never credentials or SAS tokens).
-    const char* scheme = s->kind == OTAP_STORE_S3 ? "s3" : s->kind == OTAP_STORE_GCS ? "gs" : "az";
+    const char* scheme = s->kind == OTAP_STORE_S3    ? "s3"
+                         : s->kind == OTAP_STORE_GCS ? "gs"
+                                                     : "az";
     size_t n = strlen(s->bucket) + strlen(s->prefix) + 8;
     s->url = otap_malloc(n);
     if (!s->url) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
     snprintf(s->url, n, "%s://%s/%s", scheme, s->bucket, s->prefix);
     s->multi = curl_multi_init();
-    if (!s->multi) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "curl_multi_init failed"));
+    if (!s->multi)
+      OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "curl_multi_init failed"));
     curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->max_parallel);
     curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->max_parallel * 2);
   }
@@ -179,11 +192,12 @@ done:
 // ---------------------------------------------------------------------------------------------
 // Keys
 
-static int full_key(struct otap_store* s, const char* key, char** out, struct otap_error* err) {
+static int full_key(struct otap_store* s, const char* key, char** out,
+                    struct otap_error* err) {
   OTAP_RETURN_IF(!key, err, EINVAL, "%s: NULL key", s->url);
   size_t kl = strlen(key), pl = strlen(s->prefix);
-  OTAP_RETURN_IF(kl > OTAP_STORE_MAX_KEY, err, EINVAL, "%s: key of %zu bytes is too long", s->url,
-                 kl);
+  OTAP_RETURN_IF(kl > OTAP_STORE_MAX_KEY, err, EINVAL, "%s: key of %zu bytes is too long",
+                 s->url, kl);
   *out = otap_malloc(kl + pl + 1);
   if (!*out) return otap_error_set(err, ENOMEM, "out of memory");
   memcpy(*out, s->prefix, pl);
@@ -191,9 +205,11 @@ static int full_key(struct otap_store* s, const char* key, char** out, struct ot
   return 0;
 }
 
-static int object_key(struct otap_store* s, const char* key, char** out, struct otap_error* err) {
+static int object_key(struct otap_store* s, const char* key, char** out,
+                      struct otap_error* err) {
   OTAP_RETURN_IF(!key || !*key || key[strlen(key) - 1] == '/', err, EINVAL,
-                 "%s: bad object key '%s' (empty or ends with '/')", s->url, key ? key : "");
+                 "%s: bad object key '%s' (empty or ends with '/')", s->url,
+                 key ? key : "");
   return full_key(s, key, out, err);
 }
 
@@ -253,10 +269,10 @@ int otap_store_get(struct otap_store* s, const char* key, struct otap_buffer* ou
   return rc;
 }
 
-// Ranged reads over HTTP: ranges closer than COALESCE_GAP are fetched as one request into a
-// temporary buffer (Parquet column chunks of one row group are usually adjacent), and large
-// requests are split into SPLIT_PIECE parts so they run in parallel. Either every range is
-// filled or the call fails.
+// Ranged reads over HTTP: ranges closer than COALESCE_GAP are fetched as one request into
+// a temporary buffer (Parquet column chunks of one row group are usually adjacent), and
+// large requests are split into SPLIT_PIECE parts so they run in parallel. Either every
+// range is filled or the call fails.
 #define COALESCE_GAP ((uint64_t)256 << 10)
 #define MAX_MERGED ((uint64_t)8 << 20)  // merged groups never need splitting
 #define SPLIT_ABOVE ((uint64_t)16 << 20)
@@ -265,7 +281,7 @@ int otap_store_get(struct otap_store* s, const char* key, struct otap_buffer* ou
 struct range_group {
   size_t first, count;  // members: order[first .. first+count)
   uint64_t off, end;
-  uint8_t* temp;        // NULL when the single member is read in place
+  uint8_t* temp;  // NULL when the single member is read in place
 };
 
 struct range_ref {
@@ -279,8 +295,8 @@ static int cmp_range_ref(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
-static int coalesced_get(struct otap_store* s, const char* full, struct otap_store_range* r,
-                         size_t n, struct otap_error* err) {
+static int coalesced_get(struct otap_store* s, const char* full,
+                         struct otap_store_range* r, size_t n, struct otap_error* err) {
   int rc = 0;
   size_t m = 0, ng = 0, nf = 0;
   struct range_ref* order = otap_calloc(n ? n : 1, sizeof(*order));
@@ -307,7 +323,8 @@ static int coalesced_get(struct otap_store* s, const char* full, struct otap_sto
   }
   // Fetch list: one or more pieces per group.
   size_t cap = 0;
-  for (size_t i = 0; i < ng; i++) cap += (size_t)((g[i].end - g[i].off + SPLIT_PIECE - 1) / SPLIT_PIECE);
+  for (size_t i = 0; i < ng; i++)
+    cap += (size_t)((g[i].end - g[i].off + SPLIT_PIECE - 1) / SPLIT_PIECE);
   f = otap_calloc(cap ? cap : 1, sizeof(*f));
   if (!f) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
   for (size_t i = 0; i < ng; i++) {
@@ -318,8 +335,9 @@ static int coalesced_get(struct otap_store* s, const char* full, struct otap_sto
     } else {
       g[i].temp = otap_malloc((size_t)len);
       if (!g[i].temp) {
-        OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "%s: out of memory coalescing %llu bytes",
-                                            s->url, (unsigned long long)len));
+        OTAP_GOTO_NOT_OK(
+            rc, otap_error_set(err, ENOMEM, "%s: out of memory coalescing %llu bytes",
+                               s->url, (unsigned long long)len));
       }
       dst = g[i].temp;
     }
@@ -345,13 +363,13 @@ done:
   return rc;
 }
 
-int otap_store_get_ranges(struct otap_store* s, const char* key, struct otap_store_range* r,
-                          size_t n, struct otap_error* err) {
+int otap_store_get_ranges(struct otap_store* s, const char* key,
+                          struct otap_store_range* r, size_t n, struct otap_error* err) {
   for (size_t i = 0; i < n; i++) {
-    OTAP_RETURN_IF(r[i].length > 0 && !r[i].buf, err, EINVAL, "%s: range %zu has no buffer",
-                   s->url, i);
-    OTAP_RETURN_IF(r[i].offset > UINT64_MAX - r[i].length, err, EINVAL, "%s: range overflows",
-                   s->url);
+    OTAP_RETURN_IF(r[i].length > 0 && !r[i].buf, err, EINVAL,
+                   "%s: range %zu has no buffer", s->url, i);
+    OTAP_RETURN_IF(r[i].offset > UINT64_MAX - r[i].length, err, EINVAL,
+                   "%s: range overflows", s->url);
   }
   char* full = NULL;
   OTAP_RETURN_NOT_OK(object_key(s, key, &full, err));
@@ -361,8 +379,8 @@ int otap_store_get_ranges(struct otap_store* s, const char* key, struct otap_sto
   return rc;
 }
 
-int otap_store_get_range(struct otap_store* s, const char* key, uint64_t offset, size_t length,
-                         void* buf, struct otap_error* err) {
+int otap_store_get_range(struct otap_store* s, const char* key, uint64_t offset,
+                         size_t length, void* buf, struct otap_error* err) {
   struct otap_store_range r = {offset, length, buf};
   return otap_store_get_ranges(s, key, &r, 1, err);
 }
@@ -424,13 +442,13 @@ static int source_size(struct otap_source* self, uint64_t* out, struct otap_erro
   return 0;
 }
 
-static int source_read_at(struct otap_source* self, uint64_t offset, void* buf, size_t len,
-                          struct otap_error* err) {
+static int source_read_at(struct otap_source* self, uint64_t offset, void* buf,
+                          size_t len, struct otap_error* err) {
   struct store_source* ss = self->private_data;
   if (offset > ss->size || len > ss->size - offset) {
-    return otap_error_set(err, EINVAL, "%s: read of %zu bytes at offset %llu is past the end (%llu bytes)",
-                          ss->name, len, (unsigned long long)offset,
-                          (unsigned long long)ss->size);
+    return otap_error_set(
+        err, EINVAL, "%s: read of %zu bytes at offset %llu is past the end (%llu bytes)",
+        ss->name, len, (unsigned long long)offset, (unsigned long long)ss->size);
   }
   if (len == 0) return 0;
   if (ss->window && offset >= ss->win_off && offset + len <= ss->win_off + ss->win_len) {
@@ -454,7 +472,8 @@ static int source_read_at(struct otap_source* self, uint64_t offset, void* buf, 
     if (!ss->window) return otap_error_set(err, ENOMEM, "%s: out of memory", ss->name);
   }
   ss->win_len = 0;
-  int rc = otap_store_get_range(ss->store, ss->key, start, (size_t)(end - start), ss->window, err);
+  int rc = otap_store_get_range(ss->store, ss->key, start, (size_t)(end - start),
+                                ss->window, err);
   if (rc) return otap_error_prefix(err, rc, "%s: ", ss->name);
   ss->win_off = start;
   ss->win_len = (size_t)(end - start);
@@ -489,7 +508,8 @@ int otap_store_open_source_sized(struct otap_store* s, const char* key, uint64_t
   memset(out, 0, sizeof(*out));
   OTAP_RETURN_IF(!key || !*key, err, EINVAL, "%s: empty key", s->url);
   if (s->kind == OTAP_STORE_LOCAL) {
-    // Local files: the common module's mmap source (zero-copy view_at), after the root checks.
+    // Local files: the common module's mmap source (zero-copy view_at), after the root
+    // checks.
     char path[4096];
     OTAP_RETURN_NOT_OK(otap__store_local_path(s, key, path, sizeof(path), err));
     return otap_source_open_file(out, path, err);
@@ -505,7 +525,8 @@ int otap_store_open_source_sized(struct otap_store* s, const char* key, uint64_t
   ss->size = size;
   ss->key = otap_strdup(key);
   ss->name = otap_strdup(name);
-  if (!ss->key || !ss->name) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
+  if (!ss->key || !ss->name)
+    OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
   out->read_at = source_read_at;
   out->size = source_size;
   out->view_at = NULL;
@@ -523,13 +544,14 @@ done:
   return rc;
 }
 
-int otap_store_source_read_ranges(struct otap_source* src, struct otap_store_range* r, size_t n,
-                                  struct otap_error* err) {
+int otap_store_source_read_ranges(struct otap_source* src, struct otap_store_range* r,
+                                  size_t n, struct otap_error* err) {
   if (src->read_at == source_read_at) {
     struct store_source* ss = src->private_data;
     for (size_t i = 0; i < n; i++) {
       if (r[i].offset > ss->size || r[i].length > ss->size - r[i].offset) {
-        return otap_error_set(err, EINVAL, "%s: range %zu (%zu bytes at %llu) is past the end",
+        return otap_error_set(err, EINVAL,
+                              "%s: range %zu (%zu bytes at %llu) is past the end",
                               ss->name, i, r[i].length, (unsigned long long)r[i].offset);
       }
     }
@@ -579,7 +601,9 @@ static int sink_write(struct otap_sink* self, const void* data, size_t len,
     return otap_error_set(err, EINVAL, "%s: write after failure or finish", hs->name);
   }
   int rc = otap_buffer_append(&hs->buf, data, (int64_t)len);
-  if (rc) return otap_error_set(err, ENOMEM, "%s: out of memory buffering the upload", hs->name);
+  if (rc)
+    return otap_error_set(err, ENOMEM, "%s: out of memory buffering the upload",
+                          hs->name);
   if (!hs->multipart && hs->buf.size > s->multipart_threshold) {
     rc = s->ops->mp_begin(s, &hs->up, err);
     if (rc) goto fail;
@@ -599,8 +623,8 @@ fail:
 static int sink_finish(struct otap_sink* self, struct otap_error* err) {
   struct http_sink* hs = self->private_data;
   struct otap_store* s = hs->store;
-  OTAP_RETURN_IF(hs->failed || hs->finished, err, EINVAL, "%s: finish after failure or finish",
-                 hs->name);
+  OTAP_RETURN_IF(hs->failed || hs->finished, err, EINVAL,
+                 "%s: finish after failure or finish", hs->name);
   int rc;
   if (!hs->multipart) {
     rc = s->ops->put(s, hs->up.key, hs->buf.data, (size_t)hs->buf.size, err);
@@ -632,8 +656,8 @@ static void sink_release(struct otap_sink* self) {
   self->release = NULL;
 }
 
-int otap__store_http_open_sink(struct otap_store* s, const char* key, struct otap_sink* out,
-                               struct otap_error* err) {
+int otap__store_http_open_sink(struct otap_store* s, const char* key,
+                               struct otap_sink* out, struct otap_error* err) {
   struct http_sink* hs = otap_calloc(1, sizeof(*hs));
   if (!hs) return otap_error_set(err, ENOMEM, "out of memory");
   char name[OTAP_STORE_MAX_KEY + 512];

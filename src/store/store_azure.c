@@ -1,6 +1,6 @@
-// Azure Blob backend: Shared Key (incl. the Azurite development account), SAS token or bearer
-// token; List Blobs with prefix/delimiter/marker, ranged GETs (x-ms-range), Put Blob, and
-// Put Block + Put Block List above the multipart threshold.
+// Azure Blob backend: Shared Key (incl. the Azurite development account), SAS token or
+// bearer token; List Blobs with prefix/delimiter/marker, ranged GETs (x-ms-range), Put
+// Blob, and Put Block + Put Block List above the multipart threshold.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +9,14 @@
 #include "store/store_internal.h"
 
 int otap__store_http_get_ranges(struct otap_store* s, const char* key, const char* query,
-                                struct otap_store_range* r, size_t n, struct otap_error* err,
+                                struct otap_store_range* r, size_t n,
+                                struct otap_error* err,
                                 int (*path_fn)(struct otap_store*, const char*,
                                                struct otap_buffer*));
 
 static const char kAzuriteKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+    "KBHBeksoGMGw==";
 
 static const char* env(const struct otap_store_options* o, const char* name) {
   if (o->ignore_env) return NULL;
@@ -22,7 +24,9 @@ static const char* env(const struct otap_store_options* o, const char* name) {
   return v && *v ? v : NULL;
 }
 
-static int oom(struct otap_error* err) { return otap_error_set(err, ENOMEM, "out of memory"); }
+static int oom(struct otap_error* err) {
+  return otap_error_set(err, ENOMEM, "out of memory");
+}
 
 // Looks up `name` in a "k=v;k=v" connection string; copies the value into out.
 static bool conn_get(const char* cs, const char* name, char* out, size_t cap) {
@@ -47,7 +51,8 @@ static bool conn_get(const char* cs, const char* name, char* out, size_t cap) {
 static int set_endpoint(struct otap_store* s, const char* ep, struct otap_error* err) {
   bool https = strncmp(ep, "https://", 8) == 0;
   bool http = strncmp(ep, "http://", 7) == 0;
-  OTAP_RETURN_IF(!https && !http, err, EINVAL, "Azure endpoint must start with http(s)://");
+  OTAP_RETURN_IF(!https && !http, err, EINVAL,
+                 "Azure endpoint must start with http(s)://");
   const char* host = ep + (https ? 8 : 7);
   size_t hl = strcspn(host, "/?#");
   OTAP_RETURN_IF(hl == 0 || hl > 255, err, EINVAL, "Azure endpoint: bad host");
@@ -71,7 +76,8 @@ int otap__store_init_azure(struct otap_store* s, const struct otap_store_options
                                               : env(o, "AZURE_STORAGE_CONNECTION_STRING");
   if (cs) {
     char dev[16];
-    if (conn_get(cs, "UseDevelopmentStorage", dev, sizeof(dev)) && strcasecmp(dev, "true") == 0) {
+    if (conn_get(cs, "UseDevelopmentStorage", dev, sizeof(dev)) &&
+        strcasecmp(dev, "true") == 0) {
       snprintf(account, sizeof(account), "devstoreaccount1");
       snprintf(key, sizeof(key), "%s", kAzuriteKey);
       snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:10000/devstoreaccount1");
@@ -89,31 +95,39 @@ int otap__store_init_azure(struct otap_store* s, const struct otap_store_options
   }
   const char* v;
   if (account_from_url) snprintf(account, sizeof(account), "%s", account_from_url);
-  if ((v = o->azure_account ? o->azure_account : (!account[0] ? env(o, "AZURE_STORAGE_ACCOUNT") : NULL))) {
+  if ((v = o->azure_account ? o->azure_account
+                            : (!account[0] ? env(o, "AZURE_STORAGE_ACCOUNT") : NULL))) {
     snprintf(account, sizeof(account), "%s", v);
   }
-  if ((v = o->azure_key ? o->azure_key : (!key[0] ? env(o, "AZURE_STORAGE_KEY") : NULL))) {
+  if ((v = o->azure_key ? o->azure_key
+                        : (!key[0] ? env(o, "AZURE_STORAGE_KEY") : NULL))) {
     snprintf(key, sizeof(key), "%s", v);
   }
-  if ((v = o->azure_sas_token ? o->azure_sas_token : (!sas[0] ? env(o, "AZURE_STORAGE_SAS_TOKEN") : NULL))) {
+  if ((v = o->azure_sas_token ? o->azure_sas_token
+                              : (!sas[0] ? env(o, "AZURE_STORAGE_SAS_TOKEN") : NULL))) {
     snprintf(sas, sizeof(sas), "%s", v[0] == '?' ? v + 1 : v);
   }
   if (o->endpoint) snprintf(endpoint, sizeof(endpoint), "%s", o->endpoint);
-  if (endpoint_from_url && !o->endpoint) snprintf(endpoint, sizeof(endpoint), "%s", endpoint_from_url);
+  if (endpoint_from_url && !o->endpoint)
+    snprintf(endpoint, sizeof(endpoint), "%s", endpoint_from_url);
   OTAP_RETURN_IF(!account[0], err, EINVAL,
                  "az://%s: no storage account (set AZURE_STORAGE_ACCOUNT or "
-                 "AZURE_STORAGE_CONNECTION_STRING)", s->bucket);
+                 "AZURE_STORAGE_CONNECTION_STRING)",
+                 s->bucket);
   for (const char* c = account; *c; c++) {
     OTAP_RETURN_IF(!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')), err, EINVAL,
                    "bad Azure storage account name");
   }
-  if (!endpoint[0]) snprintf(endpoint, sizeof(endpoint), "https://%s.blob.core.windows.net", account);
+  if (!endpoint[0])
+    snprintf(endpoint, sizeof(endpoint), "https://%s.blob.core.windows.net", account);
   s->account = otap_strdup(account);
   if (!s->account) return oom(err);
   OTAP_RETURN_NOT_OK(set_endpoint(s, endpoint, err));
-  const char* bearer = o->bearer_token ? o->bearer_token : env(o, "AZURE_STORAGE_BEARER_TOKEN");
+  const char* bearer =
+      o->bearer_token ? o->bearer_token : env(o, "AZURE_STORAGE_BEARER_TOKEN");
   if (key[0]) {
-    int rc = otap__base64_decode(key, s->azure_key, sizeof(s->azure_key), &s->azure_key_len);
+    int rc =
+        otap__base64_decode(key, s->azure_key, sizeof(s->azure_key), &s->azure_key_len);
     memset(key, 0, sizeof(key));
     OTAP_RETURN_IF(rc || s->azure_key_len == 0, err, EINVAL,
                    "Azure account key is not valid base64");
@@ -154,7 +168,8 @@ static int az_list(struct otap_store* s, const char* prefix, bool recursive,
   char name[OTAP_STORE_MAX_KEY + 512], what[OTAP_STORE_MAX_KEY + 600];
   otap__store_name(s, prefix, name, sizeof(name));
   snprintf(what, sizeof(what), "list %s", name);
-  if (otap_buffer_appendf(&path, "%s/%s", s->path_base, s->bucket)) OTAP_GOTO_NOT_OK(rc, oom(err));
+  if (otap_buffer_appendf(&path, "%s/%s", s->path_base, s->bucket))
+    OTAP_GOTO_NOT_OK(rc, oom(err));
   for (int pages = 0;; pages++) {
     struct otap__query_param p[6];
     size_t np = 0;
@@ -178,8 +193,10 @@ static int az_list(struct otap_store* s, const char* prefix, bool recursive,
     x.query = (const char*)q.data;
     x.out = &body;
     OTAP_GOTO_NOT_OK(rc, otap__http_run(s, &x, 1, what, err));
-    if (!otap__http_ok(&x)) OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &x, what, prefix, err));
-    rc = otap__xml_parse_azure_list((const char*)body.data, (size_t)body.size, &page, err);
+    if (!otap__http_ok(&x))
+      OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &x, what, prefix, err));
+    rc =
+        otap__xml_parse_azure_list((const char*)body.data, (size_t)body.size, &page, err);
     if (rc) {
       otap_error_prefix(err, rc, "%s: page %d: ", what, pages + 1);
       goto done;
@@ -196,9 +213,10 @@ done:
   return rc;
 }
 
-static int simple(struct otap_store* s, const char* method, const char* key, const char* query,
-                  const char* op, struct otap__http_xfer* x, struct otap_buffer* path,
-                  char* what, size_t what_cap, struct otap_error* err) {
+static int simple(struct otap_store* s, const char* method, const char* key,
+                  const char* query, const char* op, struct otap__http_xfer* x,
+                  struct otap_buffer* path, char* what, size_t what_cap,
+                  struct otap_error* err) {
   char name[OTAP_STORE_MAX_KEY + 512];
   otap__store_name(s, key, name, sizeof(name));
   snprintf(what, what_cap, "%s %s", op, name);
@@ -218,7 +236,8 @@ static int az_head(struct otap_store* s, const char* key, struct otap_store_obje
   char what[OTAP_STORE_MAX_KEY + 600];
   int rc = simple(s, "HEAD", key, NULL, "head", &x, &path, what, sizeof(what), err);
   if (rc == 0 && !otap__http_ok(&x)) rc = otap__http_status_error(s, &x, what, key, err);
-  if (rc == 0 && x.content_length < 0) rc = otap_error_set(err, EIO, "%s: no Content-Length", what);
+  if (rc == 0 && x.content_length < 0)
+    rc = otap_error_set(err, EIO, "%s: no Content-Length", what);
   if (rc == 0) {
     out->size = x.content_length;
     out->mtime = x.last_modified;
@@ -238,14 +257,15 @@ static int az_get(struct otap_store* s, const char* key, struct otap_buffer* out
   char what[OTAP_STORE_MAX_KEY + 600];
   int rc = simple(s, "GET", key, NULL, "get", &x, &path, what, sizeof(what), err);
   if (rc == 0 && !otap__http_ok(&x)) rc = otap__http_status_error(s, &x, what, key, err);
-  if (rc == 0 && x.content_length < 0) rc = otap_error_set(err, EIO, "%s: no Content-Length", what);
+  if (rc == 0 && x.content_length < 0)
+    rc = otap_error_set(err, EIO, "%s: no Content-Length", what);
   otap__http_xfer_reset(&x);
   otap_buffer_reset(&path);
   return rc;
 }
 
-static int az_get_ranges(struct otap_store* s, const char* key, struct otap_store_range* r,
-                         size_t n, struct otap_error* err) {
+static int az_get_ranges(struct otap_store* s, const char* key,
+                         struct otap_store_range* r, size_t n, struct otap_error* err) {
   return otap__store_http_get_ranges(s, key, NULL, r, n, err, blob_path);
 }
 
@@ -260,11 +280,13 @@ static int az_put_common(struct otap_store* s, const char* key, const char* quer
   x.body_len = len;
   if (blob_type) {
     x.extra[x.n_extra++] = (struct otap__http_header){"x-ms-blob-type", "BlockBlob"};
-    x.extra[x.n_extra++] = (struct otap__http_header){"content-type", "application/octet-stream"};
+    x.extra[x.n_extra++] =
+        (struct otap__http_header){"content-type", "application/octet-stream"};
   } else if (strstr(query, "blocklist")) {
     x.extra[x.n_extra++] = (struct otap__http_header){"content-type", "application/xml"};
   } else {
-    x.extra[x.n_extra++] = (struct otap__http_header){"content-type", "application/octet-stream"};
+    x.extra[x.n_extra++] =
+        (struct otap__http_header){"content-type", "application/octet-stream"};
   }
   char what[OTAP_STORE_MAX_KEY + 600];
   int rc = simple(s, "PUT", key, query, op, &x, &path, what, sizeof(what), err);
@@ -294,7 +316,8 @@ static int az_del(struct otap_store* s, const char* key, struct otap_error* err)
   return rc;
 }
 
-static int az_mp_begin(struct otap_store* s, struct otap__upload* up, struct otap_error* err) {
+static int az_mp_begin(struct otap_store* s, struct otap__upload* up,
+                       struct otap_error* err) {
   (void)s;
   (void)up;
   (void)err;
@@ -313,7 +336,8 @@ static int az_mp_parts(struct otap_store* s, struct otap__upload* up, int first,
                        const uint8_t* data, size_t len, size_t part_size,
                        struct otap_error* err) {
   size_t n = len ? (len + part_size - 1) / part_size : 0;
-  OTAP_RETURN_IF((size_t)first + n > 50001, err, EINVAL, "block upload: more than 50000 blocks");
+  OTAP_RETURN_IF((size_t)first + n > 50001, err, EINVAL,
+                 "block upload: more than 50000 blocks");
   if (n == 0) return 0;
   int rc = 0;
   struct otap_buffer path;
@@ -340,7 +364,8 @@ static int az_mp_parts(struct otap_store* s, struct otap__upload* up, int first,
   }
   OTAP_GOTO_NOT_OK(rc, otap__http_run(s, xs, n, what, err));
   for (size_t i = 0; i < n; i++) {
-    if (!otap__http_ok(&xs[i])) OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &xs[i], what, up->key, err));
+    if (!otap__http_ok(&xs[i]))
+      OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &xs[i], what, up->key, err));
   }
 done:
   for (size_t i = 0; i < n; i++) {
@@ -353,17 +378,20 @@ done:
   return rc;
 }
 
-static int az_mp_complete(struct otap_store* s, struct otap__upload* up, struct otap_error* err) {
+static int az_mp_complete(struct otap_store* s, struct otap__upload* up,
+                          struct otap_error* err) {
   struct otap_buffer xml;
   otap_buffer_init(&xml);
   int rc = 0;
-  if (otap_buffer_appendf(&xml, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>")) {
+  if (otap_buffer_appendf(&xml,
+                          "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>")) {
     OTAP_GOTO_NOT_OK(rc, oom(err));
   }
   for (int i = 1; i <= up->parts; i++) {
     char id[64];
     block_id(up, i, id);
-    if (otap_buffer_appendf(&xml, "<Latest>%s</Latest>", id)) OTAP_GOTO_NOT_OK(rc, oom(err));
+    if (otap_buffer_appendf(&xml, "<Latest>%s</Latest>", id))
+      OTAP_GOTO_NOT_OK(rc, oom(err));
   }
   if (otap_buffer_appendf(&xml, "</BlockList>")) OTAP_GOTO_NOT_OK(rc, oom(err));
   rc = az_put_common(s, up->key, "comp=blocklist", xml.data, (size_t)xml.size,
@@ -374,13 +402,14 @@ done:
 }
 
 static void az_mp_abort(struct otap_store* s, struct otap__upload* up) {
-  // Uncommitted blocks are garbage-collected by the service after a week; nothing was made
-  // visible, so there is nothing to undo.
+  // Uncommitted blocks are garbage-collected by the service after a week; nothing was
+  // made visible, so there is nothing to undo.
   (void)s;
   (void)up;
 }
 
 const struct otap__store_ops otap__store_azure_ops = {
-    az_list, az_head, az_get, az_get_ranges, otap__store_http_open_sink, az_del,
-    az_put,  az_mp_begin, az_mp_parts, az_mp_complete, az_mp_abort,
+    az_list,     az_head, az_get,      az_get_ranges, otap__store_http_open_sink,
+    az_del,      az_put,  az_mp_begin, az_mp_parts,   az_mp_complete,
+    az_mp_abort,
 };

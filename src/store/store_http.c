@@ -1,7 +1,7 @@
-// HTTP transfers for the S3, Azure and GCS backends: libcurl multi with a bounded number of
-// requests in flight over the store's connection pool, per-attempt signing, retries with
-// exponential backoff and jitter, and strict checks that a body is complete and matches the
-// requested range before it counts as success.
+// HTTP transfers for the S3, Azure and GCS backends: libcurl multi with a bounded number
+// of requests in flight over the store's connection pool, per-attempt signing, retries
+// with exponential backoff and jitter, and strict checks that a body is complete and
+// matches the requested range before it counts as success.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +47,9 @@ void otap__http_xfer_reset(struct otap__http_xfer* x) {
   otap_buffer_reset(&x->err_body);
 }
 
-bool otap__http_ok(const struct otap__http_xfer* x) { return x->status >= 200 && x->status < 300; }
+bool otap__http_ok(const struct otap__http_xfer* x) {
+  return x->status >= 200 && x->status < 300;
+}
 
 static bool status_retryable(long st) {
   return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
@@ -60,7 +62,8 @@ static size_t on_write(char* ptr, size_t size, size_t nmemb, void* ud) {
   long st = 0;
   curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &st);
   if (st < 200 || st >= 300) {
-    if (x->err_body.size + (int64_t)n > OTAP_STORE_MAX_ERROR_BODY) return n;  // keep the head
+    if (x->err_body.size + (int64_t)n > OTAP_STORE_MAX_ERROR_BODY)
+      return n;  // keep the head
     if (otap_buffer_append(&x->err_body, ptr, (int64_t)n) == 0) return n;
     x->oom = true;
     return 0;
@@ -114,7 +117,8 @@ static size_t on_header(char* buf, size_t size, size_t nmemb, void* ud) {
   } else if (header_is(buf, n, "content-range", &v)) {
     copy_value(tmp, sizeof(tmp), v, end);
     long long a, b, t;
-    if (sscanf(tmp, "bytes %lld-%lld/%lld", &a, &b, &t) == 3 && a >= 0 && b >= a && t > b) {
+    if (sscanf(tmp, "bytes %lld-%lld/%lld", &a, &b, &t) == 3 && a >= 0 && b >= a &&
+        t > b) {
       x->range_start = a;
       x->range_end = b;
       x->range_total = t;
@@ -159,7 +163,8 @@ static int add_header(struct curl_slist** list, const char* name, const char* va
 }
 
 // Builds URL and headers (signed for this attempt) and the easy handle.
-static int prepare(struct otap_store* s, struct otap__http_xfer* x, struct otap_error* err) {
+static int prepare(struct otap_store* s, struct otap__http_xfer* x,
+                   struct otap_error* err) {
   int rc = 0;
   struct otap_buffer url, auth, q;
   otap_buffer_init(&url);
@@ -172,8 +177,8 @@ static int prepare(struct otap_store* s, struct otap__http_xfer* x, struct otap_
   if (x->is_range) {
     snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)x->range_offset,
              (unsigned long long)(x->range_offset + x->dst_len - 1));
-    hs[nh++] = (struct otap__http_header){s->kind == OTAP_STORE_AZURE ? "x-ms-range" : "range",
-                                          range};
+    hs[nh++] = (struct otap__http_header){
+        s->kind == OTAP_STORE_AZURE ? "x-ms-range" : "range", range};
   }
   const char* query = x->query && *x->query ? x->query : "";
   OTAP_GOTO_NOT_OK(rc, otap_buffer_append(&q, query, (int64_t)strlen(query)));
@@ -182,8 +187,9 @@ static int prepare(struct otap_store* s, struct otap__http_xfer* x, struct otap_
   }
   OTAP_GOTO_NOT_OK(rc, otap_buffer_append(&q, "", 1));  // NUL-terminate
   q.size--;
-  OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&url, "%s%s%s%s", s->base_url, x->path,
-                                           q.size ? "?" : "", q.size ? (const char*)q.data : ""));
+  OTAP_GOTO_NOT_OK(
+      rc, otap_buffer_appendf(&url, "%s%s%s%s", s->base_url, x->path, q.size ? "?" : "",
+                              q.size ? (const char*)q.data : ""));
   x->url = otap_strdup((const char*)url.data);
   if (!x->url) OTAP_GOTO_NOT_OK(rc, ENOMEM);
 
@@ -203,8 +209,8 @@ static int prepare(struct otap_store* s, struct otap__http_xfer* x, struct otap_
       x->headers = h;
     }
     if (s->auth == OTAP_AUTH_SHARED_KEY) {
-      OTAP_GOTO_NOT_OK(rc, otap__azure_shared_key(s, x->method, x->path, query, hs, nh, &auth,
-                                                  err));
+      OTAP_GOTO_NOT_OK(
+          rc, otap__azure_shared_key(s, x->method, x->path, query, hs, nh, &auth, err));
     }
   } else {
     for (int i = 0; i < nh; i++) {
@@ -217,11 +223,22 @@ static int prepare(struct otap_store* s, struct otap__http_xfer* x, struct otap_
       if (x->unsigned_payload) {
         snprintf(hash, sizeof(hash), "UNSIGNED-PAYLOAD");
       } else {
-        otap__sha256_hex(x->body ? (const void*)x->body : "", x->body ? x->body_len : 0, hash);
+        otap__sha256_hex(x->body ? (const void*)x->body : "", x->body ? x->body_len : 0,
+                         hash);
       }
-      struct otap__sigv4_input in = {x->method, s->host, x->path, query, hs, nh, hash, amz_date,
-                                     s->access_key_id, s->secret_access_key, s->session_token,
-                                     s->region, "s3"};
+      struct otap__sigv4_input in = {x->method,
+                                     s->host,
+                                     x->path,
+                                     query,
+                                     hs,
+                                     nh,
+                                     hash,
+                                     amz_date,
+                                     s->access_key_id,
+                                     s->secret_access_key,
+                                     s->session_token,
+                                     s->region,
+                                     "s3"};
       OTAP_GOTO_NOT_OK(rc, otap__sigv4_authorization(&in, &auth, err));
       OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-date", amz_date));
       x->headers = h;
@@ -266,7 +283,8 @@ static int prepare(struct otap_store* s, struct otap__http_xfer* x, struct otap_
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (s->stall_timeout_ms + 999) / 1000);
-  if (s->request_timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->request_timeout_ms);
+  if (s->request_timeout_ms > 0)
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->request_timeout_ms);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
   if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
@@ -278,7 +296,8 @@ static int prepare(struct otap_store* s, struct otap__http_xfer* x, struct otap_
     curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(e, CURLOPT_READDATA, x);
-    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(x->body ? x->body_len : 0));
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+                     (curl_off_t)(x->body ? x->body_len : 0));
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
   } else if (strcmp(x->method, "GET") != 0) {
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
@@ -329,8 +348,8 @@ static bool curl_retryable(CURLcode c) {
 // message in x->fail_msg.
 static int validate(struct otap__http_xfer* x) {
   if (x->overflow) {
-    snprintf(x->fail_msg, sizeof(x->fail_msg), "reply longer than expected (over %lld bytes)",
-             (long long)x->received);
+    snprintf(x->fail_msg, sizeof(x->fail_msg),
+             "reply longer than expected (over %lld bytes)", (long long)x->received);
     return EIO;
   }
   if (strcmp(x->method, "HEAD") == 0) return 0;
@@ -352,8 +371,8 @@ static int validate(struct otap__http_xfer* x) {
       return EIO;
     }
   } else if (x->range_offset != 0 || x->content_length != (int64_t)x->dst_len) {
-    snprintf(x->fail_msg, sizeof(x->fail_msg), "HTTP %ld without Content-Range for a range request",
-             x->status);
+    snprintf(x->fail_msg, sizeof(x->fail_msg),
+             "HTTP %ld without Content-Range for a range request", x->status);
     return EIO;
   }
   if (x->received != (int64_t)x->dst_len) {
@@ -418,8 +437,8 @@ static bool finish_attempt(struct otap_store* s, struct otap__http_xfer* x, CURL
   return true;
 }
 
-int otap__http_run(struct otap_store* s, struct otap__http_xfer* xs, size_t n, const char* what,
-                   struct otap_error* err) {
+int otap__http_run(struct otap_store* s, struct otap__http_xfer* xs, size_t n,
+                   const char* what, struct otap_error* err) {
   int rc = 0;
   size_t remaining = n;
   int in_flight = 0;
@@ -471,8 +490,8 @@ int otap__http_run(struct otap_store* s, struct otap__http_xfer* xs, size_t n, c
       if (finish_attempt(s, x, cc)) remaining--;
     }
     if (remaining == 0) break;
-    // Stall detection: no byte in either direction for stall_timeout_ms (curl's own low-speed
-    // check averages over several seconds, so it is only a backstop).
+    // Stall detection: no byte in either direction for stall_timeout_ms (curl's own
+    // low-speed check averages over several seconds, so it is only a backstop).
     now = otap__now_ms();
     for (size_t i = 0; i < n; i++) {
       struct otap__http_xfer* x = &xs[i];
@@ -506,8 +525,9 @@ int otap__http_run(struct otap_store* s, struct otap__http_xfer* xs, size_t n, c
   }
   for (size_t i = 0; i < n; i++) {
     if (xs[i].fail_rc) {
-      return otap_error_set(err, xs[i].fail_rc, "%s: %s after %d %s", what, xs[i].fail_msg,
-                            xs[i].attempt, xs[i].attempt == 1 ? "try" : "tries");
+      return otap_error_set(err, xs[i].fail_rc, "%s: %s after %d %s", what,
+                            xs[i].fail_msg, xs[i].attempt,
+                            xs[i].attempt == 1 ? "try" : "tries");
     }
   }
   return 0;
@@ -528,14 +548,21 @@ int otap__http_status_error(struct otap_store* s, const struct otap__http_xfer* 
   if (!rid[0]) snprintf(rid, sizeof(rid), "%s", x->request_id);
   int e;
   switch (x->status) {
-    case 404: e = ENOENT; break;
+    case 404:
+      e = ENOENT;
+      break;
     case 401:
-    case 403: e = EACCES; break;
+    case 403:
+      e = EACCES;
+      break;
     case 400:
     case 409:
     case 412:
-    case 416: e = EINVAL; break;
-    default: e = EIO;
+    case 416:
+      e = EINVAL;
+      break;
+    default:
+      e = EIO;
   }
   (void)key;
   return otap_error_set(err, e, "%s: HTTP %ld%s%s%s%s%s%s after %d %s", what, x->status,

@@ -7,12 +7,17 @@
 #include "otap/store.h"
 
 // Caps on what the network can make us allocate.
-#define OTAP_STORE_MAX_XML ((int64_t)16 << 20)     // one listing / error page
+#define OTAP_STORE_MAX_XML ((int64_t)16 << 20)  // one listing / error page
 #define OTAP_STORE_MAX_ERROR_BODY ((int64_t)64 << 10)
 #define OTAP_STORE_MAX_KEY 4096
-#define OTAP_STORE_MAX_LIST ((size_t)50 << 20)       // keys in one listing
+#define OTAP_STORE_MAX_LIST ((size_t)50 << 20)  // keys in one listing
 
-enum otap__store_kind { OTAP_STORE_LOCAL, OTAP_STORE_S3, OTAP_STORE_AZURE, OTAP_STORE_GCS };
+enum otap__store_kind {
+  OTAP_STORE_LOCAL,
+  OTAP_STORE_S3,
+  OTAP_STORE_AZURE,
+  OTAP_STORE_GCS
+};
 
 enum otap__store_auth {
   OTAP_AUTH_NONE,
@@ -32,8 +37,8 @@ struct otap__store_ops {
               struct otap_error* err);
   int (*get)(struct otap_store* s, const char* key, struct otap_buffer* out,
              struct otap_error* err);
-  int (*get_ranges)(struct otap_store* s, const char* key, struct otap_store_range* r, size_t n,
-                    struct otap_error* err);
+  int (*get_ranges)(struct otap_store* s, const char* key, struct otap_store_range* r,
+                    size_t n, struct otap_error* err);
   int (*open_sink)(struct otap_store* s, const char* key, struct otap_sink* out,
                    struct otap_error* err);
   int (*del)(struct otap_store* s, const char* key, struct otap_error* err);
@@ -41,18 +46,20 @@ struct otap__store_ops {
   int (*put)(struct otap_store* s, const char* key, const uint8_t* data, size_t len,
              struct otap_error* err);
   int (*mp_begin)(struct otap_store* s, struct otap__upload* up, struct otap_error* err);
-  // Uploads `len` bytes as parts first_part, first_part+1, ... of part_size bytes each (the
-  // last may be shorter), all in parallel.
+  // Uploads `len` bytes as parts first_part, first_part+1, ... of part_size bytes each
+  // (the last may be shorter), all in parallel.
   int (*mp_parts)(struct otap_store* s, struct otap__upload* up, int first_part,
-                  const uint8_t* data, size_t len, size_t part_size, struct otap_error* err);
-  int (*mp_complete)(struct otap_store* s, struct otap__upload* up, struct otap_error* err);
+                  const uint8_t* data, size_t len, size_t part_size,
+                  struct otap_error* err);
+  int (*mp_complete)(struct otap_store* s, struct otap__upload* up,
+                     struct otap_error* err);
   void (*mp_abort)(struct otap_store* s, struct otap__upload* up);
 };
 
 struct otap__upload {
   char* key;
-  char* upload_id;            // S3
-  struct otap_buffer etags;   // S3: NUL-separated part ETags; Azure: block ids
+  char* upload_id;           // S3
+  struct otap_buffer etags;  // S3: NUL-separated part ETags; Azure: block ids
   int parts;
 };
 
@@ -60,24 +67,25 @@ struct otap_store {
   const struct otap__store_ops* ops;
   enum otap__store_kind kind;
   enum otap__store_auth auth;
-  char* url;         // display URL, no credentials
-  char* prefix;      // key prefix inside the bucket/container/root ("" or ends with '/')
+  char* url;     // display URL, no credentials
+  char* prefix;  // key prefix inside the bucket/container/root ("" or ends with '/')
   // Local
-  char* root;        // real path of the root directory
+  char* root;  // real path of the root directory
   // HTTP
-  char* bucket;      // bucket or container
-  char* base_url;    // scheme://host[:port][/account]  (path-style: bucket appended per request)
-  char* host;        // Host header value as signed
-  char* path_base;   // "" or "/account" (Azurite) prepended to request paths
+  char* bucket;     // bucket or container
+  char* base_url;   // scheme://host[:port][/account]  (path-style: bucket appended per
+                    // request)
+  char* host;       // Host header value as signed
+  char* path_base;  // "" or "/account" (Azurite) prepended to request paths
   bool path_style;
   char* access_key_id;
   char* secret_access_key;
   char* session_token;
   char* region;
-  char* account;     // Azure
+  char* account;  // Azure
   uint8_t azure_key[128];
   size_t azure_key_len;
-  char* sas;         // Azure SAS without '?'
+  char* sas;  // Azure SAS without '?'
   char* bearer;
   char* ca_file;
   bool sign_payload;
@@ -88,7 +96,8 @@ struct otap_store {
   int64_t multipart_threshold, part_size;
   CURLM* multi;
   uint64_t rng;
-  int list_page_size;  // max keys per listing request (0: service default); tests lower it
+  int list_page_size;  // max keys per listing request (0: service default); tests lower
+                       // it
   int64_t n_requests;  // attempts made (statistics, for tests and benchmarks)
   int64_t n_connects;  // new connections opened by those attempts
 };
@@ -97,15 +106,15 @@ struct otap_store {
 // HTTP transfers (store_http.c)
 
 struct otap__http_header {
-  const char* name;   // lowercase
+  const char* name;  // lowercase
   const char* value;
 };
 
 struct otap__http_xfer {
   // Request (set by the caller; strings borrowed until the transfer ends).
   const char* method;
-  const char* path;   // encoded absolute path ("/bucket/key")
-  const char* query;  // encoded canonical query ("a=b&c=d") or NULL
+  const char* path;                   // encoded absolute path ("/bucket/key")
+  const char* query;                  // encoded canonical query ("a=b&c=d") or NULL
   struct otap__http_header extra[4];  // extra signed headers (e.g. content-type)
   int n_extra;
   const uint8_t* body;
@@ -122,7 +131,7 @@ struct otap__http_xfer {
   long status;
   char request_id[128];
   char etag[256];
-  int64_t content_length;  // -1 unknown
+  int64_t content_length;                       // -1 unknown
   int64_t range_start, range_end, range_total;  // from Content-Range, -1 unknown
   int64_t last_modified;
   int64_t retry_after_ms;  // from a Retry-After header (seconds), 0 if none
@@ -138,7 +147,7 @@ struct otap__http_xfer {
   int64_t not_before_ms;
   int64_t last_activity_ms;  // last byte sent or received (stall detection)
   bool started, done, overflow, oom;
-  int fail_rc;              // final transport/validation failure (0 if an HTTP reply came)
+  int fail_rc;  // final transport/validation failure (0 if an HTTP reply came)
   char fail_msg[256];
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -147,13 +156,14 @@ struct otap__http_xfer {
 void otap__http_xfer_init(struct otap__http_xfer* x);
 void otap__http_xfer_reset(struct otap__http_xfer* x);
 /// Runs transfers, up to s->max_parallel at once, retrying retryable failures (connection
-/// errors, timeouts, 5xx, 429, short bodies) of idempotent requests with backoff + jitter.
-/// Returns 0 when every transfer got a final HTTP reply (check x->status), else the error of the
-/// first transfer that failed for good; `what` names the operation for messages.
-int otap__http_run(struct otap_store* s, struct otap__http_xfer* xs, size_t n, const char* what,
-                   struct otap_error* err);
-/// Error for a non-2xx reply: parses the XML error body (Code, Message, RequestId) and maps
-/// the status to an errno (404 ENOENT, 401/403 EACCES, 400/416 EINVAL, else EIO).
+/// errors, timeouts, 5xx, 429, short bodies) of idempotent requests with backoff +
+/// jitter. Returns 0 when every transfer got a final HTTP reply (check x->status), else
+/// the error of the first transfer that failed for good; `what` names the operation for
+/// messages.
+int otap__http_run(struct otap_store* s, struct otap__http_xfer* xs, size_t n,
+                   const char* what, struct otap_error* err);
+/// Error for a non-2xx reply: parses the XML error body (Code, Message, RequestId) and
+/// maps the status to an errno (404 ENOENT, 401/403 EACCES, 400/416 EINVAL, else EIO).
 int otap__http_status_error(struct otap_store* s, const struct otap__http_xfer* x,
                             const char* what, const char* key, struct otap_error* err);
 bool otap__http_ok(const struct otap__http_xfer* x);
@@ -171,22 +181,23 @@ struct otap__query_param {
 };
 
 /// Builds the canonical (sorted, encoded) query string from raw parameters.
-int otap__query_build(struct otap_buffer* out, const struct otap__query_param* p, size_t n);
+int otap__query_build(struct otap_buffer* out, const struct otap__query_param* p,
+                      size_t n);
 
 struct otap__sigv4_input {
   const char* method;
   const char* host;
-  const char* canonical_uri;    // encoded path
-  const char* canonical_query;  // from otap__query_build ("" if none)
+  const char* canonical_uri;                // encoded path
+  const char* canonical_query;              // from otap__query_build ("" if none)
   const struct otap__http_header* headers;  // extra headers to sign (lowercase names)
   int n_headers;
-  const char* payload_hash;     // hex sha256 or "UNSIGNED-PAYLOAD"
-  const char* amz_date;         // YYYYMMDDTHHMMSSZ
+  const char* payload_hash;  // hex sha256 or "UNSIGNED-PAYLOAD"
+  const char* amz_date;      // YYYYMMDDTHHMMSSZ
   const char* access_key_id;
   const char* secret_access_key;
-  const char* session_token;    // NULL if none
+  const char* session_token;  // NULL if none
   const char* region;
-  const char* service;          // "s3"
+  const char* service;  // "s3"
 };
 
 /// Produces the Authorization header value (without "Authorization: ").
@@ -214,9 +225,11 @@ int otap__azure_shared_key(const struct otap_store* s, const char* method,
 #define OTAP_XML_MAX_NAME 128
 #define OTAP_XML_MAX_TEXT ((size_t)64 << 10)
 
-/// Called at each element start (text == NULL) and end (text = its decoded character data,
-/// NUL-terminated) with the slash-joined path of element names ("A/B/C"). Nonzero stops.
-typedef int (*otap__xml_cb)(void* ctx, const char* path, const char* text, size_t text_len);
+/// Called at each element start (text == NULL) and end (text = its decoded character
+/// data, NUL-terminated) with the slash-joined path of element names ("A/B/C"). Nonzero
+/// stops.
+typedef int (*otap__xml_cb)(void* ctx, const char* path, const char* text,
+                            size_t text_len);
 
 /// Parses `data`; EINVAL with the byte offset on malformed input, ENOTSUP for DOCTYPE.
 int otap__xml_parse(const char* data, size_t len, otap__xml_cb cb, void* ctx,
@@ -247,28 +260,31 @@ void otap__xml_parse_error(const char* data, size_t len, char* code, size_t code
 /// Finds the text of the first element with this path (e.g. "A/UploadId"); malloc'd copy.
 int otap__xml_find(const char* data, size_t len, const char* path, char** out,
                    struct otap_error* err);
-int otap__list_push(struct otap__list_page* page, const char* key, int64_t size, int64_t mtime,
-                    bool is_prefix);
+int otap__list_push(struct otap__list_page* page, const char* key, int64_t size,
+                    int64_t mtime, bool is_prefix);
 
 // ---------------------------------------------------------------------------------------------
 // Backends
 
-int otap__store_open_local(struct otap_store* s, const char* path, struct otap_error* err);
-/// Real path of an existing key inside the local root (EACCES if it escapes, ENOENT if absent).
+int otap__store_open_local(struct otap_store* s, const char* path,
+                           struct otap_error* err);
+/// Real path of an existing key inside the local root (EACCES if it escapes, ENOENT if
+/// absent).
 int otap__store_local_path(struct otap_store* s, const char* key, char* out, size_t cap,
                            struct otap_error* err);
-int otap__store_init_s3(struct otap_store* s, const struct otap_store_options* o, bool gcs,
-                        struct otap_error* err);
+int otap__store_init_s3(struct otap_store* s, const struct otap_store_options* o,
+                        bool gcs, struct otap_error* err);
 int otap__store_init_azure(struct otap_store* s, const struct otap_store_options* o,
                            const char* account_from_url, const char* endpoint_from_url,
                            struct otap_error* err);
 /// Generic buffered upload sink for HTTP backends (put / multipart).
-int otap__store_http_open_sink(struct otap_store* s, const char* key, struct otap_sink* out,
-                               struct otap_error* err);
+int otap__store_http_open_sink(struct otap_store* s, const char* key,
+                               struct otap_sink* out, struct otap_error* err);
 /// Creates the bucket/container (tests and `otap cp` to a fresh emulator).
 int otap__store_create_bucket(struct otap_store* s, struct otap_error* err);
 /// Shared helper: display name "URL-of-store/key" for messages.
-void otap__store_name(const struct otap_store* s, const char* full_key, char* out, size_t cap);
+void otap__store_name(const struct otap_store* s, const char* full_key, char* out,
+                      size_t cap);
 uint64_t otap__store_random(struct otap_store* s);
 int64_t otap__now_ms(void);
 

@@ -1,6 +1,7 @@
-// Local directory backend: keys are '/'-separated paths below a root directory. Keys that would
-// escape the root ("..", absolute paths, symlinks pointing outside) are refused; puts go to a
-// temporary name renamed into place (otap_sink_open_file), so readers never see half files.
+// Local directory backend: keys are '/'-separated paths below a root directory. Keys that
+// would escape the root ("..", absolute paths, symlinks pointing outside) are refused;
+// puts go to a temporary name renamed into place (otap_sink_open_file), so readers never
+// see half files.
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,9 +13,12 @@
 
 #include "store/store_internal.h"
 
-static int oom(struct otap_error* err) { return otap_error_set(err, ENOMEM, "out of memory"); }
+static int oom(struct otap_error* err) {
+  return otap_error_set(err, ENOMEM, "out of memory");
+}
 
-int otap__store_open_local(struct otap_store* s, const char* path, struct otap_error* err) {
+int otap__store_open_local(struct otap_store* s, const char* path,
+                           struct otap_error* err) {
   s->ops = &otap__store_local_ops;
   OTAP_RETURN_IF(!*path, err, EINVAL, "empty local store path");
   char real[PATH_MAX];
@@ -44,8 +48,8 @@ static int check_key(struct otap_store* s, const char* key, bool allow_empty,
     bool last = !slash;
     if ((n == 0 && !(last && allow_empty)) || (n == 1 && p[0] == '.') ||
         (n == 2 && p[0] == '.' && p[1] == '.')) {
-      return otap_error_set(err, EACCES, "%s: key '%s' escapes or is not a plain path", s->url,
-                            key);
+      return otap_error_set(err, EACCES, "%s: key '%s' escapes or is not a plain path",
+                            s->url, key);
     }
     if (last) break;
     p = slash + 1;
@@ -60,18 +64,20 @@ static bool inside_root(const struct otap_store* s, const char* real) {
 }
 
 // Resolves an existing key to a real path inside the root.
-static int resolve(struct otap_store* s, const char* key, char* out, struct otap_error* err) {
+static int resolve(struct otap_store* s, const char* key, char* out,
+                   struct otap_error* err) {
   OTAP_RETURN_NOT_OK(check_key(s, key, false, err));
   char path[PATH_MAX];
   int n = snprintf(path, sizeof(path), "%s/%s", s->root, key);
-  OTAP_RETURN_IF(n < 0 || (size_t)n >= sizeof(path), err, EINVAL, "%s: key too long", s->url);
+  OTAP_RETURN_IF(n < 0 || (size_t)n >= sizeof(path), err, EINVAL, "%s: key too long",
+                 s->url);
   if (!realpath(path, out)) {
     int e = errno;
-    return otap_error_set(err, e == ENOENT || e == ENOTDIR ? ENOENT : EIO, "%s/%s: %s", s->url, key,
-                          strerror(e));
+    return otap_error_set(err, e == ENOENT || e == ENOTDIR ? ENOENT : EIO, "%s/%s: %s",
+                          s->url, key, strerror(e));
   }
-  OTAP_RETURN_IF(!inside_root(s, out), err, EACCES, "%s/%s: resolves outside the store root",
-                 s->url, key);
+  OTAP_RETURN_IF(!inside_root(s, out), err, EACCES,
+                 "%s/%s: resolves outside the store root", s->url, key);
   return 0;
 }
 
@@ -83,17 +89,20 @@ int otap__store_local_path(struct otap_store* s, const char* key, char* out, siz
   OTAP_RETURN_IF(stat(real, &st) != 0 || !S_ISREG(st.st_mode), err, ENOENT,
                  "%s/%s: not a regular file", s->url, key);
   int n = snprintf(out, cap, "%s", real);
-  OTAP_RETURN_IF(n < 0 || (size_t)n >= cap, err, EINVAL, "%s/%s: path too long", s->url, key);
+  OTAP_RETURN_IF(n < 0 || (size_t)n >= cap, err, EINVAL, "%s/%s: path too long", s->url,
+                 key);
   return 0;
 }
 
-static int local_head(struct otap_store* s, const char* key, struct otap_store_object* out,
-                      struct otap_error* err) {
+static int local_head(struct otap_store* s, const char* key,
+                      struct otap_store_object* out, struct otap_error* err) {
   char real[PATH_MAX];
   OTAP_RETURN_NOT_OK(resolve(s, key, real, err));
   struct stat st;
-  OTAP_RETURN_IF(stat(real, &st) != 0, err, EIO, "%s/%s: %s", s->url, key, strerror(errno));
-  OTAP_RETURN_IF(!S_ISREG(st.st_mode), err, ENOENT, "%s/%s: not a regular file", s->url, key);
+  OTAP_RETURN_IF(stat(real, &st) != 0, err, EIO, "%s/%s: %s", s->url, key,
+                 strerror(errno));
+  OTAP_RETURN_IF(!S_ISREG(st.st_mode), err, ENOENT, "%s/%s: not a regular file", s->url,
+                 key);
   out->size = st.st_size;
   out->mtime = st.st_mtime;
   return 0;
@@ -135,8 +144,8 @@ static int local_get(struct otap_store* s, const char* key, struct otap_buffer* 
   int rc = otap_buffer_reserve(out, size);
   if (rc) {
     close(fd);
-    return otap_error_set(err, ENOMEM, "%s/%s: %lld bytes do not fit in memory", s->url, key,
-                          (long long)size);
+    return otap_error_set(err, ENOMEM, "%s/%s: %lld bytes do not fit in memory", s->url,
+                          key, (long long)size);
   }
   rc = pread_full(fd, out->data + out->size, (size_t)size, 0);
   close(fd);
@@ -145,17 +154,18 @@ static int local_get(struct otap_store* s, const char* key, struct otap_buffer* 
   return 0;
 }
 
-static int local_get_ranges(struct otap_store* s, const char* key, struct otap_store_range* r,
-                            size_t n, struct otap_error* err) {
+static int local_get_ranges(struct otap_store* s, const char* key,
+                            struct otap_store_range* r, size_t n,
+                            struct otap_error* err) {
   int fd;
   int64_t size;
   OTAP_RETURN_NOT_OK(open_key(s, key, &fd, &size, err));
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     if (r[i].offset > (uint64_t)size || r[i].length > (uint64_t)size - r[i].offset) {
-      rc = otap_error_set(err, EINVAL, "%s/%s: range of %zu bytes at %llu is past the end (%lld)",
-                          s->url, key, r[i].length, (unsigned long long)r[i].offset,
-                          (long long)size);
+      rc = otap_error_set(
+          err, EINVAL, "%s/%s: range of %zu bytes at %llu is past the end (%lld)", s->url,
+          key, r[i].length, (unsigned long long)r[i].offset, (long long)size);
     } else if (pread_full(fd, r[i].buf, r[i].length, r[i].offset)) {
       rc = otap_error_set(err, EIO, "%s/%s: short read at offset %llu", s->url, key,
                           (unsigned long long)r[i].offset);
@@ -182,8 +192,8 @@ static int make_parents(struct otap_store* s, const char* key, char* path,
     char real[PATH_MAX];
     bool ok = realpath(path, real) && inside_root(s, real);
     *p = '/';
-    OTAP_RETURN_IF(!ok, err, EACCES, "%s/%s: a parent directory resolves outside the root",
-                   s->url, key);
+    OTAP_RETURN_IF(!ok, err, EACCES,
+                   "%s/%s: a parent directory resolves outside the root", s->url, key);
   }
   // An existing symlink at the key itself must not point outside either.
   char real[PATH_MAX];
@@ -211,8 +221,8 @@ static int local_del(struct otap_store* s, const char* key, struct otap_error* e
   char* slash = strrchr(path, '/');
   *slash = '\0';
   if (!realpath(path, real)) return 0;  // parent missing: nothing to delete
-  OTAP_RETURN_IF(!inside_root(s, real), err, EACCES, "%s/%s: resolves outside the root", s->url,
-                 key);
+  OTAP_RETURN_IF(!inside_root(s, real), err, EACCES, "%s/%s: resolves outside the root",
+                 s->url, key);
   *slash = '/';
   if (unlink(path) != 0 && errno != ENOENT) {
     return otap_error_set(err, EIO, "%s/%s: %s", s->url, key, strerror(errno));
@@ -224,10 +234,12 @@ static bool is_temp_name(const char* name) {
   return name[0] == '.' && strstr(name, ".tmp") != NULL;
 }
 
-// Walks dir (relative path rel, "" or "a/b/") adding entries whose key starts with prefix.
+// Walks dir (relative path rel, "" or "a/b/") adding entries whose key starts with
+// prefix.
 static int walk(struct otap_store* s, const char* rel, const char* prefix, bool recursive,
                 struct otap__list_page* page, int depth, struct otap_error* err) {
-  OTAP_RETURN_IF(depth > 64, err, EINVAL, "%s: directory tree deeper than 64 levels", s->url);
+  OTAP_RETURN_IF(depth > 64, err, EINVAL, "%s: directory tree deeper than 64 levels",
+                 s->url);
   char dirpath[PATH_MAX];
   int n = snprintf(dirpath, sizeof(dirpath), "%s/%s", s->root, rel);
   OTAP_RETURN_IF(n < 0 || n >= PATH_MAX, err, EINVAL, "%s: path too long", s->url);
@@ -237,7 +249,8 @@ static int walk(struct otap_store* s, const char* rel, const char* prefix, bool 
   size_t pl = strlen(prefix);
   struct dirent* e;
   while (rc == 0 && (e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || is_temp_name(e->d_name)) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+        is_temp_name(e->d_name)) {
       continue;
     }
     char key[PATH_MAX];
@@ -250,7 +263,8 @@ static int walk(struct otap_store* s, const char* rel, const char* prefix, bool 
     if (lstat(full, &st) != 0) continue;
     if (S_ISLNK(st.st_mode)) {
       char real[PATH_MAX];
-      if (!realpath(full, real) || !inside_root(s, real) || stat(real, &st) != 0) continue;
+      if (!realpath(full, real) || !inside_root(s, real) || stat(real, &st) != 0)
+        continue;
       if (S_ISDIR(st.st_mode)) continue;  // never descend through links (cycles)
     }
     size_t kl = strlen(key);
@@ -304,6 +318,15 @@ static int local_put_unused(struct otap_store* s, const char* key, const uint8_t
 }
 
 const struct otap__store_ops otap__store_local_ops = {
-    local_list, local_head, local_get, local_get_ranges, local_open_sink, local_del,
-    local_put_unused, NULL, NULL, NULL, NULL,
+    local_list,
+    local_head,
+    local_get,
+    local_get_ranges,
+    local_open_sink,
+    local_del,
+    local_put_unused,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };

@@ -15,10 +15,12 @@ static const char* env(const struct otap_store_options* o, const char* name) {
 
 static const char* pick(const char* a, const char* b) { return a && *a ? a : b; }
 
-static int oom_early(struct otap_error* err) { return otap_error_set(err, ENOMEM, "out of memory"); }
-static int init_s3_rest(struct otap_store* s, const struct otap_store_options* o, bool gcs,
-                        const char* ak, const char* sk, const char* token, const char* region,
-                        const char* endpoint, struct otap_error* err);
+static int oom_early(struct otap_error* err) {
+  return otap_error_set(err, ENOMEM, "out of memory");
+}
+static int init_s3_rest(struct otap_store* s, const struct otap_store_options* o,
+                        bool gcs, const char* ak, const char* sk, const char* token,
+                        const char* region, const char* endpoint, struct otap_error* err);
 
 static int sdup(char** dst, const char* v, struct otap_error* err) {
   if (!v) return 0;
@@ -48,12 +50,13 @@ static int set_endpoint(struct otap_store* s, const char* ep, struct otap_error*
   size_t pl = strcspn(path, "?#");
   while (pl && path[pl - 1] == '/') pl--;
   s->path_base = otap_strndup(path, pl);
-  if (!s->base_url || !s->host || !s->path_base) return otap_error_set(err, ENOMEM, "out of memory");
+  if (!s->base_url || !s->host || !s->path_base)
+    return otap_error_set(err, ENOMEM, "out of memory");
   return 0;
 }
 
-// Looks up `key` in section `section` of an AWS-style INI file (shared credentials or config).
-// Lines are bounded; a missing file or key leaves out empty.
+// Looks up `key` in section `section` of an AWS-style INI file (shared credentials or
+// config). Lines are bounded; a missing file or key leaves out empty.
 static void ini_lookup(const char* path, const char* section, const char* key, char* out,
                        size_t cap) {
   out[0] = '\0';
@@ -88,8 +91,9 @@ static void ini_lookup(const char* path, const char* section, const char* key, c
   fclose(f);
 }
 
-// Credentials and region from ~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE,
-// AWS_CONFIG_FILE, AWS_PROFILE), as the SDKs read them, when the environment has none.
+// Credentials and region from ~/.aws/credentials and ~/.aws/config
+// (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, AWS_PROFILE), as the SDKs read them,
+// when the environment has none.
 struct aws_profile {
   char ak[256], sk[256], token[8192], region[64];
 };
@@ -124,42 +128,48 @@ static void load_profile(const struct otap_store_options* o, struct aws_profile*
   }
 }
 
-int otap__store_init_s3(struct otap_store* s, const struct otap_store_options* o, bool gcs,
-                        struct otap_error* err) {
+int otap__store_init_s3(struct otap_store* s, const struct otap_store_options* o,
+                        bool gcs, struct otap_error* err) {
   s->ops = &otap__store_s3_ops;
   struct aws_profile* prof = otap_calloc(1, sizeof(*prof));
   if (!prof) return oom_early(err);
   if (!gcs && !o->ignore_env) load_profile(o, prof);
-  const char* ak = pick(o->access_key_id, env(o, gcs ? "GCS_HMAC_ACCESS_ID" : "AWS_ACCESS_KEY_ID"));
-  const char* sk =
-      pick(o->secret_access_key, env(o, gcs ? "GCS_HMAC_SECRET" : "AWS_SECRET_ACCESS_KEY"));
-  const char* token = gcs ? o->session_token : pick(o->session_token, env(o, "AWS_SESSION_TOKEN"));
+  const char* ak =
+      pick(o->access_key_id, env(o, gcs ? "GCS_HMAC_ACCESS_ID" : "AWS_ACCESS_KEY_ID"));
+  const char* sk = pick(o->secret_access_key,
+                        env(o, gcs ? "GCS_HMAC_SECRET" : "AWS_SECRET_ACCESS_KEY"));
+  const char* token =
+      gcs ? o->session_token : pick(o->session_token, env(o, "AWS_SESSION_TOKEN"));
   if (!gcs && !ak && !sk && prof->ak[0] && prof->sk[0]) {
     ak = prof->ak;
     sk = prof->sk;
     if (!token && prof->token[0]) token = prof->token;
   }
   const char* region =
-      pick(o->region, gcs ? "auto"
-                          : pick(env(o, "AWS_REGION"),
-                                 pick(env(o, "AWS_DEFAULT_REGION"),
-                                      pick(prof->region[0] ? prof->region : NULL, "us-east-1"))));
-  const char* endpoint =
-      pick(o->endpoint, gcs ? env(o, "GCS_ENDPOINT_URL")
-                            : pick(env(o, "AWS_ENDPOINT_URL_S3"), env(o, "AWS_ENDPOINT_URL")));
+      pick(o->region,
+           gcs ? "auto"
+               : pick(env(o, "AWS_REGION"),
+                      pick(env(o, "AWS_DEFAULT_REGION"),
+                           pick(prof->region[0] ? prof->region : NULL, "us-east-1"))));
+  const char* endpoint = pick(
+      o->endpoint, gcs ? env(o, "GCS_ENDPOINT_URL")
+                       : pick(env(o, "AWS_ENDPOINT_URL_S3"), env(o, "AWS_ENDPOINT_URL")));
   int rc = init_s3_rest(s, o, gcs, ak, sk, token, region, endpoint, err);
   memset(prof, 0, sizeof(*prof));
   otap_free(prof);
   return rc;
 }
 
-static int init_s3_rest(struct otap_store* s, const struct otap_store_options* o, bool gcs,
-                        const char* ak, const char* sk, const char* token, const char* region,
-                        const char* endpoint, struct otap_error* err) {
-  const char* bearer = gcs ? pick(o->bearer_token, env(o, "GOOGLE_OAUTH_ACCESS_TOKEN")) : NULL;
+static int init_s3_rest(struct otap_store* s, const struct otap_store_options* o,
+                        bool gcs, const char* ak, const char* sk, const char* token,
+                        const char* region, const char* endpoint,
+                        struct otap_error* err) {
+  const char* bearer =
+      gcs ? pick(o->bearer_token, env(o, "GOOGLE_OAUTH_ACCESS_TOKEN")) : NULL;
   if (gcs && !endpoint) endpoint = "https://storage.googleapis.com";
   if ((ak && !sk) || (!ak && sk)) {
-    return otap_error_set(err, EINVAL, "%s: access key id and secret must be given together",
+    return otap_error_set(err, EINVAL,
+                          "%s: access key id and secret must be given together",
                           gcs ? "gs://" : "s3://");
   }
   if (ak) {
@@ -204,14 +214,17 @@ static int init_s3_rest(struct otap_store* s, const struct otap_store_options* o
 
 // "/bucket/encoded-key" (path-style) or "/encoded-key".
 static int object_path(struct otap_store* s, const char* key, struct otap_buffer* out) {
-  OTAP_RETURN_NOT_OK(otap_buffer_append(out, s->path_base, (int64_t)strlen(s->path_base)));
+  OTAP_RETURN_NOT_OK(
+      otap_buffer_append(out, s->path_base, (int64_t)strlen(s->path_base)));
   if (s->path_style) OTAP_RETURN_NOT_OK(otap_buffer_appendf(out, "/%s", s->bucket));
   OTAP_RETURN_NOT_OK(otap_buffer_append(out, "/", 1));
   OTAP_RETURN_NOT_OK(otap__uri_encode(out, key, strlen(key), true));
   return 0;
 }
 
-static int oom(struct otap_error* err) { return otap_error_set(err, ENOMEM, "out of memory"); }
+static int oom(struct otap_error* err) {
+  return otap_error_set(err, ENOMEM, "out of memory");
+}
 
 static int s3_list(struct otap_store* s, const char* prefix, bool recursive,
                    struct otap_store_list* out, struct otap_error* err) {
@@ -238,7 +251,8 @@ static int s3_list(struct otap_store* s, const char* prefix, bool recursive,
     p[np++] = (struct otap__query_param){"list-type", "2"};
     p[np++] = (struct otap__query_param){"prefix", prefix};
     if (!recursive) p[np++] = (struct otap__query_param){"delimiter", "/"};
-    if (page.next_token) p[np++] = (struct otap__query_param){"continuation-token", page.next_token};
+    if (page.next_token)
+      p[np++] = (struct otap__query_param){"continuation-token", page.next_token};
     char mk[16];
     if (s->list_page_size > 0) {
       snprintf(mk, sizeof(mk), "%d", s->list_page_size);
@@ -254,8 +268,10 @@ static int s3_list(struct otap_store* s, const char* prefix, bool recursive,
     x.query = (const char*)q.data;
     x.out = &body;
     OTAP_GOTO_NOT_OK(rc, otap__http_run(s, &x, 1, what, err));
-    if (!otap__http_ok(&x)) OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &x, what, prefix, err));
-    OTAP_RETURN_IF(body.size > OTAP_STORE_MAX_XML, err, EINVAL, "%s: listing page too large", what);
+    if (!otap__http_ok(&x))
+      OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &x, what, prefix, err));
+    OTAP_RETURN_IF(body.size > OTAP_STORE_MAX_XML, err, EINVAL,
+                   "%s: listing page too large", what);
     rc = otap__xml_parse_s3_list((const char*)body.data, (size_t)body.size, &page, err);
     if (rc) {
       otap_error_prefix(err, rc, "%s: page %d: ", what, pages + 1);
@@ -273,9 +289,10 @@ done:
   return rc;
 }
 
-static int simple(struct otap_store* s, const char* method, const char* key, const char* query,
-                  const char* op, struct otap__http_xfer* x, struct otap_buffer* path,
-                  char* what, size_t what_cap, struct otap_error* err) {
+static int simple(struct otap_store* s, const char* method, const char* key,
+                  const char* query, const char* op, struct otap__http_xfer* x,
+                  struct otap_buffer* path, char* what, size_t what_cap,
+                  struct otap_error* err) {
   char name[OTAP_STORE_MAX_KEY + 512];
   otap__store_name(s, key, name, sizeof(name));
   snprintf(what, what_cap, "%s %s", op, name);
@@ -327,11 +344,13 @@ static int s3_get(struct otap_store* s, const char* key, struct otap_buffer* out
 
 // Shared by S3 and Azure: n ranged GETs of one object, run in parallel.
 int otap__store_http_get_ranges(struct otap_store* s, const char* key, const char* query,
-                                struct otap_store_range* r, size_t n, struct otap_error* err,
+                                struct otap_store_range* r, size_t n,
+                                struct otap_error* err,
                                 int (*path_fn)(struct otap_store*, const char*,
                                                struct otap_buffer*));
 int otap__store_http_get_ranges(struct otap_store* s, const char* key, const char* query,
-                                struct otap_store_range* r, size_t n, struct otap_error* err,
+                                struct otap_store_range* r, size_t n,
+                                struct otap_error* err,
                                 int (*path_fn)(struct otap_store*, const char*,
                                                struct otap_buffer*)) {
   int rc = 0;
@@ -383,8 +402,8 @@ int otap__store_http_get_ranges(struct otap_store* s, const char* key, const cha
   return rc;
 }
 
-static int s3_get_ranges(struct otap_store* s, const char* key, struct otap_store_range* r,
-                         size_t n, struct otap_error* err) {
+static int s3_get_ranges(struct otap_store* s, const char* key,
+                         struct otap_store_range* r, size_t n, struct otap_error* err) {
   return otap__store_http_get_ranges(s, key, NULL, r, n, err, object_path);
 }
 
@@ -420,7 +439,8 @@ static int s3_del(struct otap_store* s, const char* key, struct otap_error* err)
   return rc;
 }
 
-static int s3_mp_begin(struct otap_store* s, struct otap__upload* up, struct otap_error* err) {
+static int s3_mp_begin(struct otap_store* s, struct otap__upload* up,
+                       struct otap_error* err) {
   struct otap_buffer path, body;
   otap_buffer_init(&path);
   otap_buffer_init(&body);
@@ -430,9 +450,10 @@ static int s3_mp_begin(struct otap_store* s, struct otap__upload* up, struct ota
   x.body = (const uint8_t*)"";
   x.idempotent = false;  // a retry would leak an upload; fail instead
   char what[OTAP_STORE_MAX_KEY + 600];
-  int rc = simple(s, "POST", up->key, "uploads=", "start multipart upload of", &x, &path, what,
-                  sizeof(what), err);
-  if (rc == 0 && !otap__http_ok(&x)) rc = otap__http_status_error(s, &x, what, up->key, err);
+  int rc = simple(s, "POST", up->key, "uploads=", "start multipart upload of", &x, &path,
+                  what, sizeof(what), err);
+  if (rc == 0 && !otap__http_ok(&x))
+    rc = otap__http_status_error(s, &x, what, up->key, err);
   if (rc == 0) {
     rc = otap__xml_find((const char*)body.data, (size_t)body.size,
                         "InitiateMultipartUploadResult/UploadId", &up->upload_id, err);
@@ -458,7 +479,8 @@ static int s3_mp_parts(struct otap_store* s, struct otap__upload* up, int first,
   struct otap__http_xfer* xs = otap_calloc(n, sizeof(*xs));
   char name[OTAP_STORE_MAX_KEY + 512], what[OTAP_STORE_MAX_KEY + 600];
   otap__store_name(s, up->key, name, sizeof(name));
-  snprintf(what, sizeof(what), "upload parts %d-%d of %s", first, first + (int)n - 1, name);
+  snprintf(what, sizeof(what), "upload parts %d-%d of %s", first, first + (int)n - 1,
+           name);
   if (!qs || !xs || object_path(s, up->key, &path)) OTAP_GOTO_NOT_OK(rc, oom(err));
   for (size_t i = 0; i < n; i++) {
     char pn[16];
@@ -475,10 +497,11 @@ static int s3_mp_parts(struct otap_store* s, struct otap__upload* up, int first,
   }
   OTAP_GOTO_NOT_OK(rc, otap__http_run(s, xs, n, what, err));
   for (size_t i = 0; i < n; i++) {
-    if (!otap__http_ok(&xs[i])) OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &xs[i], what, up->key, err));
+    if (!otap__http_ok(&xs[i]))
+      OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &xs[i], what, up->key, err));
     if (!xs[i].etag[0]) {
-      OTAP_GOTO_NOT_OK(rc, otap_error_set(err, EIO, "%s: part %d: reply without ETag", what,
-                                          first + (int)i));
+      OTAP_GOTO_NOT_OK(rc, otap_error_set(err, EIO, "%s: part %d: reply without ETag",
+                                          what, first + (int)i));
     }
     if (otap_buffer_append(&up->etags, xs[i].etag, (int64_t)strlen(xs[i].etag) + 1)) {
       OTAP_GOTO_NOT_OK(rc, oom(err));
@@ -495,7 +518,8 @@ done:
   return rc;
 }
 
-static int s3_mp_complete(struct otap_store* s, struct otap__upload* up, struct otap_error* err) {
+static int s3_mp_complete(struct otap_store* s, struct otap__upload* up,
+                          struct otap_error* err) {
   struct otap_buffer path, q, xml, body;
   otap_buffer_init(&path);
   otap_buffer_init(&q);
@@ -507,13 +531,19 @@ static int s3_mp_complete(struct otap_store* s, struct otap__upload* up, struct 
   otap__http_xfer_init(&x);
   char what[OTAP_STORE_MAX_KEY + 600];
   if (otap__query_build(&q, p, 1)) OTAP_GOTO_NOT_OK(rc, oom(err));
-  if (otap_buffer_appendf(&xml, "<CompleteMultipartUpload>")) OTAP_GOTO_NOT_OK(rc, oom(err));
+  if (otap_buffer_appendf(&xml, "<CompleteMultipartUpload>"))
+    OTAP_GOTO_NOT_OK(rc, oom(err));
   const char* e = (const char*)up->etags.data;
   for (int i = 1; i <= up->parts; i++) {
     // ETags are quoted hex digests; escape anything XML-special anyway.
-    if (otap_buffer_appendf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>", i)) OTAP_GOTO_NOT_OK(rc, oom(err));
+    if (otap_buffer_appendf(&xml, "<Part><PartNumber>%d</PartNumber><ETag>", i))
+      OTAP_GOTO_NOT_OK(rc, oom(err));
     for (const char* c = e; *c; c++) {
-      const char* rep = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : *c == '"' ? "&quot;" : NULL;
+      const char* rep = *c == '&'   ? "&amp;"
+                        : *c == '<' ? "&lt;"
+                        : *c == '>' ? "&gt;"
+                        : *c == '"' ? "&quot;"
+                                    : NULL;
       if (rep ? otap_buffer_appendf(&xml, "%s", rep) : otap_buffer_append(&xml, c, 1)) {
         OTAP_GOTO_NOT_OK(rc, oom(err));
       }
@@ -521,14 +551,17 @@ static int s3_mp_complete(struct otap_store* s, struct otap__upload* up, struct 
     if (otap_buffer_appendf(&xml, "</ETag></Part>")) OTAP_GOTO_NOT_OK(rc, oom(err));
     e += strlen(e) + 1;
   }
-  if (otap_buffer_appendf(&xml, "</CompleteMultipartUpload>")) OTAP_GOTO_NOT_OK(rc, oom(err));
+  if (otap_buffer_appendf(&xml, "</CompleteMultipartUpload>"))
+    OTAP_GOTO_NOT_OK(rc, oom(err));
   x.body = xml.data;
   x.body_len = (size_t)xml.size;
   x.out = &body;
   x.extra[x.n_extra++] = (struct otap__http_header){"content-type", "application/xml"};
-  OTAP_GOTO_NOT_OK(rc, simple(s, "POST", up->key, (const char*)q.data,
-                              "complete multipart upload of", &x, &path, what, sizeof(what), err));
-  if (!otap__http_ok(&x)) OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &x, what, up->key, err));
+  OTAP_GOTO_NOT_OK(
+      rc, simple(s, "POST", up->key, (const char*)q.data, "complete multipart upload of",
+                 &x, &path, what, sizeof(what), err));
+  if (!otap__http_ok(&x))
+    OTAP_GOTO_NOT_OK(rc, otap__http_status_error(s, &x, what, up->key, err));
   // S3 may answer 200 with an <Error> body.
   if (otap_buffer_append(&body, "", 1)) OTAP_GOTO_NOT_OK(rc, oom(err));
   body.size--;
@@ -558,8 +591,8 @@ static void s3_mp_abort(struct otap_store* s, struct otap__upload* up) {
   struct otap_error ignored;
   char what[OTAP_STORE_MAX_KEY + 600];
   if (otap__query_build(&q, p, 1) == 0) {
-    (void)simple(s, "DELETE", up->key, (const char*)q.data, "abort multipart upload of", &x,
-                 &path, what, sizeof(what), &ignored);
+    (void)simple(s, "DELETE", up->key, (const char*)q.data, "abort multipart upload of",
+                 &x, &path, what, sizeof(what), &ignored);
   }
   otap__http_xfer_reset(&x);
   otap_buffer_reset(&path);
@@ -599,6 +632,7 @@ done:
 }
 
 const struct otap__store_ops otap__store_s3_ops = {
-    s3_list, s3_head, s3_get, s3_get_ranges, otap__store_http_open_sink, s3_del,
-    s3_put,  s3_mp_begin, s3_mp_parts, s3_mp_complete, s3_mp_abort,
+    s3_list,     s3_head, s3_get,      s3_get_ranges, otap__store_http_open_sink,
+    s3_del,      s3_put,  s3_mp_begin, s3_mp_parts,   s3_mp_complete,
+    s3_mp_abort,
 };

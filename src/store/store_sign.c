@@ -1,6 +1,7 @@
-// Request signing: AWS Signature Version 4 (S3, GCS HMAC) and Azure Shared Key, plus the URI
-// encoding, dates and base64 they need. Written from the AWS SigV4 and Azure Storage REST
-// documentation; keys and signatures never leave these functions except as the header value.
+// Request signing: AWS Signature Version 4 (S3, GCS HMAC) and Azure Shared Key, plus the
+// URI encoding, dates and base64 they need. Written from the AWS SigV4 and Azure Storage
+// REST documentation; keys and signatures never leave these functions except as the
+// header value.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -47,8 +48,8 @@ int otap__uri_encode(struct otap_buffer* out, const char* s, size_t n, bool keep
       out->data[out->size++] = c;
     } else {
       out->data[out->size++] = '%';
-      out->data[out->size++] = (uint8_t)"0123456789ABCDEF"[c >> 4];
-      out->data[out->size++] = (uint8_t)"0123456789ABCDEF"[c & 15];
+      out->data[out->size++] = (uint8_t) "0123456789ABCDEF"[c >> 4];
+      out->data[out->size++] = (uint8_t) "0123456789ABCDEF"[c & 15];
     }
   }
   out->data[out->size] = '\0';
@@ -88,10 +89,12 @@ static int cmp_param(const void* a, const void* b) {
   const struct enc_param* y = b;
   int c = strcmp((const char*)x->k.data, (const char*)y->k.data);
   if (c) return c;
-  return strcmp(x->has_value ? (const char*)x->v.data : "", y->has_value ? (const char*)y->v.data : "");
+  return strcmp(x->has_value ? (const char*)x->v.data : "",
+                y->has_value ? (const char*)y->v.data : "");
 }
 
-int otap__query_build(struct otap_buffer* out, const struct otap__query_param* p, size_t n) {
+int otap__query_build(struct otap_buffer* out, const struct otap__query_param* p,
+                      size_t n) {
   int rc = 0;
   struct enc_param* e = otap_calloc(n ? n : 1, sizeof(*e));
   if (!e) return ENOMEM;
@@ -105,8 +108,9 @@ int otap__query_build(struct otap_buffer* out, const struct otap__query_param* p
   OTAP_GOTO_NOT_OK(rc, otap_buffer_reserve(out, 1));
   out->data[out->size] = '\0';
   for (size_t i = 0; i < n; i++) {
-    OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(out, "%s%s=%s", i ? "&" : "",
-                                             (const char*)e[i].k.data, (const char*)e[i].v.data));
+    OTAP_GOTO_NOT_OK(
+        rc, otap_buffer_appendf(out, "%s%s=%s", i ? "&" : "", (const char*)e[i].k.data,
+                                (const char*)e[i].v.data));
   }
 done:
   for (size_t i = 0; i < n; i++) {
@@ -164,8 +168,9 @@ int otap__sigv4_authorization(const struct otap__sigv4_input* in, struct otap_bu
   char date[9];
   memcpy(date, in->amz_date, 8);
   date[8] = '\0';
-  OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&creq, "%s\n%s\n%s\n", in->method, in->canonical_uri,
-                                           in->canonical_query ? in->canonical_query : ""));
+  OTAP_GOTO_NOT_OK(
+      rc, otap_buffer_appendf(&creq, "%s\n%s\n%s\n", in->method, in->canonical_uri,
+                              in->canonical_query ? in->canonical_query : ""));
   for (int i = 0; i < nh; i++) {
     OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&creq, "%s:", hs[i].name));
     OTAP_GOTO_NOT_OK(rc, append_trimmed(&creq, hs[i].value));
@@ -179,9 +184,9 @@ int otap__sigv4_authorization(const struct otap__sigv4_input* in, struct otap_bu
 
   char creq_hash[65];
   otap__sha256_hex(creq.data, (size_t)creq.size, creq_hash);
-  OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s",
-                                           in->amz_date, date, in->region, in->service,
-                                           creq_hash));
+  OTAP_GOTO_NOT_OK(
+      rc, otap_buffer_appendf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s",
+                              in->amz_date, date, in->region, in->service, creq_hash));
   uint8_t k[32];
   char secret[256];
   int sn = snprintf(secret, sizeof(secret), "AWS4%s", in->secret_access_key);
@@ -201,8 +206,10 @@ int otap__sigv4_authorization(const struct otap__sigv4_input* in, struct otap_bu
   }
   char sig[65];
   to_hex(k, 32, sig);
-  OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(out, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=",
-                                           in->access_key_id, date, in->region, in->service));
+  OTAP_GOTO_NOT_OK(
+      rc, otap_buffer_appendf(
+              out, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=",
+              in->access_key_id, date, in->region, in->service));
   for (int i = 0; i < nh; i++) {
     OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(out, "%s%s", i ? ";" : "", hs[i].name));
   }
@@ -232,8 +239,9 @@ void otap__format_http_date(int64_t t, char out[64]) {
   time_t tt = (time_t)t;
   struct tm tm;
   gmtime_r(&tt, &tm);
-  snprintf(out, 64, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
-           kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  snprintf(out, 64, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+           tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+           tm.tm_sec);
 }
 
 static int64_t days_from_civil(int64_t y, int m, int d) {
@@ -296,7 +304,8 @@ int otap__base64_encode(const uint8_t* in, size_t n, char* out, size_t cap) {
 // ---------------------------------------------------------------------------------------------
 // Azure Shared Key
 
-static const char* header_value(const struct otap__http_header* h, int n, const char* name) {
+static const char* header_value(const struct otap__http_header* h, int n,
+                                const char* name) {
   for (int i = 0; i < n; i++) {
     if (strcmp(h[i].name, name) == 0) return h[i].value;
   }
@@ -326,9 +335,10 @@ int otap__azure_shared_key(const struct otap_store* s, const char* method,
   int nx = 0;
   const char* clen = header_value(headers, n_headers, "content-length");
   if (strcmp(clen, "0") == 0) clen = "";
-  OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&sts, "%s\n\n\n%s\n\n%s\n\n\n\n\n\n%s\n", method, clen,
-                                           header_value(headers, n_headers, "content-type"),
-                                           header_value(headers, n_headers, "range")));
+  OTAP_GOTO_NOT_OK(
+      rc, otap_buffer_appendf(&sts, "%s\n\n\n%s\n\n%s\n\n\n\n\n\n%s\n", method, clen,
+                              header_value(headers, n_headers, "content-type"),
+                              header_value(headers, n_headers, "range")));
   for (int i = 0; i < n_headers && nx < 16; i++) {
     if (strncmp(headers[i].name, "x-ms-", 5) == 0) xms[nx++] = headers[i];
   }

@@ -1,9 +1,10 @@
 // A small, bounded XML pull parser for object store listings and error pages, and the
 // consumers that turn S3 / Azure replies into listings and error fields.
 //
-// Supported: prolog, comments, processing instructions, CDATA, attributes (skipped), the five
-// predefined entities and numeric character references. Refused: DOCTYPE (no entity
-// expansion, ever), mismatched tags, depth > OTAP_XML_MAX_DEPTH, names or text past the caps.
+// Supported: prolog, comments, processing instructions, CDATA, attributes (skipped), the
+// five predefined entities and numeric character references. Refused: DOCTYPE (no entity
+// expansion, ever), mismatched tags, depth > OTAP_XML_MAX_DEPTH, names or text past the
+// caps.
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,14 +78,17 @@ static int append_utf8(struct otap_buffer* b, uint32_t cp) {
 }
 
 static int text_append(struct xml_state* st, const char* s, size_t n) {
-  if ((size_t)st->text.size + n > OTAP_XML_MAX_TEXT) return xml_fail(st, EINVAL, "text too long");
-  if (otap_buffer_append(&st->text, s, (int64_t)n) != 0) return xml_fail(st, ENOMEM, "out of memory");
+  if ((size_t)st->text.size + n > OTAP_XML_MAX_TEXT)
+    return xml_fail(st, EINVAL, "text too long");
+  if (otap_buffer_append(&st->text, s, (int64_t)n) != 0)
+    return xml_fail(st, ENOMEM, "out of memory");
   return 0;
 }
 
 // Decodes one entity at st->p ('&') into the text buffer.
 static int parse_entity(struct xml_state* st) {
-  const char* semi = memchr(st->p, ';', (size_t)(st->end - st->p) < 12 ? (size_t)(st->end - st->p) : 12);
+  const char* semi =
+      memchr(st->p, ';', (size_t)(st->end - st->p) < 12 ? (size_t)(st->end - st->p) : 12);
   if (!semi) return xml_fail(st, EINVAL, "unterminated entity");
   const char* e = st->p + 1;
   size_t n = (size_t)(semi - e);
@@ -121,7 +125,8 @@ static int parse_entity(struct xml_state* st) {
     if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return xml_fail(st, EINVAL, "invalid character reference");
     }
-    if ((size_t)st->text.size + 4 > OTAP_XML_MAX_TEXT) return xml_fail(st, EINVAL, "text too long");
+    if ((size_t)st->text.size + 4 > OTAP_XML_MAX_TEXT)
+      return xml_fail(st, EINVAL, "text too long");
     if (append_utf8(&st->text, cp) != 0) return xml_fail(st, ENOMEM, "out of memory");
     st->p = semi + 1;
     return 0;
@@ -169,12 +174,14 @@ static int skip_attributes(struct xml_state* st, bool* self_closing) {
     char q = *st->p++;
     const char* close = memchr(st->p, q, (size_t)(st->end - st->p));
     if (!close) return xml_fail(st, EINVAL, "unterminated attribute value");
-    if (memchr(st->p, '<', (size_t)(close - st->p))) return xml_fail(st, EINVAL, "'<' in attribute");
+    if (memchr(st->p, '<', (size_t)(close - st->p)))
+      return xml_fail(st, EINVAL, "'<' in attribute");
     st->p = close + 1;
   }
 }
 
-static int push(struct xml_state* st, const char* name, size_t n, otap__xml_cb cb, void* ctx) {
+static int push(struct xml_state* st, const char* name, size_t n, otap__xml_cb cb,
+                void* ctx) {
   if (st->depth >= OTAP_XML_MAX_DEPTH) return xml_fail(st, EINVAL, "nesting too deep");
   st->seg_start[st->depth++] = st->path_len;
   if (st->path_len) st->path[st->path_len++] = '/';
@@ -182,18 +189,21 @@ static int push(struct xml_state* st, const char* name, size_t n, otap__xml_cb c
   st->path_len += n;
   st->path[st->path_len] = '\0';
   st->text.size = 0;
-  if (cb(ctx, st->path, NULL, 0) != 0) return xml_fail(st, ECANCELED, "stopped by consumer");
+  if (cb(ctx, st->path, NULL, 0) != 0)
+    return xml_fail(st, ECANCELED, "stopped by consumer");
   return 0;
 }
 
-static int pop(struct xml_state* st, const char* name, size_t n, otap__xml_cb cb, void* ctx) {
+static int pop(struct xml_state* st, const char* name, size_t n, otap__xml_cb cb,
+               void* ctx) {
   if (st->depth == 0) return xml_fail(st, EINVAL, "unexpected closing tag");
   size_t s = st->seg_start[st->depth - 1];
   size_t off = s ? s + 1 : 0;
   if (st->path_len - off != n || memcmp(st->path + off, name, n) != 0) {
     return xml_fail(st, EINVAL, "mismatched closing tag");
   }
-  if (otap_buffer_append(&st->text, "", 1) != 0) return xml_fail(st, ENOMEM, "out of memory");
+  if (otap_buffer_append(&st->text, "", 1) != 0)
+    return xml_fail(st, ENOMEM, "out of memory");
   st->text.size--;
   if (cb(ctx, st->path, (const char*)st->text.data, (size_t)st->text.size) != 0) {
     return xml_fail(st, ECANCELED, "stopped by consumer");
@@ -241,7 +251,8 @@ static int parse_doc(struct xml_state* st, otap__xml_cb cb, void* ctx) {
     } else if (starts(st, "<!")) {
       return xml_fail(st, ENOTSUP, "DOCTYPE and declarations are not accepted");
     } else if (starts(st, "<?")) {
-      if (!skip_past(st, "?>")) return xml_fail(st, EINVAL, "unterminated processing instruction");
+      if (!skip_past(st, "?>"))
+        return xml_fail(st, EINVAL, "unterminated processing instruction");
     } else if (starts(st, "</")) {
       st->p += 2;
       const char* name;
@@ -289,15 +300,17 @@ int otap__xml_parse(const char* data, size_t len, otap__xml_cb cb, void* ctx,
 // ---------------------------------------------------------------------------------------------
 // Listings
 
-int otap__list_push(struct otap__list_page* page, const char* key, int64_t size, int64_t mtime,
-                    bool is_prefix) {
+int otap__list_push(struct otap__list_page* page, const char* key, int64_t size,
+                    int64_t mtime, bool is_prefix) {
   struct otap_store_list* l = page->list;
   size_t strip = page->strip ? strlen(page->strip) : 0;
   if (strlen(key) < strip || memcmp(key, page->strip, strip) != 0) {
     return otap_error_set(page->err, EINVAL, "listing returned key outside the prefix");
   }
-  if (strlen(key) > OTAP_STORE_MAX_KEY) return otap_error_set(page->err, EINVAL, "listing: key too long");
-  if (l->count >= OTAP_STORE_MAX_LIST) return otap_error_set(page->err, ENOMEM, "listing: too many keys");
+  if (strlen(key) > OTAP_STORE_MAX_KEY)
+    return otap_error_set(page->err, EINVAL, "listing: key too long");
+  if (l->count >= OTAP_STORE_MAX_LIST)
+    return otap_error_set(page->err, ENOMEM, "listing: too many keys");
   if (l->count == page->cap) {
     size_t cap = page->cap ? page->cap * 2 : 64;
     void* p = otap_realloc(l->items, cap * sizeof(*l->items));
@@ -307,7 +320,8 @@ int otap__list_push(struct otap__list_page* page, const char* key, int64_t size,
   }
   char* k = otap_strdup(key + strip);
   if (!k) return otap_error_set(page->err, ENOMEM, "listing: out of memory");
-  l->items[l->count++] = (struct otap_store_object){k, is_prefix ? -1 : size, mtime, is_prefix};
+  l->items[l->count++] =
+      (struct otap_store_object){k, is_prefix ? -1 : size, mtime, is_prefix};
   return 0;
 }
 
@@ -343,7 +357,8 @@ static int s3_list_cb(void* ctx, const char* path, const char* text, size_t n) {
     pg->cur_mtime = otap__parse_iso8601(text);
   } else if (strcmp(path, "ListBucketResult/Contents") == 0) {
     if (!pg->cur_key || pg->cur_size < 0) {
-      pg->rc = otap_error_set(pg->err, EINVAL, "listing: entry without Key or valid Size");
+      pg->rc =
+          otap_error_set(pg->err, EINVAL, "listing: entry without Key or valid Size");
     } else {
       pg->rc = otap__list_push(pg, pg->cur_key, pg->cur_size, pg->cur_mtime, false);
     }
@@ -353,7 +368,8 @@ static int s3_list_cb(void* ctx, const char* path, const char* text, size_t n) {
              strcmp(path, "EnumerationResults/NextMarker") == 0) {
     otap_free(pg->next_token);
     pg->next_token = n ? otap_strndup(text, n) : NULL;
-    if (n && !pg->next_token) pg->rc = otap_error_set(pg->err, ENOMEM, "listing: out of memory");
+    if (n && !pg->next_token)
+      pg->rc = otap_error_set(pg->err, ENOMEM, "listing: out of memory");
   }
   return pg->rc ? 1 : 0;
 }
@@ -408,20 +424,24 @@ static int az_list_cb(void* ctx, const char* path, const char* text, size_t n) {
       pg->rc = otap__list_push(pg, k, -1, 0, true);
       otap_free(k);
     }
-  } else if (strcmp(path, "EnumerationResults/Blobs/Blob/Properties/Content-Length") == 0) {
+  } else if (strcmp(path, "EnumerationResults/Blobs/Blob/Properties/Content-Length") ==
+             0) {
     pg->cur_size = parse_i64(text);
-  } else if (strcmp(path, "EnumerationResults/Blobs/Blob/Properties/Last-Modified") == 0) {
+  } else if (strcmp(path, "EnumerationResults/Blobs/Blob/Properties/Last-Modified") ==
+             0) {
     pg->cur_mtime = otap__parse_http_date(text);
   } else if (strcmp(path, "EnumerationResults/Blobs/Blob") == 0) {
     if (!pg->cur_key || pg->cur_size < 0) {
-      pg->rc = otap_error_set(pg->err, EINVAL, "listing: blob without Name or Content-Length");
+      pg->rc =
+          otap_error_set(pg->err, EINVAL, "listing: blob without Name or Content-Length");
     } else {
       pg->rc = otap__list_push(pg, pg->cur_key, pg->cur_size, pg->cur_mtime, false);
     }
   } else if (strcmp(path, "EnumerationResults/NextMarker") == 0) {
     otap_free(pg->next_token);
     pg->next_token = n ? otap_strndup(text, n) : NULL;
-    if (n && !pg->next_token) pg->rc = otap_error_set(pg->err, ENOMEM, "listing: out of memory");
+    if (n && !pg->next_token)
+      pg->rc = otap_error_set(pg->err, ENOMEM, "listing: out of memory");
   }
   return pg->rc ? 1 : 0;
 }
@@ -462,7 +482,8 @@ static int error_cb(void* ctx, const char* path, const char* text, size_t n) {
   last++;
   if (strcmp(last, "Code") == 0) copy_field(f->code, f->code_cap, text, n);
   if (strcmp(last, "Message") == 0) copy_field(f->message, f->message_cap, text, n);
-  if (strcmp(last, "RequestId") == 0) copy_field(f->request_id, f->request_id_cap, text, n);
+  if (strcmp(last, "RequestId") == 0)
+    copy_field(f->request_id, f->request_id_cap, text, n);
   return 0;
 }
 
@@ -472,7 +493,8 @@ void otap__xml_parse_error(const char* data, size_t len, char* code, size_t code
   if (code_cap) code[0] = '\0';
   if (message_cap) message[0] = '\0';
   if (request_id_cap) request_id[0] = '\0';
-  struct err_fields f = {code, message, request_id, code_cap, message_cap, request_id_cap};
+  struct err_fields f = {code,     message,     request_id,
+                         code_cap, message_cap, request_id_cap};
   struct otap_error ignored;
   (void)otap__xml_parse(data, len, error_cb, &f, &ignored);
 }

@@ -1,4 +1,5 @@
-// Launches the S3 and Azure emulators and runs the fault-injection proxy (see the header).
+// Launches the S3 and Azure emulators and runs the fault-injection proxy (see the
+// header).
 #include "store_harness.h"
 
 #include <arpa/inet.h>
@@ -91,7 +92,8 @@ static int spawn(struct store_server* srv, char* const argv[]) {
     }
     sleep_ms(50);
   }
-  fprintf(stderr, "emulator did not listen on port %d within 30 s; see %s\n", srv->port, log);
+  fprintf(stderr, "emulator did not listen on port %d within 30 s; see %s\n", srv->port,
+          log);
   store_server_stop(srv);
   return -1;
 }
@@ -108,51 +110,84 @@ static int prepare_dir(struct store_server* srv, const char* tag) {
 
 int store_server_start_s3(struct store_server* srv, const char* bucket) {
   if (prepare_dir(srv, "s3rver") != 0) {
-    fprintf(stderr, "s3rver: no node_modules (run npm ci in tests/interop) or no temp dir\n");
+    fprintf(stderr,
+            "s3rver: no node_modules (run npm ci in tests/interop) or no temp dir\n");
     return -1;
   }
   char script[1200], port[16];
-  snprintf(script, sizeof(script), "%s/s3rver/bin/s3rver.js", store_harness_node_modules());
+  snprintf(script, sizeof(script), "%s/s3rver/bin/s3rver.js",
+           store_harness_node_modules());
   snprintf(port, sizeof(port), "%d", srv->port);
-  char* argv[] = {"node", "--openssl-legacy-provider", script, "-d", srv->dir, "-a", "127.0.0.1",
-                  "-p", port, "-s", "--configure-bucket", (char*)bucket, NULL};
+  char* argv[] = {"node",
+                  "--openssl-legacy-provider",
+                  script,
+                  "-d",
+                  srv->dir,
+                  "-a",
+                  "127.0.0.1",
+                  "-p",
+                  port,
+                  "-s",
+                  "--configure-bucket",
+                  (char*)bucket,
+                  NULL};
   return spawn(srv, argv);
 }
 
-int store_server_start_s3_tls(struct store_server* srv, const char* bucket, const char* key_pem,
-                              const char* cert_pem) {
+int store_server_start_s3_tls(struct store_server* srv, const char* bucket,
+                              const char* key_pem, const char* cert_pem) {
   if (prepare_dir(srv, "s3rver-tls") != 0) {
-    fprintf(stderr, "s3rver: no node_modules (run npm ci in tests/interop) or no temp dir\n");
+    fprintf(stderr,
+            "s3rver: no node_modules (run npm ci in tests/interop) or no temp dir\n");
     return -1;
   }
   snprintf(srv->endpoint, sizeof(srv->endpoint), "https://127.0.0.1:%d", srv->port);
   char script[1200], port[16];
-  snprintf(script, sizeof(script), "%s/s3rver/bin/s3rver.js", store_harness_node_modules());
+  snprintf(script, sizeof(script), "%s/s3rver/bin/s3rver.js",
+           store_harness_node_modules());
   snprintf(port, sizeof(port), "%d", srv->port);
-  char* argv[] = {"node", "--openssl-legacy-provider", script, "-d", srv->dir, "-a", "127.0.0.1",
-                  "-p", port, "-s", "--key", (char*)key_pem, "--cert", (char*)cert_pem,
-                  "--configure-bucket", (char*)bucket, NULL};
+  char* argv[] = {"node",
+                  "--openssl-legacy-provider",
+                  script,
+                  "-d",
+                  srv->dir,
+                  "-a",
+                  "127.0.0.1",
+                  "-p",
+                  port,
+                  "-s",
+                  "--key",
+                  (char*)key_pem,
+                  "--cert",
+                  (char*)cert_pem,
+                  "--configure-bucket",
+                  (char*)bucket,
+                  NULL};
   return spawn(srv, argv);
 }
 
 int store_server_start_azurite(struct store_server* srv) {
   if (prepare_dir(srv, "azurite") != 0) {
-    fprintf(stderr, "azurite: no node_modules (run npm ci in tests/interop) or no temp dir\n");
+    fprintf(stderr,
+            "azurite: no node_modules (run npm ci in tests/interop) or no temp dir\n");
     return -1;
   }
   char script[1200], port[16];
   snprintf(script, sizeof(script), "%s/azurite/dist/src/blob/main.js",
            store_harness_node_modules());
   snprintf(port, sizeof(port), "%d", srv->port);
-  char* argv[] = {"node", script, "--blobHost", "127.0.0.1", "--blobPort", port, "-l", srv->dir,
-                  "--disableTelemetry", "--skipApiVersionCheck", "--loose", "-s", NULL};
+  char* argv[] = {
+      "node",    script, "--blobHost", "127.0.0.1",          "--blobPort",
+      port,      "-l",   srv->dir,     "--disableTelemetry", "--skipApiVersionCheck",
+      "--loose", "-s",   NULL};
   return spawn(srv, argv);
 }
 
 int store_server_start_azurite_oauth(struct store_server* srv, const char* key_pem,
                                      const char* cert_pem) {
   if (prepare_dir(srv, "azurite-oauth") != 0) {
-    fprintf(stderr, "azurite: no node_modules (run npm ci in tests/interop) or no temp dir\n");
+    fprintf(stderr,
+            "azurite: no node_modules (run npm ci in tests/interop) or no temp dir\n");
     return -1;
   }
   snprintf(srv->endpoint, sizeof(srv->endpoint), "https://127.0.0.1:%d", srv->port);
@@ -160,9 +195,25 @@ int store_server_start_azurite_oauth(struct store_server* srv, const char* key_p
   snprintf(script, sizeof(script), "%s/azurite/dist/src/blob/main.js",
            store_harness_node_modules());
   snprintf(port, sizeof(port), "%d", srv->port);
-  char* argv[] = {"node", script, "--blobHost", "127.0.0.1", "--blobPort", port, "-l", srv->dir,
-                  "--disableTelemetry", "--skipApiVersionCheck", "--loose", "-s",
-                  "--oauth", "basic", "--cert", (char*)cert_pem, "--key", (char*)key_pem, NULL};
+  char* argv[] = {"node",
+                  script,
+                  "--blobHost",
+                  "127.0.0.1",
+                  "--blobPort",
+                  port,
+                  "-l",
+                  srv->dir,
+                  "--disableTelemetry",
+                  "--skipApiVersionCheck",
+                  "--loose",
+                  "-s",
+                  "--oauth",
+                  "basic",
+                  "--cert",
+                  (char*)cert_pem,
+                  "--key",
+                  (char*)key_pem,
+                  NULL};
   return spawn(srv, argv);
 }
 
@@ -290,24 +341,26 @@ static void* conn_main(void* arg) {
   int fault = PROXY_PASS;
   if (strncmp(req, "GET ", 4) == 0) {
     int left = __atomic_load_n(&p->fault_count, __ATOMIC_SEQ_CST);
-    while (left > 0 && !__atomic_compare_exchange_n(&p->fault_count, &left, left - 1, false,
-                                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    while (left > 0 &&
+           !__atomic_compare_exchange_n(&p->fault_count, &left, left - 1, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     }
     if (left > 0) fault = p->fault;
   }
   if (fault == PROXY_STATUS_500 || fault == PROXY_STATUS_503) {
-    const char* body = fault == PROXY_STATUS_500
-                           ? "<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>"
-                             "injected failure</Message><RequestId>PROXY500</RequestId></Error>"
-                           : "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>"
-                             "injected throttling</Message><RequestId>PROXY503</RequestId></Error>";
+    const char* body =
+        fault == PROXY_STATUS_500
+            ? "<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>"
+              "injected failure</Message><RequestId>PROXY500</RequestId></Error>"
+            : "<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>"
+              "injected throttling</Message><RequestId>PROXY503</RequestId></Error>";
     char head[256];
     snprintf(head, sizeof(head),
              "HTTP/1.1 %d %s\r\nContent-Type: application/xml\r\nContent-Length: %zu\r\n"
              "x-amz-request-id: %s\r\n%sConnection: close\r\n\r\n",
              fault == PROXY_STATUS_500 ? 500 : 503,
-             fault == PROXY_STATUS_500 ? "Internal Server Error" : "Slow Down", strlen(body),
-             fault == PROXY_STATUS_500 ? "PROXY500" : "PROXY503",
+             fault == PROXY_STATUS_500 ? "Internal Server Error" : "Slow Down",
+             strlen(body), fault == PROXY_STATUS_500 ? "PROXY500" : "PROXY503",
              fault == PROXY_STATUS_503 ? "Retry-After: 1\r\n" : "");
     write_all(c->fd, head, strlen(head));
     write_all(c->fd, body, strlen(body));
@@ -315,7 +368,8 @@ static void* conn_main(void* arg) {
   }
   int up = connect_port(p->upstream_port);
   if (up < 0) goto out;
-  // Insert "Connection: close" after the request line so upstream ends the reply with EOF.
+  // Insert "Connection: close" after the request line so upstream ends the reply with
+  // EOF.
   char* eol = strstr(req, "\r\n");
   if (!eol || write_all(up, req, (size_t)(eol - req) + 2) ||
       write_all(up, "Connection: close\r\n", 19) ||

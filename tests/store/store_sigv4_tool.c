@@ -1,9 +1,10 @@
-// Prints the SigV4 Authorization header our signer produces for one request described on the
-// command line, for byte-for-byte comparison with the AWS SDK signer (tests/interop).
+// Prints the SigV4 Authorization header our signer produces for one request described on
+// the command line, for byte-for-byte comparison with the AWS SDK signer (tests/interop).
 //
 // Usage: store_sigv4_tool METHOD HOST RAW_PATH AMZ_DATE REGION ACCESS_KEY SECRET TOKEN|-
 //                         PAYLOAD_HASH|- [q:KEY=VALUE ...] [h:NAME=VALUE ...]
-// RAW_PATH is the unencoded object path ("/bucket/key with spaces"); query values are raw.
+// RAW_PATH is the unencoded object path ("/bucket/key with spaces"); query values are
+// raw.
 #include <stdio.h>
 #include <string.h>
 
@@ -22,8 +23,10 @@ int main(int argc, char** argv) {
     char* eq = strchr(argv[i] + 2, '=');
     if (!eq || argv[i][1] != ':') return 2;
     *eq = '\0';
-    if (argv[i][0] == 'q' && nq < 32) q[nq++] = (struct otap__query_param){argv[i] + 2, eq + 1};
-    if (argv[i][0] == 'h' && nh < 12) h[nh++] = (struct otap__http_header){argv[i] + 2, eq + 1};
+    if (argv[i][0] == 'q' && nq < 32)
+      q[nq++] = (struct otap__query_param){argv[i] + 2, eq + 1};
+    if (argv[i][0] == 'h' && nh < 12)
+      h[nh++] = (struct otap__http_header){argv[i] + 2, eq + 1};
   }
   struct otap_buffer path, query, out;
   otap_buffer_init(&path);
@@ -39,10 +42,19 @@ int main(int argc, char** argv) {
     otap__sha256_hex("", 0, hash);
     payload = hash;
   }
-  struct otap__sigv4_input in = {argv[1], argv[2], (const char*)path.data,
-                                 (const char*)query.data, h, nh, payload, argv[4],
-                                 argv[6], argv[7], strcmp(argv[8], "-") ? argv[8] : NULL,
-                                 argv[5], "s3"};
+  struct otap__sigv4_input in = {argv[1],
+                                 argv[2],
+                                 (const char*)path.data,
+                                 (const char*)query.data,
+                                 h,
+                                 nh,
+                                 payload,
+                                 argv[4],
+                                 argv[6],
+                                 argv[7],
+                                 strcmp(argv[8], "-") ? argv[8] : NULL,
+                                 argv[5],
+                                 "s3"};
   struct otap_error err;
   if (otap__sigv4_authorization(&in, &out, &err)) {
     fprintf(stderr, "%s\n", err.message);

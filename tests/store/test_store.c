@@ -1,10 +1,19 @@
-// Tests of the store module: XML parser, signing, URL/options handling, the local backend,
-// and every operation against real S3 (s3rver) and Azure (Azurite) emulators on 127.0.0.1,
-// plus retries and failure reporting through a fault-injection proxy.
+// Tests of the store module: XML parser, signing, URL/options handling, the local
+// backend, and every operation against real S3 (s3rver) and Azure (Azurite) emulators on
+// 127.0.0.1, plus retries and failure reporting through a fault-injection proxy.
+// cmocka.h needs these first.
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include "otap/store.h"
 #include "store/store_internal.h"
 #include "store_harness.h"
 #include "testutil.h"
 
-static uint8_t pattern_byte(uint64_t i) { return (uint8_t)((i * 131u) ^ (i >> 9) ^ (i >> 17)); }
+static uint8_t pattern_byte(uint64_t i) {
+  return (uint8_t)((i * 131u) ^ (i >> 9) ^ (i >> 17));
+}
 
 static uint8_t* make_data(size_t n) {
   uint8_t* d = malloc(n ? n : 1);
@@ -41,7 +45,8 @@ static const char kS3List[] =
     "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
     "<Name>b</Name><Prefix>base/</Prefix><KeyCount>3</KeyCount>"
     "<!-- a comment -->"
-    "<Contents><Key>base/a&amp;b.parquet</Key><LastModified>2024-01-02T03:04:05.000Z</LastModified>"
+    "<Contents><Key>base/a&amp;b.parquet</Key><LastModified>2024-01-02T03:04:05.000Z</"
+    "LastModified>"
     "<ETag>&quot;x&quot;</ETag><Size>123</Size></Contents>"
     "<Contents><Key><![CDATA[base/<c>.parquet]]></Key><Size>0</Size></Contents>"
     "<CommonPrefixes><Prefix>base/dir&#x2F;</Prefix></CommonPrefixes>"
@@ -136,7 +141,8 @@ static void test_xml_malformed(void** state) {
     struct otap_error err;
     int n = 0;
     int rc = otap__xml_parse(cases[i].doc, strlen(cases[i].doc), count_cb, &n, &err);
-    if (rc != cases[i].rc) fail_msg("case %zu (%s): rc %d, want %d", i, cases[i].doc, rc, cases[i].rc);
+    if (rc != cases[i].rc)
+      fail_msg("case %zu (%s): rc %d, want %d", i, cases[i].doc, rc, cases[i].rc);
     if (rc) assert_non_null(strstr(err.message, "byte"));
   }
   // Depth cap.
@@ -175,15 +181,18 @@ static void test_xml_error_page(void** state) {
       "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>The key\ndoes not "
       "exist</Message><Key>k</Key><RequestId>ABC123</RequestId></Error>";
   char code[32], msg[64], rid[32];
-  otap__xml_parse_error(xml, strlen(xml), code, sizeof(code), msg, sizeof(msg), rid, sizeof(rid));
+  otap__xml_parse_error(xml, strlen(xml), code, sizeof(code), msg, sizeof(msg), rid,
+                        sizeof(rid));
   assert_string_equal(code, "NoSuchKey");
   assert_string_equal(msg, "The key does not exist");
   assert_string_equal(rid, "ABC123");
-  otap__xml_parse_error("garbage", 7, code, sizeof(code), msg, sizeof(msg), rid, sizeof(rid));
+  otap__xml_parse_error("garbage", 7, code, sizeof(code), msg, sizeof(msg), rid,
+                        sizeof(rid));
   assert_string_equal(code, "");
   char* v = NULL;
   struct otap_error err;
-  assert_int_equal(otap__xml_find("<R><UploadId>u-1</UploadId></R>", 31, "R/UploadId", &v, &err), 0);
+  assert_int_equal(
+      otap__xml_find("<R><UploadId>u-1</UploadId></R>", 31, "R/UploadId", &v, &err), 0);
   assert_string_equal(v, "u-1");
   otap_free(v);
   assert_int_equal(otap__xml_find("<R></R>", 7, "R/UploadId", &v, &err), EINVAL);
@@ -198,18 +207,30 @@ static void test_sigv4_aws_example(void** state) {
   struct otap__http_header range = {"range", "bytes=0-9"};
   char hash[65];
   otap__sha256_hex("", 0, hash);
-  assert_string_equal(hash, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  struct otap__sigv4_input in = {"GET", "examplebucket.s3.amazonaws.com", "/test.txt", "", &range,
-                                 1, hash, "20130524T000000Z", "AKIAIOSFODNN7EXAMPLE",
-                                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL, "us-east-1", "s3"};
+  assert_string_equal(hash,
+                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  struct otap__sigv4_input in = {"GET",
+                                 "examplebucket.s3.amazonaws.com",
+                                 "/test.txt",
+                                 "",
+                                 &range,
+                                 1,
+                                 hash,
+                                 "20130524T000000Z",
+                                 "AKIAIOSFODNN7EXAMPLE",
+                                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                 NULL,
+                                 "us-east-1",
+                                 "s3"};
   struct otap_buffer out;
   otap_buffer_init(&out);
   struct otap_error err;
   assert_int_equal(otap__sigv4_authorization(&in, &out, &err), 0);
-  assert_string_equal((const char*)out.data,
-                      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/"
-                      "aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-                      "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  assert_string_equal(
+      (const char*)out.data,
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/"
+      "aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+      "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
   otap_buffer_reset(&out);
 }
 
@@ -220,7 +241,9 @@ static void test_uri_and_query(void** state) {
   assert_int_equal(otap__uri_encode(&b, "a b/c~d=é+", strlen("a b/c~d=é+"), true), 0);
   assert_string_equal((const char*)b.data, "a%20b/c~d%3D%C3%A9%2B");
   b.size = 0;
-  struct otap__query_param p[] = {{"prefix", "x/y z"}, {"list-type", "2"}, {"a", NULL},
+  struct otap__query_param p[] = {{"prefix", "x/y z"},
+                                  {"list-type", "2"},
+                                  {"a", NULL},
                                   {"continuation-token", "t+=/"}};
   assert_int_equal(otap__query_build(&b, p, 4), 0);
   assert_string_equal((const char*)b.data,
@@ -305,15 +328,19 @@ static void test_open_urls(void** state) {
   unsetenv("AWS_REGION");
   unsetenv("AWS_ENDPOINT_URL");
 
-  // Shared credentials and config files, as the SDKs read them (profile from AWS_PROFILE).
+  // Shared credentials and config files, as the SDKs read them (profile from
+  // AWS_PROFILE).
   make_tmpdir();
   char cred[400], conf[400];
   snprintf(cred, sizeof(cred), "%s/credentials", g_tmp);
   snprintf(conf, sizeof(conf), "%s/config", g_tmp);
   FILE* f = fopen(cred, "w");
-  fputs("[default]\naws_access_key_id = DEFKEY\naws_secret_access_key = DEFSECRET\n\n"
-        "# comment\n[work]\naws_access_key_id=WORKKEY\n  aws_secret_access_key =  WORKSECRET  \n"
-        "aws_session_token = WORKTOKEN\n", f);
+  fputs(
+      "[default]\naws_access_key_id = DEFKEY\naws_secret_access_key = DEFSECRET\n\n"
+      "# comment\n[work]\naws_access_key_id=WORKKEY\n  aws_secret_access_key =  "
+      "WORKSECRET  \n"
+      "aws_session_token = WORKTOKEN\n",
+      f);
   fclose(f);
   f = fopen(conf, "w");
   fputs("[default]\nregion = eu-north-1\n[profile work]\nregion=sa-east-1\n", f);
@@ -369,7 +396,8 @@ static void test_open_urls(void** state) {
   a.ignore_env = true;
   a.azure_connection_string =
       "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
-      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+      "KBHBeksoGMGw==;"
       "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;";
   assert_int_equal(otap_store_open(&s, "az://cont/pre", &a, &err), 0);
   assert_int_equal(s->auth, OTAP_AUTH_SHARED_KEY);
@@ -380,7 +408,8 @@ static void test_open_urls(void** state) {
   otap_store_free(s);
   a.azure_connection_string = NULL;
   a.azure_sas_token = "?sv=2021&sig=SIGSECRET";
-  assert_int_equal(otap_store_open(&s, "https://acct1.blob.core.windows.net/c/p/q", &a, &err), 0);
+  assert_int_equal(
+      otap_store_open(&s, "https://acct1.blob.core.windows.net/c/p/q", &a, &err), 0);
   assert_string_equal(s->account, "acct1");
   assert_string_equal(s->base_url, "https://acct1.blob.core.windows.net");
   assert_int_equal(s->auth, OTAP_AUTH_SAS);
@@ -455,11 +484,13 @@ static void test_local_roundtrip(void** state) {
   otap_buffer_reset(&buf);
 
   uint8_t r1[100], r2[5000];
-  struct otap_store_range rs[2] = {{12345, sizeof(r1), r1}, {n - sizeof(r2), sizeof(r2), r2}};
+  struct otap_store_range rs[2] = {{12345, sizeof(r1), r1},
+                                   {n - sizeof(r2), sizeof(r2), r2}};
   assert_int_equal(otap_store_get_ranges(s, "t/_part_id=1/b.parquet", rs, 2, &err), 0);
   assert_memory_equal(r1, data + 12345, sizeof(r1));
   assert_memory_equal(r2, data + n - sizeof(r2), sizeof(r2));
-  assert_int_equal(otap_store_get_range(s, "t/_part_id=1/b.parquet", n - 10, 11, r1, &err), EINVAL);
+  assert_int_equal(
+      otap_store_get_range(s, "t/_part_id=1/b.parquet", n - 10, 11, r1, &err), EINVAL);
 
   struct otap_source src;
   assert_int_equal(otap_store_open_source(s, "t/_part_id=1/b.parquet", &src, &err), 0);
@@ -517,8 +548,9 @@ static void test_local_escapes(void** state) {
   assert_int_equal(otap_store_open(&s, root, NULL, &err), 0);
   struct otap_buffer buf;
   otap_buffer_init(&buf);
-  const char* bad[] = {"../outside/secret.txt", "/etc/passwd", "a/../../outside/secret.txt",
-                       "./x", "a//b", "link/secret.txt", "filelink"};
+  const char* bad[] = {
+      "../outside/secret.txt", "/etc/passwd", "a/../../outside/secret.txt", "./x", "a//b",
+      "link/secret.txt",       "filelink"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     int rc = otap_store_get(s, bad[i], &buf, &err);
     if (rc != EACCES) fail_msg("get %s: rc %d (%s)", bad[i], rc, err.message);
@@ -655,9 +687,11 @@ static void exercise_store(struct otap_store* s) {
     free(bufs[i]);
   }
   uint8_t one[1];
-  assert_int_equal(otap_store_get_range(s, "t/_part_id=1/a b+c.parquet", n - 1, 1, one, &err), 0);
+  assert_int_equal(
+      otap_store_get_range(s, "t/_part_id=1/a b+c.parquet", n - 1, 1, one, &err), 0);
   assert_int_equal(one[0], data[n - 1]);
-  assert_int_not_equal(otap_store_get_range(s, "t/_part_id=1/a b+c.parquet", n, 1, one, &err), 0);
+  assert_int_not_equal(
+      otap_store_get_range(s, "t/_part_id=1/a b+c.parquet", n, 1, one, &err), 0);
 
   // Source adapter: footer-style reads, then a parallel column-chunk read.
   struct otap_source src;
@@ -690,8 +724,9 @@ static void exercise_store(struct otap_store* s) {
   if (rc) fail_msg("list: %s", err.message);
   assert_int_equal(l.count, 4);
   // Opening a listed object with its listed size needs no HEAD.
-  assert_int_equal(otap_store_open_source_sized(s, l.items[2].key, (uint64_t)l.items[2].size,
-                                                &src, &err), 0);
+  assert_int_equal(otap_store_open_source_sized(s, l.items[2].key,
+                                                (uint64_t)l.items[2].size, &src, &err),
+                   0);
   assert_int_equal(src.read_at(&src, 990, tail, 8, &err), 0);
   assert_memory_equal(tail, data + 990, 8);
   otap_source_release(&src);
@@ -728,10 +763,13 @@ static void test_s3_operations(void** state) {
   uint8_t b[64];
   struct otap_error e;
   for (int i = 0; i < 20; i++) {
-    assert_int_equal(otap_store_get_range(s, "t/_part_id=2/x.parquet", (uint64_t)i * 10, 64, b, &e), 0);
+    assert_int_equal(
+        otap_store_get_range(s, "t/_part_id=2/x.parquet", (uint64_t)i * 10, 64, b, &e),
+        0);
   }
   assert_int_equal(s->n_requests, 20);
-  if (s->n_connects > 1) fail_msg("%lld connections for 20 sequential requests", (long long)s->n_connects);
+  if (s->n_connects > 1)
+    fail_msg("%lld connections for 20 sequential requests", (long long)s->n_connects);
   // Keys are relative to the URL prefix.
   struct otap_store* root = open_s3("s3://otap-test", g_s3.endpoint, NULL);
   struct otap_store_object o;
@@ -847,8 +885,8 @@ static void test_s3_errors_hide_credentials(void** state) {
   otap_store_free(s);
 }
 
-// Ranged reads: nearby ranges are coalesced into one request, large ones split in parallel
-// pieces; counted at the proxy.
+// Ranged reads: nearby ranges are coalesced into one request, large ones split in
+// parallel pieces; counted at the proxy.
 static void test_s3_range_coalescing(void** state) {
   (void)state;
   struct otap_store* s = open_s3("s3://otap-test/coalesce", g_proxy.endpoint, NULL);
@@ -925,7 +963,8 @@ static void test_s3_alloc_failures(void** state) {
     struct otap_source src = {0};
     if (rc == 0) rc = otap_store_open_source(s, "a/x.bin", &src, &err);
     uint8_t b[3][100];
-    struct otap_store_range rs[3] = {{10, 100, b[0]}, {200, 100, b[1]}, {19000, 100, b[2]}};
+    struct otap_store_range rs[3] = {
+        {10, 100, b[0]}, {200, 100, b[1]}, {19000, 100, b[2]}};
     if (rc == 0) rc = src.read_at(&src, 19990, b[0], 10, &err);
     if (rc == 0) rc = otap_store_source_read_ranges(&src, rs, 3, &err);
     otap_source_release(&src);
@@ -936,10 +975,14 @@ static void test_s3_alloc_failures(void** state) {
     if (rc == 0) rc = otap_store_delete(s, "a/x.bin", &err);
     otap_store_free(s);
     otap_test_fail_alloc_after(-1);
-    if (otap_test_live_allocations() != live) fail_msg("leak after failing allocation %ld", k);
+    if (otap_test_live_allocations() != live)
+      fail_msg("leak after failing allocation %ld", k);
     if (rc == 0) {
       completed = 1;
-      printf("alloc failures: every earlier failing allocation gave ENOMEM, no leaks; ok at budget %ld\n", k);
+      printf(
+          "alloc failures: every earlier failing allocation gave ENOMEM, no leaks; ok at "
+          "budget %ld\n",
+          k);
     } else if (rc != ENOMEM) {
       fail_msg("allocation %ld: rc %d: %s", k, rc, err.message);
     }
@@ -959,17 +1002,19 @@ static void make_self_signed(const char* key_path, const char* cert_path) {
   X509_gmtime_adj(X509_getm_notAfter(x), 3600L * 24);
   X509_set_pubkey(x, pkey);
   X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char*)"127.0.0.1", -1, -1,
-                             0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char*)"127.0.0.1",
+                             -1, -1, 0);
   X509_set_issuer_name(x, name);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-  X509_EXTENSION* san = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+  X509_EXTENSION* san =
+      X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
   assert_non_null(san);
   X509_add_ext(x, san, -1);
   X509_EXTENSION_free(san);
-  X509_EXTENSION* bc = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+  X509_EXTENSION* bc =
+      X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
   X509_add_ext(x, bc, -1);
   X509_EXTENSION_free(bc);
   assert_true(X509_sign(x, pkey, EVP_sha256()) > 0);
@@ -983,8 +1028,8 @@ static void make_self_signed(const char* key_path, const char* cert_path) {
   EVP_PKEY_free(pkey);
 }
 
-// TLS: verification is on by default (a self-signed server is refused with a clear error and
-// no retry storm), and a custom CA bundle makes it work.
+// TLS: verification is on by default (a self-signed server is refused with a clear error
+// and no retry storm), and a custom CA bundle makes it work.
 static void test_s3_tls(void** state) {
   (void)state;
   make_tmpdir();
@@ -998,7 +1043,8 @@ static void test_s3_tls(void** state) {
   struct otap_error err;
   int rc = otap_store_put(s, "x", "hello", 5, &err);
   assert_int_equal(rc, EIO);
-  assert_non_null(strstr(err.message, "after 1 try"));  // certificate errors are not retried
+  assert_non_null(
+      strstr(err.message, "after 1 try"));  // certificate errors are not retried
   if (!strstr(err.message, "certificate") && !strstr(err.message, "SSL")) {
     fail_msg("unexpected TLS error: %s", err.message);
   }
@@ -1020,7 +1066,8 @@ static void test_s3_tls(void** state) {
   rm_tmpdir();
 }
 
-// Runs the otap CLI with a shell command line; captures stdout+stderr; returns exit status.
+// Runs the otap CLI with a shell command line; captures stdout+stderr; returns exit
+// status.
 static int run_cli(const char* args, char* out, size_t cap) {
   char cmd[4096];
   snprintf(cmd, sizeof(cmd), "%s/otap %s 2>&1", OTAP_BINARY_DIR, args);
@@ -1051,7 +1098,8 @@ static void test_cli_ls_cp(void** state) {
   assert_int_equal(run_cli(args, out, sizeof(out)), 0);
   assert_int_equal(run_cli("ls s3://otap-test/cli --json", out, sizeof(out)), 0);
   assert_non_null(strstr(out, "\"key\":\"dir/\",\"size\":-1"));
-  assert_int_equal(run_cli("ls s3://otap-test/cli --recursive --json", out, sizeof(out)), 0);
+  assert_int_equal(run_cli("ls s3://otap-test/cli --recursive --json", out, sizeof(out)),
+                   0);
   char want[128];
   snprintf(want, sizeof(want), "\"key\":\"dir/in.bin\",\"size\":%zu", n);
   assert_non_null(strstr(out, want));
@@ -1091,8 +1139,8 @@ static void test_cli_ls_cp(void** state) {
   rm_tmpdir();
 }
 
-// Fault injection: transient faults are retried to success; persistent ones fail clearly and
-// never return partial data as success.
+// Fault injection: transient faults are retried to success; persistent ones fail clearly
+// and never return partial data as success.
 static void fast_stall(struct otap_store_options* o) {
   o->stall_timeout_ms = 800;
   o->max_retries = 3;
@@ -1118,8 +1166,8 @@ static void test_s3_faults(void** state) {
       {PROXY_SHORT_LIE, "short"},
   };
   for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
-    // A short stall timeout only where the stall is the fault, so a slow but healthy reply on
-    // a loaded machine is never taken for one.
+    // A short stall timeout only where the stall is the fault, so a slow but healthy
+    // reply on a loaded machine is never taken for one.
     s->stall_timeout_ms = faults[i].fault == PROXY_STALL ? 800 : 30000;
     // Transient: two faults, then success.
     fault_proxy_set(&g_proxy, faults[i].fault, 2);
@@ -1153,7 +1201,8 @@ static void test_s3_faults(void** state) {
   // Parallel ranges with a transient fault on some of them.
   fault_proxy_set(&g_proxy, PROXY_RESET_MIDBODY, 3);
   uint8_t *a = malloc(100000), *b = malloc(100000), *c = malloc(100000);
-  struct otap_store_range rs[3] = {{0, 100000, a}, {150000, 100000, b}, {300000, 100000, c}};
+  struct otap_store_range rs[3] = {
+      {0, 100000, a}, {150000, 100000, b}, {300000, 100000, c}};
   int rc = otap_store_get_ranges(s, "obj", rs, 3, &err);
   if (rc) fail_msg("parallel with faults: %s", err.message);
   assert_memory_equal(a, data, 100000);
@@ -1173,7 +1222,8 @@ static void test_s3_faults(void** state) {
 
 static struct store_server g_az;
 static const char kAzKey[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+    "KBHBeksoGMGw==";
 
 static struct fault_proxy g_az_proxy;
 
@@ -1194,9 +1244,11 @@ static const char* g_az_endpoint;  // NULL: Azurite directly; else through a pro
 
 static struct otap_store* open_az(const char* url, const char* key, const char* sas) {
   char cs[512];
-  snprintf(cs, sizeof(cs), "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;%s%s%s"
-           "BlobEndpoint=%s/devstoreaccount1;", key ? "AccountKey=" : "", key ? key : "",
-           key ? ";" : "", g_az_endpoint ? g_az_endpoint : g_az.endpoint);
+  snprintf(cs, sizeof(cs),
+           "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;%s%s%s"
+           "BlobEndpoint=%s/devstoreaccount1;",
+           key ? "AccountKey=" : "", key ? key : "", key ? ";" : "",
+           g_az_endpoint ? g_az_endpoint : g_az.endpoint);
   struct otap_store_options o;
   otap_store_options_init(&o);
   o.ignore_env = true;
@@ -1241,14 +1293,15 @@ static void test_azure_blocks(void** state) {
   otap_store_free(s);
 }
 
-// Account SAS (service b, all resource types) signed with the account key, as the SDKs do.
+// Account SAS (service b, all resource types) signed with the account key, as the SDKs
+// do.
 static void make_account_sas(char* out, size_t cap, bool corrupt) {
   const char* sv = "2021-06-08";
   const char* sp = "rwdlac";
   const char* se = "2099-01-01T00:00:00Z";
   char sts[512];
-  snprintf(sts, sizeof(sts), "devstoreaccount1\n%s\nb\nsco\n\n%s\n\nhttps,http\n%s\n\n", sp, se,
-           sv);
+  snprintf(sts, sizeof(sts), "devstoreaccount1\n%s\nb\nsco\n\n%s\n\nhttps,http\n%s\n\n",
+           sp, se, sv);
   uint8_t key[128];
   size_t kl;
   assert_int_equal(otap__base64_decode(kAzKey, key, sizeof(key), &kl), 0);
@@ -1298,7 +1351,9 @@ static void test_azure_sas_and_errors(void** state) {
   otap_store_free(s);
 
   // A wrong Shared Key: 403 AuthorizationFailure, the key never printed.
-  const char* wrong = "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+  const char* wrong =
+      "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+      "KBHBeksoGMGw==";
   s = open_az("az://otap/sas", wrong, NULL);
   rc = otap_store_get(s, "k/one", &buf, &err);
   assert_int_equal(rc, EACCES);
@@ -1354,13 +1409,16 @@ static void test_azure_faults(void** state) {
   otap_store_free(s);
 }
 
-// otap cp between a local file and Azure, configured from AZURE_STORAGE_CONNECTION_STRING.
+// otap cp between a local file and Azure, configured from
+// AZURE_STORAGE_CONNECTION_STRING.
 static void test_azure_cli(void** state) {
   (void)state;
   make_tmpdir();
   char cs[512], path[400], back[400], args[2048], out[8192];
-  snprintf(cs, sizeof(cs), "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-           "AccountKey=%s;BlobEndpoint=%s/devstoreaccount1;", kAzKey, g_az.endpoint);
+  snprintf(cs, sizeof(cs),
+           "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+           "AccountKey=%s;BlobEndpoint=%s/devstoreaccount1;",
+           kAzKey, g_az.endpoint);
   setenv("AZURE_STORAGE_CONNECTION_STRING", cs, 1);
   setenv("OTAP_NO_PROGRESS", "1", 1);
   snprintf(path, sizeof(path), "%s/in.bin", g_tmp);
@@ -1400,14 +1458,16 @@ static void base64url(const char* in, char* out, size_t cap) {
   out[j] = '\0';
 }
 
-// A JWT of the shape Azure AD issues (Azurite's basic OAuth checks issuer, audience, lifetime).
+// A JWT of the shape Azure AD issues (Azurite's basic OAuth checks issuer, audience,
+// lifetime).
 static void make_jwt(char* out, size_t cap, const char* aud) {
   long now = (long)time(NULL);
   char payload[512], h64[128], p64[1024];
   snprintf(payload, sizeof(payload),
-           "{\"aud\":\"%s\",\"iss\":\"https://sts.windows.net/ab1f708d-50f6-404c-a006-d71b2ac7a606/\","
-           "\"iat\":%ld,\"nbf\":%ld,\"exp\":%ld,\"oid\":\"otap-test\"}", aud, now - 60, now - 60,
-           now + 3600);
+           "{\"aud\":\"%s\",\"iss\":\"https://sts.windows.net/"
+           "ab1f708d-50f6-404c-a006-d71b2ac7a606/\","
+           "\"iat\":%ld,\"nbf\":%ld,\"exp\":%ld,\"oid\":\"otap-test\"}",
+           aud, now - 60, now - 60, now + 3600);
   base64url("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", h64, sizeof(h64));
   base64url(payload, p64, sizeof(p64));
   snprintf(out, cap, "%s.%s.c2lnbmF0dXJl", h64, p64);
