@@ -167,8 +167,8 @@ OTAP_API void otap_parquet_column_index_reset(struct otap_parquet_column_index* 
 // Reader
 
 struct otap_parquet_reader_options {
-  /// Top-level column names (or dotted leaf paths "body.str": the top-level column is then
-  /// kept with only the named leaves) to read, NULL = all columns.
+  /// Top-level column names to read (a struct column is read whole), NULL = all columns.
+  /// ENOENT at open for a name the file does not have.
   const char* const* columns;
   int32_t n_columns;
   /// Row group indices to read (in this order), NULL = all.
@@ -186,8 +186,8 @@ struct otap_parquet_reader_options {
   bool use_arrow_schema_hint;
   /// Unit of INT96 timestamps (default OTAP_TIME_UNIT_NANO; values that overflow wrap).
   enum otap_time_unit int96_unit;
-  /// Validation of produced arrays (default OTAP_VALIDATE_NONE: the decoder already checks
-  /// every offset and index it writes).
+  /// Validation of every produced batch by the arrow module's validator (default
+  /// OTAP_VALIDATE_NONE: the decoder already checks every offset and index it writes).
   enum otap_validation validation;
   /// Cap on the decompressed size of one page (default 1 GiB) and on one column chunk read
   /// into memory (default 2 GiB): larger inputs fail with ENOTSUP naming the limit.

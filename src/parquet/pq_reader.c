@@ -11,6 +11,8 @@ struct pq_rg_state {
 };
 
 static void rg_close(struct otap_parquet_reader* r, struct pq_rg_state* st);
+int otap__pq_reader_next_raw(struct otap_parquet_reader* r, struct ArrowArray* out, struct otap_error* err);
+static int validate_batch(struct otap_parquet_reader* r, struct ArrowArray* out, struct otap_error* err);
 
 void otap_parquet_reader_options_init(struct otap_parquet_reader_options* o) {
   memset(o, 0, sizeof(*o));
@@ -237,10 +239,36 @@ int otap_parquet_reader_read_row_group(struct otap_parquet_reader* r, int32_t g,
     if (rc) out->release(out);
   }
   rg_close(r, &st);
+  if (rc == 0) rc = validate_batch(r, out, err);
   return rc;
 }
 
+/// Optional validation of a produced batch with the arrow module's validator.
+static int validate_batch(struct otap_parquet_reader* r, struct ArrowArray* out, struct otap_error* err) {
+  if (r->opts.validation == OTAP_VALIDATE_NONE || !out->release) return 0;
+#if defined(OTAP_PARQUET_HAVE_IPC)
+  struct otap_array_view view;
+  memset(&view, 0, sizeof(view));
+  int rc = otap_array_view_init(&view, &r->schema, err);
+  if (rc == 0) rc = otap_array_view_set(&view, out, r->opts.validation, err);
+  otap_array_view_reset(&view);
+  if (rc) {
+    otap_error_prefix(err, rc, "%s: decoded batch failed validation: ", r->name);
+    out->release(out);
+  }
+  return rc;
+#else
+  return 0;
+#endif
+}
+
 int otap_parquet_reader_next(struct otap_parquet_reader* r, struct ArrowArray* out, struct otap_error* err) {
+  int rc = otap__pq_reader_next_raw(r, out, err);
+  if (rc == 0) rc = validate_batch(r, out, err);
+  return rc;
+}
+
+int otap__pq_reader_next_raw(struct otap_parquet_reader* r, struct ArrowArray* out, struct otap_error* err) {
   memset(out, 0, sizeof(*out));
   struct pq_rg_state* st = r->rg;
   for (;;) {

@@ -740,6 +740,31 @@ static void t_metadata_and_page_index(void** state) {
   otap_source_release(&src);
 }
 
+static int read_batches(const char* rel, const struct otap_parquet_reader_options* o, struct otap_error* err);
+
+// Every batch the reader makes passes the arrow module's full validation (UTF-8, offsets,
+// dictionary indices, children lengths).
+static void t_full_validation(void** state) {
+  (void)state;
+  static const char* files[] = {PT "nullable.impala.parquet", PT "nested_maps.snappy.parquet",
+                                PT "alltypes_tiny_pages.parquet", PT "delta_encoding_optional_column.parquet",
+                                PT "rle-dict-snappy-checksum.parquet", PT "byte_stream_split_extended.gzip.parquet",
+                                PT "list_columns.parquet", "arrow-testing/data/parquet/alltypes-java.parquet",
+                                "parquet-testing/shredded_variant/case-001.parquet", PT "old_list_structure.parquet",
+                                PT "repeated_no_annotation.parquet", PT "fixed_length_decimal.parquet"};
+  for (int dict = 0; dict < 2; dict++) {
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+      struct otap_parquet_reader_options o;
+      otap_parquet_reader_options_init(&o);
+      o.validation = OTAP_VALIDATE_FULL;
+      o.batch_size = 97;
+      o.dictionary_as_arrow_dictionary = dict;
+      struct otap_error err = {{0}};
+      if (read_batches(files[i], &o, &err)) fail_msg("%s: %s", files[i], err.message);
+    }
+  }
+}
+
 static void t_stream(void** state) {
   (void)state;
   struct ArrowArrayStream st;
@@ -1174,6 +1199,7 @@ int main(void) {
       cmocka_unit_test(t_dictionary_output),
       cmocka_unit_test(t_metadata_and_page_index),
       cmocka_unit_test(t_stream),
+      cmocka_unit_test(t_full_validation),
       cmocka_unit_test(t_alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
