@@ -491,6 +491,7 @@ int otap_logs_equiv(const struct otap_logs_payload* a, int64_t n_a,
   OTAP_GOTO_NOT_OK(rc, render_all(b, n_b, &sb, "B", err));
   int64_t i = 0, j = 0, only_a = 0, only_b = 0;
   int64_t max = options->max_differences > 0 ? options->max_differences : 0;
+  if (max > sa.n + sb.n) max = sa.n + sb.n;  // never more differences than records
   int64_t* ka = otap_malloc((size_t)(max ? max : 1) * sizeof(int64_t));
   int64_t* kb = otap_malloc((size_t)(max ? max : 1) * sizeof(int64_t));
   int64_t na = 0, nb = 0;
