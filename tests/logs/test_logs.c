@@ -456,6 +456,18 @@ static void test_equiv_cases(void** state) {
     }
     otap_logs_payload_reset(&q);
   }
+  // A huge difference budget is bounded by the record count.
+  struct otap_logs_equiv_options eo;
+  otap_logs_equiv_options_init(&eo);
+  eo.max_differences = INT64_MAX / 16;
+  make_reference(&q);
+  make_logs(&q, kLogs, 2, true);
+  report.size = 0;
+  bool eq = true;
+  struct otap_error err;
+  assert_int_equal(otap_logs_equiv(&ref, 1, &q, 1, &eo, &eq, &report, &err), 0);
+  assert_false(eq);
+  otap_logs_payload_reset(&q);
   otap_buffer_reset(&report);
   otap_logs_payload_reset(&ref);
 }
