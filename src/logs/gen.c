@@ -645,19 +645,29 @@ void otap_logs_gen_options_init(struct otap_logs_gen_options* o) {
 }
 
 static int check_options(const struct otap_logs_gen_options* o, struct otap_error* err) {
+  // Ranges first, so the products below cannot overflow.
   OTAP_RETURN_IF(o->records < 0 || o->records > 65536, err, EINVAL,
-                 "gen: records must be 0..65536 (got %lld)", (long long)o->records);
-  OTAP_RETURN_IF(o->resources < 1 || o->scopes < 1 || o->resources * o->scopes > 65536, err,
-                 EINVAL, "gen: resources and scopes must be >= 1 with resources*scopes <= 65536");
+                 "logs generator: records must be 0..65536 (got %lld)", (long long)o->records);
+  OTAP_RETURN_IF(o->resources < 1 || o->resources > 65536 || o->scopes < 1 || o->scopes > 65536 ||
+                     o->resources * o->scopes > 65536,
+                 err, EINVAL, "logs generator: resources and scopes must be >= 1 with resources*scopes <= 65536");
   OTAP_RETURN_IF(o->log_attrs < 0 || o->log_attrs > 1000 || o->resource_attrs < 0 ||
                      o->resource_attrs > 1000 || o->scope_attrs < 0 || o->scope_attrs > 1000,
-                 err, EINVAL, "gen: attributes per level must be 0..1000");
+                 err, EINVAL, "logs generator: attributes per level must be 0..1000");
   OTAP_RETURN_IF(o->body_bytes < 0 || o->body_bytes > (1 << 20), err, EINVAL,
-                 "gen: body bytes must be 0..1048576");
-  OTAP_RETURN_IF(o->trace_fanout < 0, err, EINVAL, "gen: trace fan-out must be >= 0");
+                 "logs generator: body bytes must be 0..1048576");
+  OTAP_RETURN_IF(o->records * o->log_attrs > (1 << 24) ||
+                     o->resources * o->resource_attrs > (1 << 24) ||
+                     o->resources * o->scopes * o->scope_attrs > (1 << 24),
+                 err, EINVAL, "logs generator: at most 16777216 attribute rows per table");
+  OTAP_RETURN_IF(o->records * o->body_bytes > ((int64_t)1 << 31), err, EINVAL,
+                 "logs generator: records * body bytes must stay under 2 GiB");
+  OTAP_RETURN_IF(o->trace_fanout < 0, err, EINVAL, "logs generator: trace fan-out must be >= 0");
   OTAP_RETURN_IF(o->no_attr_percent < 0 || o->no_attr_percent > 100 || o->body_mixed_percent < 0 ||
                      o->body_mixed_percent > 100,
-                 err, EINVAL, "gen: percentages must be 0..100");
+                 err, EINVAL, "logs generator: percentages must be 0..100");
+  OTAP_RETURN_IF((unsigned)o->dict > OTAP_LOGS_GEN_DICT_NEVER, err, EINVAL,
+                 "logs generator: unknown dictionary policy %d", (int)o->dict);
   return 0;
 }
 
