@@ -1284,7 +1284,8 @@ static int write_slice(struct otap_parquet_writer* w, struct pqw_column* c,
                           (double)c->n_dict > w->opt.dictionary_max_ratio * (double)c->dict_seen))) {
       OTAP_RETURN_NOT_OK(flush_page(w, c, err));
       c->dict_mode = false;  // fall back to the plain encoding for the rest of the chunk
-    } else if (page_estimate(c) >= w->opt.data_page_size || c->page_rows >= w->opt.data_page_rows) {
+    } else if (page_estimate(c) >= w->opt.data_page_size || c->page_rows >= w->opt.data_page_rows ||
+               c->page_levels >= ((int64_t)1 << 30)) {  // page header counts are int32
       OTAP_RETURN_NOT_OK(flush_page(w, c, err));
     }
     p = q;
