@@ -26,9 +26,11 @@ bool otap_cli_parse_count(const char* s, int64_t* out) {
   long long v = strtoll(s, &end, 10);
   if (end == s || v < 0) return false;
   if (*end == 'k' || *end == 'K') {
+    if (v > INT64_MAX / 1000) return false;
     v *= 1000;
     end++;
   } else if (*end == 'm' || *end == 'M') {
+    if (v > INT64_MAX / 1000000) return false;
     v *= 1000000;
     end++;
   }
