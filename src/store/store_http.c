@@ -162,114 +162,10 @@ static int add_header(struct curl_slist** list, const char* name, const char* va
   return 0;
 }
 
-// Builds URL and headers (signed for this attempt) and the easy handle.
-static int prepare(struct otap_store* s, struct otap__http_xfer* x,
-                   struct otap_error* err) {
-  int rc = 0;
-  struct otap_buffer url, auth, q;
-  otap_buffer_init(&url);
-  otap_buffer_init(&auth);
-  otap_buffer_init(&q);
-  struct otap__http_header hs[8];
-  int nh = 0;
-  char range[96], clen[32];
-  for (int i = 0; i < x->n_extra && nh < 4; i++) hs[nh++] = x->extra[i];
-  if (x->is_range) {
-    snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)x->range_offset,
-             (unsigned long long)(x->range_offset + x->dst_len - 1));
-    hs[nh++] = (struct otap__http_header){
-        s->kind == OTAP_STORE_AZURE ? "x-ms-range" : "range", range};
-  }
-  const char* query = x->query && *x->query ? x->query : "";
-  OTAP_GOTO_NOT_OK(rc, otap_buffer_append(&q, query, (int64_t)strlen(query)));
-  if (s->auth == OTAP_AUTH_SAS) {
-    OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&q, "%s%s", q.size ? "&" : "", s->sas));
-  }
-  OTAP_GOTO_NOT_OK(rc, otap_buffer_append(&q, "", 1));  // NUL-terminate
-  q.size--;
-  OTAP_GOTO_NOT_OK(
-      rc, otap_buffer_appendf(&url, "%s%s%s%s", s->base_url, x->path, q.size ? "?" : "",
-                              q.size ? (const char*)q.data : ""));
-  x->url = otap_strdup((const char*)url.data);
-  if (!x->url) OTAP_GOTO_NOT_OK(rc, ENOMEM);
-
-  struct curl_slist* h = NULL;
-  if (s->kind == OTAP_STORE_AZURE) {
-    char date[64];
-    otap__format_http_date(time(NULL), date);
-    hs[nh++] = (struct otap__http_header){"x-ms-date", date};
-    hs[nh++] = (struct otap__http_header){"x-ms-version", "2021-12-02"};
-    if (x->body) {
-      snprintf(clen, sizeof(clen), "%zu", x->body_len);
-      hs[nh++] = (struct otap__http_header){"content-length", clen};
-    }
-    for (int i = 0; i < nh; i++) {
-      if (strcmp(hs[i].name, "content-length") == 0) continue;  // curl sends it
-      OTAP_GOTO_NOT_OK(rc, add_header(&h, hs[i].name, hs[i].value));
-      x->headers = h;
-    }
-    if (s->auth == OTAP_AUTH_SHARED_KEY) {
-      OTAP_GOTO_NOT_OK(
-          rc, otap__azure_shared_key(s, x->method, x->path, query, hs, nh, &auth, err));
-    }
-  } else {
-    for (int i = 0; i < nh; i++) {
-      OTAP_GOTO_NOT_OK(rc, add_header(&h, hs[i].name, hs[i].value));
-      x->headers = h;
-    }
-    if (s->auth == OTAP_AUTH_SIGV4) {
-      char amz_date[17], hash[65];
-      otap__format_amz_date(time(NULL), amz_date);
-      if (x->unsigned_payload) {
-        snprintf(hash, sizeof(hash), "UNSIGNED-PAYLOAD");
-      } else {
-        otap__sha256_hex(x->body ? (const void*)x->body : "", x->body ? x->body_len : 0,
-                         hash);
-      }
-      struct otap__sigv4_input in = {x->method,
-                                     s->host,
-                                     x->path,
-                                     query,
-                                     hs,
-                                     nh,
-                                     hash,
-                                     amz_date,
-                                     s->access_key_id,
-                                     s->secret_access_key,
-                                     s->session_token,
-                                     s->region,
-                                     "s3"};
-      OTAP_GOTO_NOT_OK(rc, otap__sigv4_authorization(&in, &auth, err));
-      OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-date", amz_date));
-      x->headers = h;
-      OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-content-sha256", hash));
-      x->headers = h;
-      if (s->session_token && *s->session_token) {
-        OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-security-token", s->session_token));
-        x->headers = h;
-      }
-    } else if (s->kind == OTAP_STORE_S3 || s->kind == OTAP_STORE_GCS) {
-      // Anonymous or bearer: s3rver and friends still want a payload hash header.
-      OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-content-sha256", "UNSIGNED-PAYLOAD"));
-      x->headers = h;
-    }
-  }
-  if (s->auth == OTAP_AUTH_BEARER) {
-    OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&auth, "Bearer %s", s->bearer));
-  }
-  if (auth.size) {
-    OTAP_GOTO_NOT_OK(rc, add_header(&h, "Authorization", (const char*)auth.data));
-    x->headers = h;
-  }
-  OTAP_GOTO_NOT_OK(rc, add_header(&h, "Expect", ""));
-  x->headers = h;
-  if (x->body && !x->n_extra && s->kind != OTAP_STORE_AZURE) {
-    OTAP_GOTO_NOT_OK(rc, add_header(&h, "Content-Type", "application/octet-stream"));
-    x->headers = h;
-  }
-
+// The easy handle of one attempt: timeouts, TLS verification, callbacks, method and body.
+static int make_easy(struct otap_store* s, struct otap__http_xfer* x) {
   CURL* e = curl_easy_init();
-  if (!e) OTAP_GOTO_NOT_OK(rc, ENOMEM);
+  if (!e) return ENOMEM;
   x->easy = e;
   curl_easy_setopt(e, CURLOPT_URL, x->url);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -302,6 +198,130 @@ static int prepare(struct otap_store* s, struct otap__http_xfer* x,
   } else if (strcmp(x->method, "GET") != 0) {
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
   }
+  return 0;
+}
+
+// Adds the request headers and, for signed schemes, computes the Authorization value for
+// this attempt (Azure Shared Key or SigV4; the date is part of the signature). `hs` has
+// room for 8 headers.
+static int add_signed_headers(struct otap_store* s, struct otap__http_xfer* x,
+                              struct otap__http_header* hs, int nh, const char* query,
+                              struct otap_buffer* auth, struct otap_error* err) {
+  int rc = 0;
+  char clen[32];
+  struct curl_slist* h = x->headers;
+  if (s->kind == OTAP_STORE_AZURE) {
+    char date[64];
+    otap__format_http_date(time(NULL), date);
+    hs[nh++] = (struct otap__http_header){"x-ms-date", date};
+    hs[nh++] = (struct otap__http_header){"x-ms-version", "2021-12-02"};
+    if (x->body) {
+      snprintf(clen, sizeof(clen), "%zu", x->body_len);
+      hs[nh++] = (struct otap__http_header){"content-length", clen};
+    }
+    for (int i = 0; i < nh; i++) {
+      if (strcmp(hs[i].name, "content-length") == 0) continue;  // curl sends it
+      OTAP_GOTO_NOT_OK(rc, add_header(&h, hs[i].name, hs[i].value));
+      x->headers = h;
+    }
+    if (s->auth == OTAP_AUTH_SHARED_KEY) {
+      OTAP_GOTO_NOT_OK(
+          rc, otap__azure_shared_key(s, x->method, x->path, query, hs, nh, auth, err));
+    }
+  } else {
+    for (int i = 0; i < nh; i++) {
+      OTAP_GOTO_NOT_OK(rc, add_header(&h, hs[i].name, hs[i].value));
+      x->headers = h;
+    }
+    if (s->auth == OTAP_AUTH_SIGV4) {
+      char amz_date[17], hash[65];
+      otap__format_amz_date(time(NULL), amz_date);
+      if (x->unsigned_payload) {
+        snprintf(hash, sizeof(hash), "UNSIGNED-PAYLOAD");
+      } else {
+        otap__sha256_hex(x->body ? (const void*)x->body : "", x->body ? x->body_len : 0,
+                         hash);
+      }
+      struct otap__sigv4_input in = {x->method,
+                                     s->host,
+                                     x->path,
+                                     query,
+                                     hs,
+                                     nh,
+                                     hash,
+                                     amz_date,
+                                     s->access_key_id,
+                                     s->secret_access_key,
+                                     s->session_token,
+                                     s->region,
+                                     "s3"};
+      OTAP_GOTO_NOT_OK(rc, otap__sigv4_authorization(&in, auth, err));
+      OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-date", amz_date));
+      x->headers = h;
+      OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-content-sha256", hash));
+      x->headers = h;
+      if (s->session_token && *s->session_token) {
+        OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-security-token", s->session_token));
+        x->headers = h;
+      }
+    } else if (s->kind == OTAP_STORE_S3 || s->kind == OTAP_STORE_GCS) {
+      // Anonymous or bearer: s3rver and friends still want a payload hash header.
+      OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-content-sha256", "UNSIGNED-PAYLOAD"));
+      x->headers = h;
+    }
+  }
+done:
+  return rc;
+}
+
+// Builds URL and headers (signed for this attempt) and the easy handle.
+static int prepare(struct otap_store* s, struct otap__http_xfer* x,
+                   struct otap_error* err) {
+  int rc = 0;
+  struct otap_buffer url, auth, q;
+  otap_buffer_init(&url);
+  otap_buffer_init(&auth);
+  otap_buffer_init(&q);
+  struct otap__http_header hs[8];
+  int nh = 0;
+  char range[96];
+  for (int i = 0; i < x->n_extra && nh < 4; i++) hs[nh++] = x->extra[i];
+  if (x->is_range) {
+    snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)x->range_offset,
+             (unsigned long long)(x->range_offset + x->dst_len - 1));
+    hs[nh++] = (struct otap__http_header){
+        s->kind == OTAP_STORE_AZURE ? "x-ms-range" : "range", range};
+  }
+  const char* query = x->query && *x->query ? x->query : "";
+  OTAP_GOTO_NOT_OK(rc, otap_buffer_append(&q, query, (int64_t)strlen(query)));
+  if (s->auth == OTAP_AUTH_SAS) {
+    OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&q, "%s%s", q.size ? "&" : "", s->sas));
+  }
+  OTAP_GOTO_NOT_OK(rc, otap_buffer_append(&q, "", 1));  // NUL-terminate
+  q.size--;
+  OTAP_GOTO_NOT_OK(
+      rc, otap_buffer_appendf(&url, "%s%s%s%s", s->base_url, x->path, q.size ? "?" : "",
+                              q.size ? (const char*)q.data : ""));
+  x->url = otap_strdup((const char*)url.data);
+  if (!x->url) OTAP_GOTO_NOT_OK(rc, ENOMEM);
+
+  OTAP_GOTO_NOT_OK(rc, add_signed_headers(s, x, hs, nh, query, &auth, err));
+  struct curl_slist* h = x->headers;
+  if (s->auth == OTAP_AUTH_BEARER) {
+    OTAP_GOTO_NOT_OK(rc, otap_buffer_appendf(&auth, "Bearer %s", s->bearer));
+  }
+  if (auth.size) {
+    OTAP_GOTO_NOT_OK(rc, add_header(&h, "Authorization", (const char*)auth.data));
+    x->headers = h;
+  }
+  OTAP_GOTO_NOT_OK(rc, add_header(&h, "Expect", ""));
+  x->headers = h;
+  if (x->body && !x->n_extra && s->kind != OTAP_STORE_AZURE) {
+    OTAP_GOTO_NOT_OK(rc, add_header(&h, "Content-Type", "application/octet-stream"));
+    x->headers = h;
+  }
+
+  OTAP_GOTO_NOT_OK(rc, make_easy(s, x));
 done:
   if (rc == ENOMEM) otap_error_set(err, ENOMEM, "%s: out of memory", s->url);
   if (rc == EINVAL) otap_error_set(err, EINVAL, "%s: request header too long", s->url);
