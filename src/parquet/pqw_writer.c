@@ -1280,6 +1280,7 @@ static int write_slice(struct otap_parquet_writer* w, struct pqw_column* c,
     vc += cnt;
     if (c->dict_mode) c->dict_seen += cnt;
     if (c->dict_mode && (c->dict_values.size > w->opt.dictionary_page_size ||
+                         c->n_dict >= ((int64_t)1 << 30) ||
                          (w->opt.dictionary_max_ratio > 0 && c->dict_seen >= 16384 &&
                           (double)c->n_dict > w->opt.dictionary_max_ratio * (double)c->dict_seen))) {
       OTAP_RETURN_NOT_OK(flush_page(w, c, err));
