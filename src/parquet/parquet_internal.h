@@ -175,6 +175,17 @@ int otap__pq_schema_make(struct ArrowSchema* out, const char* format, const char
 int otap__pq_schema_set_metadata(struct ArrowSchema* s, const char* metadata, int64_t len) OTAP_WUR;
 void otap__pq_schema_add_dictionary(struct ArrowSchema* s);
 int otap__pq_schema_copy(const struct ArrowSchema* src, struct ArrowSchema* out) OTAP_WUR;
+/// Output buffer pool (see pq_array.c). The reader sets otap__pq_current_pool around the
+/// assembly of a batch; otap__pq_out_* take pooled memory for fresh output buffers and
+/// otap__pq_array_make hands buffers back to the pool when the consumer releases them.
+struct pq_pool;
+extern _Thread_local struct pq_pool* otap__pq_current_pool;
+int otap__pq_pool_new(struct pq_pool** out) OTAP_WUR;
+void otap__pq_pool_close(struct pq_pool* p);
+int otap__pq_out_reserve(struct otap_buffer* b, int64_t n) OTAP_WUR;
+int otap__pq_out_resize(struct otap_buffer* b, int64_t n, bool zero_fill) OTAP_WUR;
+int otap__pq_out_append(struct otap_buffer* b, const void* data, int64_t n) OTAP_WUR;
+
 /// Byte size of a C Data Interface metadata blob (0 for NULL).
 int64_t otap__pq_metadata_len(const char* metadata);
 
@@ -302,6 +313,7 @@ struct otap_parquet_reader {
   int32_t* rg_sel;  // arena
   int32_t rg_pos;
   struct pq_rg_state* rg;       // chunks of the row group being read
+  struct pq_pool* pool;         // output buffer pool
   int32_t cur_rg;               // -1 when none is open
   int64_t rows_left;            // rows of cur_rg not returned yet
   struct otap_buffer scratch;   // decompression

@@ -1,6 +1,10 @@
 // Arrow C Data Interface arrays and schemas produced by the Parquet reader. Buffers are
 // reference counted (otap_shared), so slicing a decoded row group into batches copies nothing.
+#include <pthread.h>
+
 #include "parquet/parquet_internal.h"
+
+static int share_buffer(struct otap_shared** out, struct otap_buffer* b);
 
 struct pq_arr_priv {
   struct otap_shared* bufs[3];
@@ -61,7 +65,7 @@ int otap__pq_array_make(struct ArrowArray* out, int64_t length, int64_t null_cou
   int rc = 0;
   for (int i = 0; i < n_buffers; i++) {
     if (!bufs || !bufs[i].data) continue;
-    if (rc == 0 && otap_shared_from_buffer(&p->bufs[i], &bufs[i]) != 0) rc = ENOMEM;
+    if (rc == 0 && share_buffer(&p->bufs[i], &bufs[i]) != 0) rc = ENOMEM;
     otap_buffer_reset(&bufs[i]);
     if (p->bufs[i]) p->buf_ptrs[i] = otap_shared_data(p->bufs[i]);
   }
@@ -221,4 +225,132 @@ int otap__pq_schema_copy(const struct ArrowSchema* src, struct ArrowSchema* out)
 done:
   if (rc) schema_release(out);
   return rc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output buffer pool: memory of released batches is kept (up to a cap) and reused for the next
+// batches of the same reader instead of going back to the C library, which would unmap it and
+// fault fresh pages in again. Buffers may be released from any thread, after the reader.
+
+#define PQ_POOL_MAX_BLOCKS 64
+#define PQ_POOL_MAX_BYTES ((int64_t)64 << 20)
+
+struct pq_pool {
+  pthread_mutex_t mu;
+  int64_t refs;  // the reader + every outstanding pooled buffer
+  bool closed;
+  int n;
+  void* data[PQ_POOL_MAX_BLOCKS];
+  int64_t cap[PQ_POOL_MAX_BLOCKS];
+  int64_t bytes;
+};
+
+struct pq_pool_ref {
+  struct pq_pool* pool;
+  int64_t cap;
+};
+
+_Thread_local struct pq_pool* otap__pq_current_pool;
+
+int otap__pq_pool_new(struct pq_pool** out) {
+  struct pq_pool* p = otap_calloc(1, sizeof(*p));
+  if (!p) return ENOMEM;
+  if (pthread_mutex_init(&p->mu, NULL) != 0) {
+    otap_free(p);
+    return ENOMEM;
+  }
+  p->refs = 1;
+  *out = p;
+  return 0;
+}
+
+static void pool_destroy(struct pq_pool* p) {
+  for (int i = 0; i < p->n; i++) otap_free(p->data[i]);
+  pthread_mutex_destroy(&p->mu);
+  otap_free(p);
+}
+
+static void pool_unref(struct pq_pool* p) {
+  pthread_mutex_lock(&p->mu);
+  bool last = --p->refs == 0;
+  pthread_mutex_unlock(&p->mu);
+  if (last) pool_destroy(p);
+}
+
+void otap__pq_pool_close(struct pq_pool* p) {
+  if (!p) return;
+  pthread_mutex_lock(&p->mu);
+  p->closed = true;
+  for (int i = 0; i < p->n; i++) otap_free(p->data[i]);
+  p->n = 0;
+  p->bytes = 0;
+  pthread_mutex_unlock(&p->mu);
+  pool_unref(p);
+}
+
+static void pool_free(void* data, void* ctx) {
+  struct pq_pool_ref* pr = ctx;
+  struct pq_pool* p = pr->pool;
+  bool keep = false;
+  pthread_mutex_lock(&p->mu);
+  if (!p->closed && p->n < PQ_POOL_MAX_BLOCKS && p->bytes + pr->cap <= PQ_POOL_MAX_BYTES) {
+    p->data[p->n] = data;
+    p->cap[p->n++] = pr->cap;
+    p->bytes += pr->cap;
+    keep = true;
+  }
+  pthread_mutex_unlock(&p->mu);
+  if (!keep) otap_free(data);
+  otap_free(pr);
+  pool_unref(p);
+}
+
+int otap__pq_out_reserve(struct otap_buffer* b, int64_t n) {
+  struct pq_pool* p = otap__pq_current_pool;
+  if (p && !b->data && n >= 4096) {
+    pthread_mutex_lock(&p->mu);
+    int best = -1;
+    for (int i = 0; i < p->n; i++)
+      if (p->cap[i] >= n && (best < 0 || p->cap[i] < p->cap[best])) best = i;
+    if (best >= 0 && p->cap[best] <= 4 * n + 65536) {
+      b->data = p->data[best];
+      b->capacity = p->cap[best];
+      b->size = 0;
+      p->bytes -= p->cap[best];
+      p->data[best] = p->data[p->n - 1];
+      p->cap[best] = p->cap[p->n - 1];
+      p->n--;
+    }
+    pthread_mutex_unlock(&p->mu);
+  }
+  return otap_buffer_reserve(b, n - b->size > 0 ? n - b->size : 0);
+}
+
+int otap__pq_out_resize(struct otap_buffer* b, int64_t n, bool zero_fill) {
+  OTAP_RETURN_NOT_OK(otap__pq_out_reserve(b, n));
+  return otap_buffer_resize(b, n, zero_fill);
+}
+
+int otap__pq_out_append(struct otap_buffer* b, const void* data, int64_t n) {
+  OTAP_RETURN_NOT_OK(otap__pq_out_reserve(b, b->size + n));
+  return otap_buffer_append(b, data, n);
+}
+
+/// Wraps a finished buffer as shared memory that returns to the current pool when released.
+static int share_buffer(struct otap_shared** out, struct otap_buffer* b) {
+  struct pq_pool* p = otap__pq_current_pool;
+  if (!p || b->capacity < 4096) return otap_shared_from_buffer(out, b);
+  struct pq_pool_ref* pr = otap_malloc(sizeof(*pr));
+  if (!pr) return ENOMEM;
+  pr->pool = p;
+  pr->cap = b->capacity;
+  if (otap_shared_new(out, b->data, b->size, pool_free, pr) != 0) {
+    otap_free(pr);
+    return ENOMEM;
+  }
+  pthread_mutex_lock(&p->mu);
+  p->refs++;
+  pthread_mutex_unlock(&p->mu);
+  otap_buffer_init(b);  // the memory now belongs to the shared block
+  return 0;
 }

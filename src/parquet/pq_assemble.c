@@ -35,7 +35,7 @@ static int scan_slots(const struct pq_node* n, const struct pq_leaf_data* L, str
       *null_count = 0;
       return 0;
     }
-    if (otap_buffer_resize(validity, otap_bytes_for_bits(nl), true)) return nomem(err);
+    if (otap__pq_out_resize(validity, otap_bytes_for_bits(nl), true)) return nomem(err);
     int64_t nulls = 0;
     uint8_t* bits = validity->data;
     int16_t d0 = n->def;
@@ -66,7 +66,7 @@ static int scan_slots(const struct pq_node* n, const struct pq_leaf_data* L, str
     if (nulls == 0) otap_buffer_reset(validity);
     return 0;
   }
-  if (otap_buffer_resize(validity, otap_bytes_for_bits(nl), true)) return nomem(err);
+  if (otap__pq_out_resize(validity, otap_bytes_for_bits(nl), true)) return nomem(err);
   uint8_t* bits = validity->data;
   int64_t k = 0, nulls = 0;
   for (int64_t i = 0; i < nl; i++) {
@@ -131,7 +131,7 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
       otap_buffer_reset(&bufs[0]);
       return otap__pq_array_make(out, n_slots, n_slots, 0, NULL, 0, false) ? nomem(err) : 0;
     case PQ_CONV_BINARY: {
-      if (otap_buffer_resize(&bufs[1], (n_slots + 1) * 4, false)) goto oom;
+      if (otap__pq_out_resize(&bufs[1], (n_slots + 1) * 4, false)) goto oom;
       int32_t* o = (int32_t*)bufs[1].data;
       const int64_t* so = (const int64_t*)src_bin->offsets.data;
       if (n_values > 0 && so[n_values] > INT32_MAX) {
@@ -149,12 +149,12 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
         }
       }
       int64_t nbytes = n_values ? so[n_values] : 0;
-      if (otap_buffer_append(&bufs[2], n_values ? src_bin->data.data : (const uint8_t*)"", nbytes)) goto oom;
-      if (!bufs[2].data && otap_buffer_resize(&bufs[2], 1, true)) goto oom;
+      if (otap__pq_out_append(&bufs[2], n_values ? src_bin->data.data : (const uint8_t*)"", nbytes)) goto oom;
+      if (!bufs[2].data && otap__pq_out_resize(&bufs[2], 1, true)) goto oom;
       return otap__pq_array_make(out, n_slots, null_count, 3, bufs, 0, false) ? nomem(err) : 0;
     }
     case PQ_CONV_BOOL: {
-      if (otap_buffer_resize(&bufs[1], otap_bytes_for_bits(n_slots), true)) goto oom;
+      if (otap__pq_out_resize(&bufs[1], otap_bytes_for_bits(n_slots), true)) goto oom;
       const uint8_t* s = src_fixed->data;
       uint8_t* b = bufs[1].data;
       int64_t v = 0;
@@ -171,11 +171,11 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
   // Fixed-width outputs.
   int vw = n->value_width;
   if (n->conv == PQ_CONV_COPY && !bits) {
-    if (otap_buffer_append(&bufs[1], n_values ? src_fixed->data : (const uint8_t*)"", n_values * pw)) goto oom;
-    if (!bufs[1].data && otap_buffer_resize(&bufs[1], 1, true)) goto oom;
+    if (otap__pq_out_append(&bufs[1], n_values ? src_fixed->data : (const uint8_t*)"", n_values * pw)) goto oom;
+    if (!bufs[1].data && otap__pq_out_resize(&bufs[1], 1, true)) goto oom;
     return otap__pq_array_make(out, n_slots, null_count, 2, bufs, 0, false) ? nomem(err) : 0;
   }
-  if (otap_buffer_resize(&bufs[1], n_slots * vw + 1, n->conv != PQ_CONV_COPY)) goto oom;
+  if (otap__pq_out_resize(&bufs[1], n_slots * vw + 1, n->conv != PQ_CONV_COPY)) goto oom;
   uint8_t* dst = bufs[1].data;
   const uint8_t* s = src_fixed->data;
   const int64_t* so = src_bin ? (const int64_t*)src_bin->offsets.data : NULL;
@@ -277,7 +277,7 @@ static int gather_from_dict(const struct pq_node* n, int pw, struct pq_leaf_data
   if (n->conv == PQ_CONV_BINARY) {
     const int64_t* doff = (const int64_t*)L->dict_bin.offsets.data;
     const uint8_t* dd = L->dict_bin.data.data;
-    if (otap_buffer_resize(&bufs[1], (n_slots + 1) * 4, false)) goto oom;
+    if (otap__pq_out_resize(&bufs[1], (n_slots + 1) * 4, false)) goto oom;
     int32_t* o = (int32_t*)bufs[1].data;
     int64_t cur = 0, v = 0;
     o[0] = 0;
@@ -294,7 +294,7 @@ static int gather_from_dict(const struct pq_node* n, int pw, struct pq_leaf_data
     }
     // 16-byte strides: the destination has 16 spare bytes and the dictionary data is padded
     // by 16 bytes (pq_column.c), so short strings cost one or two vector moves.
-    if (otap_buffer_resize(&bufs[2], cur + 16, false)) goto oom;
+    if (otap__pq_out_resize(&bufs[2], cur + 16, false)) goto oom;
     uint8_t* dst = bufs[2].data;
     for (int64_t j = 0, pos = 0; j < nv; j++) {
       uint32_t k = idx[j];
@@ -308,7 +308,7 @@ static int gather_from_dict(const struct pq_node* n, int pw, struct pq_leaf_data
   }
   if (n->conv == PQ_CONV_COPY && n->value_width == pw) {
     const uint8_t* dict = L->dict_fixed.data;
-    if (otap_buffer_resize(&bufs[1], n_slots * pw + 1, false)) goto oom;
+    if (otap__pq_out_resize(&bufs[1], n_slots * pw + 1, false)) goto oom;
     uint8_t* dst = bufs[1].data;
     int64_t v = 0;
     for (int64_t i = 0; i < n_slots; i++) {
@@ -324,7 +324,7 @@ static int gather_from_dict(const struct pq_node* n, int pw, struct pq_leaf_data
   if ((n->conv == PQ_CONV_I32_TO_I8 || n->conv == PQ_CONV_I32_TO_I16) && pw == 4) {
     const uint8_t* dict = L->dict_fixed.data;
     int vw = n->value_width;
-    if (otap_buffer_resize(&bufs[1], n_slots * vw + 1, true)) goto oom;
+    if (otap__pq_out_resize(&bufs[1], n_slots * vw + 1, true)) goto oom;
     uint8_t* dst = bufs[1].data;
     int64_t v = 0;
     for (int64_t i = 0; i < n_slots; i++) {
@@ -429,7 +429,7 @@ static int assemble_leaf(const struct pq_node* n, struct pq_leaf_data* L, struct
                         n->name, (long long)(compact ? n_used : nv), ifmt);
     goto fail;
   }
-  if (otap_buffer_resize(&bufs[1], n_slots * iw + 8, true)) goto oom;
+  if (otap__pq_out_resize(&bufs[1], n_slots * iw + 8, true)) goto oom;
   {
     uint8_t* ib = bufs[1].data;
     int64_t v = 0;
@@ -522,8 +522,8 @@ static int assemble_list(const struct pq_node* n, struct pq_leaf_data** leaves, 
   struct otap_buffer bufs[2];
   otap_buffer_init(&bufs[0]);
   otap_buffer_init(&bufs[1]);
-  if (otap_buffer_resize(&bufs[0], otap_bytes_for_bits(L->n_levels) + 1, true) ||
-      otap_buffer_resize(&bufs[1], (L->n_levels + 1) * 4, false)) {
+  if (otap__pq_out_resize(&bufs[0], otap_bytes_for_bits(L->n_levels) + 1, true) ||
+      otap__pq_out_resize(&bufs[1], (L->n_levels + 1) * 4, false)) {
     otap_buffer_reset(&bufs[0]);
     otap_buffer_reset(&bufs[1]);
     return nomem(err);

@@ -59,7 +59,8 @@ int otap_parquet_reader_open(struct otap_parquet_reader** out, struct otap_sourc
   r->name = source->name ? source->name : "(parquet)";
   r->cur_rg = -1;
   r->rg = otap_calloc(1, sizeof(struct pq_rg_state));
-  if (!r->rg) {
+  if (!r->rg || otap__pq_pool_new(&r->pool) != 0) {
+    otap_free(r->rg);
     otap_free(r);
     return otap_error_set(err, ENOMEM, "out of memory");
   }
@@ -103,6 +104,7 @@ void otap_parquet_reader_free(struct otap_parquet_reader* r) {
   if (!r) return;
   if (r->rg) rg_close(r, r->rg);
   otap_free(r->rg);
+  otap__pq_pool_close(r->pool);
   if (r->schema.release) r->schema.release(&r->schema);
   if (r->hint_store.release) r->hint_store.release(&r->hint_store);
   otap_buffer_reset(&r->footer);
@@ -191,6 +193,7 @@ static int rg_batch(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state
     ch->d.n_levels = span_l[c];
     ch->d.used_values = -1;
   }
+  otap__pq_current_pool = r->pool;
   if (otap__pq_array_make(out, rows, 0, 1, NULL, r->n_top, false)) {
     rc = otap_error_set(err, ENOMEM, "out of memory");
   } else {
@@ -205,6 +208,7 @@ static int rg_batch(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state
       out->release(out);
     }
   }
+  otap__pq_current_pool = NULL;
   for (int32_t c = 0; c < r->n_leaves; c++) {
     if (!st->used[c]) continue;
     struct pq_chunk* ch = &st->chunks[c];

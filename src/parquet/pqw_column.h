@@ -128,6 +128,7 @@ struct pqw_column {
   bool chunk_has_mm;
   struct otap_buffer chunk_min, chunk_max;
   int64_t plain_data_pages;
+  int64_t empty_plain_pages;  // valueless PLAIN pages in dictionary mode (plain_encoding != PLAIN)
   // Page index of the chunk
   struct otap_buffer pi_locs;     // struct pqw_page_location
   struct otap_buffer pi_null;     // bool

@@ -28,7 +28,7 @@ struct pqw_chunk_meta {
   uint8_t* max;
   int32_t min_len, max_len;
   uint32_t encodings;  // bit per enum otap_parquet_encoding
-  int64_t n_dict_data_pages, n_plain_data_pages;
+  int64_t n_dict_data_pages, n_plain_data_pages, n_empty_plain_pages;
   bool has_dict_page;
   enum otap_parquet_encoding plain_encoding;
   int64_t n_pages;
@@ -286,6 +286,7 @@ static void column_reset_chunk(struct pqw_column* c) {
   c->chunk_uncompressed = c->chunk_levels = c->chunk_nulls = c->chunk_rows = 0;
   c->chunk_has_mm = false;
   c->plain_data_pages = 0;
+  c->empty_plain_pages = 0;
   c->pi_locs.size = c->pi_null.size = c->pi_nulls.size = c->pi_bounds.size = 0;
   c->pi_offsets.size = 0;
   c->pi_valid = c->leaf->order != PQW_ORD_NONE;
@@ -1115,11 +1116,15 @@ static void truncate_bounds(const struct otap_parquet_writer* w, const struct pq
 static int flush_page(struct otap_parquet_writer* w, struct pqw_column* c, struct otap_error* err) {
   if (c->page_levels == 0) return 0;
   int rc = 0;
-  bool use_dict = c->dict_mode && c->n_dict > 0;
+  // A dictionary-mode page without values (all null or empty lists) is an empty PLAIN page:
+  // no index bit width byte for readers to trip over.
+  bool use_dict = c->dict_mode && c->n_dict > 0 && c->page_values > 0;
   enum otap_parquet_encoding enc = use_dict ? OTAP_PARQUET_ENC_RLE_DICTIONARY : c->plain_encoding;
-  if (c->dict_mode && !use_dict) enc = OTAP_PARQUET_ENC_PLAIN;  // no values yet: empty PLAIN
+  if (c->dict_mode && !use_dict) enc = OTAP_PARQUET_ENC_PLAIN;
   w->vbuf.size = w->page.size = w->comp.size = w->hdr.size = 0;
-  OTAP_GOTO_NOT_OK(rc, encode_page_values(w, c, use_dict, &w->vbuf));
+  if (!(c->dict_mode && !use_dict)) {
+    OTAP_GOTO_NOT_OK(rc, encode_page_values(w, c, use_dict, &w->vbuf));
+  }
   struct pqw_page_header h;
   memset(&h, 0, sizeof(h));
   h.num_values = (int32_t)c->page_levels;
@@ -1207,8 +1212,10 @@ static int flush_page(struct otap_parquet_writer* w, struct pqw_column* c, struc
   OTAP_GOTO_NOT_OK(rc, otap_buffer_append(&c->pi_offsets, offs, sizeof(offs)));
   if (use_dict) {
     c->dict_data_pages++;
-  } else {
+  } else if (enc == c->plain_encoding) {
     c->plain_data_pages++;
+  } else {
+    c->empty_plain_pages++;
   }
   c->chunk_rows += c->page_rows;
   c->chunk_levels += c->page_levels;
@@ -1369,6 +1376,8 @@ static int finish_chunk(struct otap_parquet_writer* w, struct pqw_column* c, str
   m->null_count = c->chunk_nulls;
   m->n_dict_data_pages = c->dict_data_pages;
   m->n_plain_data_pages = c->plain_data_pages;
+  m->n_empty_plain_pages = c->empty_plain_pages;
+  if (c->empty_plain_pages > 0) m->encodings |= 1u << OTAP_PARQUET_ENC_PLAIN;
   if (c->plain_data_pages > 0) {
     m->encodings |= 1u << c->plain_encoding;
     m->encodings |= 1u << OTAP_PARQUET_ENC_PLAIN;
@@ -1501,7 +1510,8 @@ static int write_footer(struct otap_parquet_writer* w, struct otap_error* err) {
         struct pqw_statistics s = {true, m->null_count, m->has_mm, m->min, m->min_len, m->max, m->max_len};
         otap__pqw_write_statistics(&t, 12, &s);
       }
-      int n_es = (m->has_dict_page ? 1 : 0) + (m->n_dict_data_pages ? 1 : 0) + (m->n_plain_data_pages ? 1 : 0);
+      int n_es = (m->has_dict_page ? 1 : 0) + (m->n_dict_data_pages ? 1 : 0) +
+                 (m->n_plain_data_pages ? 1 : 0) + (m->n_empty_plain_pages ? 1 : 0);
       otap__pqw_tw_list_begin(&t, 13, PQW_T_STRUCT, n_es);
       if (m->has_dict_page) {
         otap__pqw_tw_struct_begin(&t, 0);
@@ -1523,6 +1533,13 @@ static int write_footer(struct otap_parquet_writer* w, struct otap_error* err) {
         otap__pqw_tw_i32(&t, 1, dpt);
         otap__pqw_tw_i32(&t, 2, m->plain_encoding);
         otap__pqw_tw_i32(&t, 3, (int32_t)m->n_plain_data_pages);
+        otap__pqw_tw_struct_end(&t);
+      }
+      if (m->n_empty_plain_pages) {
+        otap__pqw_tw_struct_begin(&t, 0);
+        otap__pqw_tw_i32(&t, 1, dpt);
+        otap__pqw_tw_i32(&t, 2, OTAP_PARQUET_ENC_PLAIN);
+        otap__pqw_tw_i32(&t, 3, (int32_t)m->n_empty_plain_pages);
         otap__pqw_tw_struct_end(&t);
       }
       otap__pqw_tw_struct_end(&t);  // ColumnMetaData
