@@ -331,6 +331,70 @@ static void codec_speed(int codec, const struct span* sp, int64_t n, int reps, d
   LZ4F_freeDecompressionContext(ld);
 }
 
+// A codec reference kept ready so it can be re-measured right next to each IPC read (the
+// machine is shared: measuring both back to back keeps the comparison fair).
+struct ref {
+  int codec;
+  const struct span* sp;
+  int64_t n;
+  uint8_t** c;
+  size_t* cn;
+  uint8_t* dst;
+  size_t maxn;
+  ZSTD_DCtx* zd;
+  LZ4F_dctx* ld;
+};
+
+static void ref_prepare(struct ref* r, int codec, const struct span* sp, int64_t n) {
+  memset(r, 0, sizeof(*r));
+  r->codec = codec;
+  r->sp = sp;
+  r->n = n;
+  r->c = calloc((size_t)n, sizeof(uint8_t*));
+  r->cn = calloc((size_t)n, sizeof(size_t));
+  for (int64_t i = 0; i < n; i++)
+    if (sp[i].n > r->maxn) r->maxn = sp[i].n;
+  r->dst = malloc(r->maxn + 64);
+  memset(r->dst, 0, r->maxn + 64);
+  r->zd = ZSTD_createDCtx();
+  LZ4F_createDecompressionContext(&r->ld, LZ4F_VERSION);
+  for (int64_t i = 0; i < n; i++) {
+    size_t bound = codec == 1 ? LZ4F_compressFrameBound(sp[i].n, NULL) : ZSTD_compressBound(sp[i].n);
+    r->c[i] = malloc(bound);
+    if (codec == 1) {
+      LZ4F_preferences_t prefs;
+      memset(&prefs, 0, sizeof(prefs));
+      prefs.frameInfo.contentSize = sp[i].n;
+      r->cn[i] = LZ4F_compressFrame(r->c[i], bound, sp[i].p, sp[i].n, &prefs);
+    } else {
+      r->cn[i] = ZSTD_compress(r->c[i], bound, sp[i].p, sp[i].n, 1);
+    }
+  }
+}
+
+static double ref_decompress(struct ref* r) {
+  double t0 = now_s();
+  for (int64_t i = 0; i < r->n; i++) {
+    if (r->codec == 1) {
+      LZ4F_resetDecompressionContext(r->ld);
+      size_t dn = r->maxn + 64, sn = r->cn[i];
+      LZ4F_decompress(r->ld, r->dst, &dn, r->c[i], &sn, NULL);
+    } else {
+      ZSTD_decompressDCtx(r->zd, r->dst, r->maxn + 64, r->c[i], r->cn[i]);
+    }
+  }
+  return now_s() - t0;
+}
+
+static void ref_free(struct ref* r) {
+  for (int64_t i = 0; i < r->n; i++) free(r->c[i]);
+  free(r->c);
+  free(r->cn);
+  free(r->dst);
+  ZSTD_freeDCtx(r->zd);
+  LZ4F_freeDecompressionContext(r->ld);
+}
+
 int main(int argc, char** argv) {
   int64_t mib = 1024;
   int reps = 3;
@@ -394,14 +458,15 @@ int main(int argc, char** argv) {
     double t = now_s() - t0;
     if (t < best_memcpy) best_memcpy = t;
   }
-  free(copy);
   double memcpy_gbs = (double)plain.size / best_memcpy / 1e9;
   int64_t nspans;
   struct span* sp = table_buffers(batches, n, &nspans);
   double lz4_c, lz4_d, lz4_r, zstd_c, zstd_d, zstd_r;
   codec_speed(1, sp, nspans, reps, &lz4_c, &lz4_d, &lz4_r);
   codec_speed(2, sp, nspans, reps, &zstd_c, &zstd_d, &zstd_r);
-  free(sp);
+  size_t lz4_total = 0;
+  for (int64_t i = 0; i < nspans; i++) lz4_total += sp[i].n;
+  size_t zstd_total = lz4_total;
   double stream_gb = (double)plain.size / 1e9;
   printf("reference: memcpy of the %.2f GB uncompressed stream: %.2f GB/s\n", stream_gb, memcpy_gbs);
   printf("reference: liblz4 frame on the same column buffers: compress %.2f GB/s, decompress %.2f "
@@ -410,7 +475,7 @@ int main(int argc, char** argv) {
          "%.2f GB/s (ratio %.2f)\n\n", zstd_c, zstd_d, zstd_r);
   printf("GB/s are uncompressed IPC stream bytes (%.2f GB) per second.\n", stream_gb);
   printf("%-6s %10s %10s %12s %12s %12s  %s\n", "codec", "size MB", "write", "read FULL",
-         "read DEFAULT", "read NONE", "read FULL vs reference");
+         "read DEFAULT", "read NONE", "read FULL vs reference re-measured alongside");
   enum otap_ipc_compression codecs[3] = {OTAP_IPC_COMPRESSION_NONE, OTAP_IPC_COMPRESSION_LZ4_FRAME,
                                          OTAP_IPC_COMPRESSION_ZSTD};
   for (int c = 0; c < 3; c++) {
@@ -422,10 +487,23 @@ int main(int argc, char** argv) {
       double t = write_ipc(&schema, batches, n, codecs[c], &out);
       if (t < wbest) wbest = t;
     }
-    double rbest[3] = {1e30, 1e30, 1e30};
+    double rbest[3] = {1e30, 1e30, 1e30}, ref_best = 1e30;
     enum otap_validation levels[3] = {OTAP_VALIDATE_FULL, OTAP_VALIDATE_DEFAULT, OTAP_VALIDATE_NONE};
+    struct ref cref;
+    if (c > 0) ref_prepare(&cref, c, sp, nspans);
     for (int l = 0; l < 3; l++) {
       for (int r = 0; r < reps; r++) {
+        // the reference again, right before this read
+        double tr;
+        if (c == 0) {
+          double t0 = now_s();
+          memcpy(copy, plain.data, (size_t)plain.size);
+          __asm__ volatile("" : : "r"(copy) : "memory");
+          tr = now_s() - t0;
+        } else {
+          tr = ref_decompress(&cref);
+        }
+        if (tr < ref_best) ref_best = tr;
         int64_t got;
         double t = read_ipc(&out, levels[l], &got);
         if (got != rows) {
@@ -435,17 +513,26 @@ int main(int argc, char** argv) {
         if (t < rbest[l]) rbest[l] = t;
       }
     }
-    double ref = c == 0 ? memcpy_gbs : c == 1 ? lz4_d : zstd_d;
-    printf("%-6s %10.1f %10.2f %12.2f %12.2f %12.2f  %5.0f%% of %s (DEFAULT %.0f%%)\n",
+    if (c > 0) ref_free(&cref);
+    // reference re-measured next to the reads: memcpy of the stream, or the codec
+    // decompressing the same column buffers (GB/s of uncompressed bytes)
+    double ref = c == 0 ? (double)plain.size / ref_best / 1e9
+                        : (double)(c == 1 ? lz4_total : zstd_total) / ref_best / 1e9;
+    (void)memcpy_gbs;
+    (void)lz4_d;
+    (void)zstd_d;
+    printf("%-6s %10.1f %10.2f %12.2f %12.2f %12.2f  %5.0f%% of %s %.2f GB/s (DEFAULT %.0f%%)\n",
            otap_ipc_compression_name(codecs[c]), (double)out.size / 1e6, stream_gb / wbest,
            stream_gb / rbest[0], stream_gb / rbest[1], stream_gb / rbest[2],
-           100.0 * stream_gb / rbest[0] / ref, c == 0 ? "memcpy" : "codec decompress",
+           100.0 * stream_gb / rbest[0] / ref, c == 0 ? "memcpy" : "codec decompress", ref,
            100.0 * stream_gb / rbest[1] / ref);
     otap_buffer_reset(&out);
   }
   printf("\nwrite/read ratio is write GB/s over read FULL GB/s; targets: uncompressed read >= 50%% "
          "of memcpy,\ncompressed read >= 85%% of the codec's decompression, write within 2x of "
          "read.\n");
+  free(sp);
+  free(copy);
   for (int64_t i = 0; i < n; i++) batches[i].release(&batches[i]);
   free(batches);
   otap_buffer_reset(&plain);
