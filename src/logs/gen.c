@@ -269,23 +269,44 @@ done:
   return rc;
 }
 
+#define MAX_STRUCT_CHILDREN 16
+
+// Appends row r of column c; for dictionary columns (idx set) a value's first appearance also
+// appends it to the dictionary (*next counts the dictionary values so far).
+static int append_row(struct gctx* g, const struct gcol* c, struct ArrowArray* a,
+                      const int64_t* idx, int64_t r, int64_t* next) {
+  if (!idx) return append_value(g, a, c, &c->v[r]);
+  if (c->v[r].null) return otap_array_append_null(a, 1);
+  if (idx[r] == *next) {
+    OTAP_RETURN_NOT_OK(append_value(g, a->dictionary, c, &c->v[r]));
+    (*next)++;
+  }
+  return otap_array_append_int(a, idx[r]);
+}
+
 static int fill_column(struct gctx* g, const struct gcol* c, struct ArrowArray* a,
                        const int64_t* idx) {
-  if (!idx) {
-    for (int64_t r = 0; r < c->n; r++) OTAP_RETURN_NOT_OK(append_value(g, a, c, &c->v[r]));
-    return 0;
-  }
   int64_t next = 0;
-  for (int64_t r = 0; r < c->n; r++) {
+  for (int64_t r = 0; r < c->n; r++) OTAP_RETURN_NOT_OK(append_row(g, c, a, idx, r, &next));
+  return 0;
+}
+
+// A struct column row by row: a null row appends nulls to every child (whose own values are
+// null there, so dictionaries skip them), a valid row the children's values.
+static int fill_struct(struct gctx* g, const struct gcol* c, struct ArrowArray* a,
+                       int64_t* const* idx, int64_t n_rows) {
+  int64_t next[MAX_STRUCT_CHILDREN] = {0};
+  for (int64_t r = 0; r < n_rows; r++) {
     if (c->v[r].null) {
       OTAP_RETURN_NOT_OK(otap_array_append_null(a, 1));
       continue;
     }
-    if (idx[r] == next) {  // first appearance: add the value to the dictionary
-      OTAP_RETURN_NOT_OK(append_value(g, a->dictionary, c, &c->v[r]));
-      next++;
+    int kk = 0;
+    for (int j = 0; j < c->n_children; j++) {
+      if (!c->children[j].present) continue;
+      OTAP_RETURN_NOT_OK(append_row(g, &c->children[j], a->children[kk++], idx[j], r, &next[j]));
     }
-    OTAP_RETURN_NOT_OK(otap_array_append_int(a, idx[r]));
+    OTAP_RETURN_NOT_OK(otap_array_finish_element(a));
   }
   return 0;
 }
@@ -333,13 +354,7 @@ static int build_table(struct gctx* g, struct gcol* cols, int n_cols, int64_t n_
       OTAP_GOTO_NOT_OK(rc, fill_column(g, c, a, idx[i][0]));
       continue;
     }
-    int kk = 0;
-    for (int j = 0; j < c->n_children; j++) {
-      if (!c->children[j].present) continue;
-      OTAP_GOTO_NOT_OK(rc, fill_column(g, &c->children[j], a->children[kk++], idx[i][j + 1]));
-    }
-    // Struct rows are never null in generated data (resource, scope, body always set).
-    for (int64_t r = 0; r < n_rows; r++) OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(a));
+    OTAP_GOTO_NOT_OK(rc, fill_struct(g, c, a, &idx[i][1], n_rows));
   }
   for (int64_t r = 0; r < n_rows; r++) OTAP_GOTO_NOT_OK(rc, otap_array_finish_element(&array));
   OTAP_GOTO_NOT_OK(rc, otap_array_finish(&array, OTAP_VALIDATE_DEFAULT, &schema, err));
@@ -794,13 +809,20 @@ static int choose_pool(struct gpayload* gp) {
   return 0;
 }
 
-// The body of one record: a string of words, or (mixed) another AnyValue type.
-static int gen_body(struct gpayload* gp, struct rng* rr) {
+// The body of one record: a string of words, or (mixed) another AnyValue type. With
+// vary_schema, half of the Empty bodies are null body rows instead (the same meaning).
+static int gen_body(struct gpayload* gp, struct rng* rr, bool* null_row) {
   const struct otap_logs_gen_options* o = gp->o;
   struct gcol* body = gp->body;
   uint8_t bt = OTAP_ANY_STR;
   if (o->body_bytes == 0 || rng_percent(rr, o->body_mixed_percent)) bt = (uint8_t)rng_below(rr, 8);
   if (bt == OTAP_ANY_STR && o->body_bytes == 0) bt = OTAP_ANY_INT;
+  *null_row = o->vary_schema && bt == OTAP_ANY_EMPTY && rng_percent(rr, 50);
+  if (*null_row) {
+    int rc = 0;
+    for (int c = 0; c < 7; c++) rc |= push_null(&body[c]);
+    return rc ? ENOMEM : 0;
+  }
   int rc = push_int(&body[0], bt);
   for (int c = 1; c < 7; c++) rc |= push_null(&body[c]);
   if (rc) return ENOMEM;
@@ -935,8 +957,9 @@ static int gen_record(struct gpayload* gp, int64_t i) {
   rc |= push_int(&cols[L_SEVNUM], kSev[sev]);
   rc |= push_str(g, &cols[L_SEVTEXT], kSevText[sev]);
   if (rc) return ENOMEM;
-  OTAP_RETURN_NOT_OK(gen_body(gp, &rr));
-  rc |= push_int(&cols[L_BODY], 0);
+  bool null_body = false;
+  OTAP_RETURN_NOT_OK(gen_body(gp, &rr, &null_body));
+  rc |= null_body ? push_null(&cols[L_BODY]) : push_int(&cols[L_BODY], 0);
   rc |= push_int(&cols[L_DROPPED], rng_percent(&rr, 5) ? 1 : 0);
   rc |= push_int(&cols[L_FLAGS], o->trace_fanout > 0 ? 1 : 0);
   if (rng_percent(&rr, 30)) {

@@ -898,6 +898,32 @@ static void test_gen_knobs(void** state) {
   assert_false(equiv(&a, 1, &b, 1, NULL));
   otap_logs_payload_reset(&a);
   otap_logs_payload_reset(&b);
+  // vary_schema makes some bodies null rows (equivalent to Empty); they validate and survive.
+  {
+    struct otap_logs_gen_options v;
+    otap_logs_gen_options_init(&v);
+    v.vary_schema = true;
+    v.body_mixed_percent = 100;
+    v.records = 400;
+    int64_t null_rows = 0;
+    for (int k = 0; k < 6 && null_rows == 0; k++) {
+      struct otap_logs_payload q;
+      gen_one(&v, k, &q);
+      int64_t bi = -1;
+      for (int64_t c = 0; c < q.schema[OTAP_LOGS_LOGS].n_children; c++) {
+        if (strcmp(q.schema[OTAP_LOGS_LOGS].children[c]->name, "body") == 0) bi = c;
+      }
+      if (bi >= 0) {
+        struct otap_array_view view;
+        must(otap_array_view_init(&view, &q.schema[OTAP_LOGS_LOGS], &err));
+        must(otap_array_view_set(&view, &q.batch[OTAP_LOGS_LOGS], OTAP_VALIDATE_FULL, &err));
+        null_rows += view.children[bi]->null_count;
+        otap_array_view_reset(&view);
+      }
+      otap_logs_payload_reset(&q);
+    }
+    assert_true(null_rows > 0);
+  }
   // Fixed attribute count: every record with an id has exactly log_attrs attributes.
   o.seed = 3;
   o.fixed_log_attrs = true;
