@@ -125,6 +125,7 @@ int otap_store_open(struct otap_store** out, const char* url,
   }
   struct otap_store* s = otap_calloc(1, sizeof(*s));
   if (!s) return otap_error_set(err, ENOMEM, "out of memory");
+  s->expect_total = -1;
   int rc = 0;
   copy_http_options(s, opts);
   if (opts->ca_file && dup_into(&s->ca_file, opts->ca_file, strlen(opts->ca_file))) {
@@ -260,11 +261,43 @@ int otap_store_head(struct otap_store* s, const char* key, struct otap_store_obj
   return rc;
 }
 
+static int coalesced_get(struct otap_store* s, const char* full,
+                         struct otap_store_range* r, size_t n, struct otap_error* err);
+
 int otap_store_get(struct otap_store* s, const char* key, struct otap_buffer* out,
                    struct otap_error* err) {
   char* full = NULL;
   OTAP_RETURN_NOT_OK(object_key(s, key, &full, err));
-  int rc = s->ops->get(s, full, out, err);
+  if (s->kind == OTAP_STORE_LOCAL) {
+    int rc = s->ops->get(s, full, out, err);
+    otap_free(full);
+    return rc;
+  }
+  // HEAD, then ranged GETs: every reply's Content-Range must match the size (so a reply
+  // with a consistently shortened Content-Length is caught), and large objects come in
+  // parallel.
+  struct otap_store_object obj = {0};
+  int rc = s->ops->head(s, full, &obj, err);
+  if (rc != 0 && rc != ENOMEM) {
+    // A HEAD reply has no body; a plain GET brings the service's error code, message and
+    // request id (or, should only HEAD have failed, the object).
+    rc = s->ops->get(s, full, out, err);
+    otap_free(full);
+    return rc;
+  }
+  if (rc == 0 && obj.size > 0) {
+    if (otap_buffer_reserve(out, obj.size) != 0) {
+      rc = otap_error_set(err, ENOMEM, "%s: %lld bytes do not fit in memory", s->url,
+                          (long long)obj.size);
+    } else {
+      struct otap_store_range r = {0, (size_t)obj.size, out->data + out->size};
+      s->expect_total = obj.size;
+      rc = coalesced_get(s, full, &r, 1, err);
+      s->expect_total = -1;
+      if (rc == 0) out->size += obj.size;
+    }
+  }
+  otap_store_object_reset(&obj);
   otap_free(full);
   return rc;
 }
@@ -456,7 +489,9 @@ static int source_read_at(struct otap_source* self, uint64_t offset, void* buf,
     return 0;
   }
   if (len >= SOURCE_WINDOW / 2) {
+    ss->store->expect_total = (int64_t)ss->size;
     int rc = otap_store_get_range(ss->store, ss->key, offset, len, buf, err);
+    ss->store->expect_total = -1;
     if (rc) otap_error_prefix(err, rc, "%s: ", ss->name);
     return rc;
   }
@@ -472,8 +507,10 @@ static int source_read_at(struct otap_source* self, uint64_t offset, void* buf,
     if (!ss->window) return otap_error_set(err, ENOMEM, "%s: out of memory", ss->name);
   }
   ss->win_len = 0;
+  ss->store->expect_total = (int64_t)ss->size;
   int rc = otap_store_get_range(ss->store, ss->key, start, (size_t)(end - start),
                                 ss->window, err);
+  ss->store->expect_total = -1;
   if (rc) return otap_error_prefix(err, rc, "%s: ", ss->name);
   ss->win_off = start;
   ss->win_len = (size_t)(end - start);
@@ -555,7 +592,9 @@ int otap_store_source_read_ranges(struct otap_source* src, struct otap_store_ran
                               ss->name, i, r[i].length, (unsigned long long)r[i].offset);
       }
     }
+    ss->store->expect_total = (int64_t)ss->size;
     int rc = otap_store_get_ranges(ss->store, ss->key, r, n, err);
+    ss->store->expect_total = -1;
     if (rc) otap_error_prefix(err, rc, "%s: ", ss->name);
     return rc;
   }

@@ -30,6 +30,7 @@ void otap__http_xfer_init(struct otap__http_xfer* x) {
   memset(x, 0, sizeof(*x));
   x->content_length = -1;
   x->range_start = x->range_end = x->range_total = -1;
+  x->expect_total = -1;
   x->idempotent = true;
 }
 
@@ -336,6 +337,7 @@ static void reset_response(struct otap__http_xfer* x) {
   x->received = 0;
   x->overflow = false;
   x->oom = false;
+  x->size_changed = false;
   x->retry_after_ms = 0;
   x->body_pos = 0;
   x->content_length = -1;
@@ -381,6 +383,13 @@ static int validate(struct otap__http_xfer* x) {
   }
   if (!x->is_range) return 0;
   if (x->status == 206) {
+    if (x->expect_total >= 0 && x->range_total != x->expect_total) {
+      snprintf(x->fail_msg, sizeof(x->fail_msg),
+               "object is %lld bytes now, %lld when opened (changed during the read?)",
+               (long long)x->range_total, (long long)x->expect_total);
+      x->size_changed = true;
+      return EIO;
+    }
     if (x->range_start != (int64_t)x->range_offset ||
         x->range_end != (int64_t)(x->range_offset + x->dst_len - 1)) {
       snprintf(x->fail_msg, sizeof(x->fail_msg),
@@ -438,7 +447,7 @@ static bool finish_attempt(struct otap_store* s, struct otap__http_xfer* x, CURL
     retry = curl_retryable(cc);
   } else if (otap__http_ok(x)) {
     x->fail_rc = validate(x);
-    retry = x->fail_rc != 0;
+    retry = x->fail_rc != 0 && !x->size_changed;
   } else {
     retry = status_retryable(st);
   }

@@ -96,10 +96,11 @@ struct otap_store {
   int64_t multipart_threshold, part_size;
   CURLM* multi;
   uint64_t rng;
-  int list_page_size;  // max keys per listing request (0: service default); tests lower
-                       // it
-  int64_t n_requests;  // attempts made (statistics, for tests and benchmarks)
-  int64_t n_connects;  // new connections opened by those attempts
+  int list_page_size;    // max keys per listing request (0: service default); tests lower
+                         // it
+  int64_t expect_total;  // object size the next ranged reads must see (-1: unknown)
+  int64_t n_requests;    // attempts made (statistics, for tests and benchmarks)
+  int64_t n_connects;    // new connections opened by those attempts
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -133,6 +134,9 @@ struct otap__http_xfer {
   char etag[256];
   int64_t content_length;                       // -1 unknown
   int64_t range_start, range_end, range_total;  // from Content-Range, -1 unknown
+  int64_t
+      expect_total;   // object size the reply's Content-Range must carry (-1: unchecked)
+  bool size_changed;  // it did not: the object changed (not retried)
   int64_t last_modified;
   int64_t retry_after_ms;  // from a Retry-After header (seconds), 0 if none
   int64_t received;

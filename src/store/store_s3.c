@@ -377,6 +377,7 @@ int otap__store_http_get_ranges(struct otap_store* s, const char* key, const cha
     xs[j].dst_len = r[i].length;
     xs[j].is_range = true;
     xs[j].range_offset = r[i].offset;
+    xs[j].expect_total = s->expect_total;
     j++;
   }
   if (m == 1) {
