@@ -217,7 +217,7 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
         const uint8_t* be;
         int64_t len;
         if (so) {
-          be = src_bin->data.data + so[v];
+          be = src_bin->data.data ? src_bin->data.data + so[v] : (const uint8_t*)"";
           len = so[v + 1] - so[v];
         } else {
           be = s + v * pw;

@@ -46,6 +46,7 @@ static int check_budget(struct pq_chunk* c, int64_t more) {
 
 static int append_fixed_from_dict(struct pq_chunk* c, const uint32_t* idx, int64_t n) {
   struct pq_leaf_data* d = c->out;
+  if (n == 0) return 0;
   if (c->pw) {
     size_t w = (size_t)c->pw;
     OTAP_RETURN_NOT_OK(check_budget(c, n * c->pw));
@@ -296,11 +297,11 @@ static int reserve_levels(struct pq_chunk* c, int64_t count, int16_t** def, int1
   int64_t bytes = count * 2 * ((c->desc->max_def > 0) + (c->desc->max_rep > 0));
   OTAP_RETURN_NOT_OK(check_budget(c, bytes));
   if (c->desc->max_def > 0) {
-    if (otap_buffer_reserve(&d->def_buf, count * 2)) return otap_error_set(c->err, ENOMEM, "out of memory");
+    if (otap_buffer_reserve(&d->def_buf, count * 2 + 2)) return otap_error_set(c->err, ENOMEM, "out of memory");
     *def = (int16_t*)(d->def_buf.data + d->def_buf.size);
   }
   if (c->desc->max_rep > 0) {
-    if (otap_buffer_reserve(&d->rep_buf, count * 2)) return otap_error_set(c->err, ENOMEM, "out of memory");
+    if (otap_buffer_reserve(&d->rep_buf, count * 2 + 2)) return otap_error_set(c->err, ENOMEM, "out of memory");
     *rep = (int16_t*)(d->rep_buf.data + d->rep_buf.size);
   }
   return 0;
