@@ -61,19 +61,19 @@ static int copy(const char* src, const char* dst, int64_t* copied,
   }
   struct otap_store *in = NULL, *out = NULL;
   struct otap_sink sink = {0};
-  struct otap_source src = {0};
+  struct otap_source source = {0};
   uint8_t* buf = NULL;
   int rc = 0;
   OTAP_GOTO_NOT_OK(rc, otap_store_open(&in, sparent, NULL, err));
   if (!to_stdout) OTAP_GOTO_NOT_OK(rc, otap_store_open(&out, dparent, NULL, err));
-  OTAP_GOTO_NOT_OK(rc, otap_store_open_source(in, skey, &src, err));
+  OTAP_GOTO_NOT_OK(rc, otap_store_open_source(in, skey, &source, err));
   if (to_stdout) {
     OTAP_GOTO_NOT_OK(rc, otap_sink_open_file(&sink, "-", err));
   } else {
     OTAP_GOTO_NOT_OK(rc, otap_store_open_sink(out, dkey, &sink, err));
   }
   uint64_t size = 0;
-  OTAP_GOTO_NOT_OK(rc, src.size(&src, &size, err));
+  OTAP_GOTO_NOT_OK(rc, source.size(&source, &size, err));
   size_t bufsize = size < CHUNK * BATCH ? (size_t)size : CHUNK * BATCH;
   buf = otap_malloc(bufsize ? bufsize : 1);
   if (!buf) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
@@ -87,7 +87,7 @@ static int copy(const char* src, const char* dst, int64_t* copied,
       off += len;
       total += len;
     }
-    OTAP_GOTO_NOT_OK(rc, otap_store_source_read_ranges(&src, r, n, err));
+    OTAP_GOTO_NOT_OK(rc, otap_store_source_read_ranges(&source, r, n, err));
     OTAP_GOTO_NOT_OK(rc, sink.write(&sink, buf, total, err));
     if (progress) {
       fprintf(stderr, "\r%s: %.1f / %.1f MiB (%3.0f%%)", skey, (double)off / 1048576.0,
@@ -100,7 +100,7 @@ static int copy(const char* src, const char* dst, int64_t* copied,
 done:
   otap_free(buf);
   otap_sink_release(&sink);
-  otap_source_release(&src);
+  otap_source_release(&source);
   otap_store_free(in);
   otap_store_free(out);
   return rc;
