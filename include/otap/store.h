@@ -105,7 +105,8 @@ OTAP_API int otap_store_head(struct otap_store* store, const char* key,
                              struct otap_error* err) OTAP_WUR;
 OTAP_API void otap_store_object_reset(struct otap_store_object* obj);
 
-/// Appends the whole object to `out`. ENOENT when missing.
+/// Appends the whole object to `out`. ENOENT when missing. Over HTTP: a HEAD, then ranged GETs
+/// whose Content-Range must carry that size (8 MiB pieces in parallel above 16 MiB).
 OTAP_API int otap_store_get(struct otap_store* store, const char* key,
                             struct otap_buffer* out, struct otap_error* err) OTAP_WUR;
 
