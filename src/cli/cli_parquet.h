@@ -20,4 +20,9 @@ int otap_cli_parquet_inspect(const char* path, bool json, FILE* out);
 int otap_cli_parquet_open_stream(const char* path, int64_t batch_size, struct ArrowArrayStream* out,
                                  struct otap_error* err);
 
+/// Takes over `*src` (moved: *src is zeroed, also on failure) and returns a stream of its
+/// batches that owns the source. For cli_input.c (content detected as Parquet).
+int otap_cli_parquet_stream_from_source(struct otap_source* src, struct ArrowArrayStream* out,
+                                        struct otap_error* err);
+
 #endif

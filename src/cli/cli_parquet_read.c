@@ -15,6 +15,30 @@ int otap_cli_parquet_open_stream(const char* path, int64_t batch_size, struct Ar
   return otap_parquet_open_stream(path, &o, out, err);
 }
 
+int otap_cli_parquet_stream_from_source(struct otap_source* src, struct ArrowArrayStream* out,
+                                        struct otap_error* err) {
+  memset(out, 0, sizeof(*out));
+  struct otap_source* owned = otap_malloc(sizeof(*owned));
+  if (!owned) {
+    otap_source_release(src);
+    memset(src, 0, sizeof(*src));
+    return otap_error_set(err, ENOMEM, "out of memory");
+  }
+  *owned = *src;
+  memset(src, 0, sizeof(*src));
+  struct otap_parquet_reader* r = NULL;
+  int rc = otap_parquet_reader_open(&r, owned, NULL, err);
+  if (rc == 0) {
+    rc = otap_parquet_reader_to_stream(r, true, out, err);
+    if (rc) otap_parquet_reader_free(r);
+  }
+  if (rc) {
+    otap_source_release(owned);
+    otap_free(owned);
+  }
+  return rc;
+}
+
 static const char* repetition_name(const struct otap_parquet_schema_element* e) {
   if (!e->has_repetition) return "";
   static const char* n[] = {"REQUIRED", "OPTIONAL", "REPEATED"};
