@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   otap_buffer_reset(&buf);
-  printf("%-44s %10.0f %12.3f\n", "otap_store_get (one stream)", mib_s(object, t), t);
+  printf("%-44s %10.0f %12.3f\n", "otap_store_get (HEAD + parallel 8 MiB pieces)", mib_s(object, t), t);
 
   // Sequential 8 MiB ranges, one in flight.
   t0 = now_s();
