@@ -831,6 +831,41 @@ static void t_read_at_source(void** state) {
   }
 }
 
+// Batches stay valid after the reader is freed (their buffers leave the reader's pool).
+static void t_arrays_outlive_reader(void** state) {
+  (void)state;
+  struct otap_parquet_reader_options o;
+  otap_parquet_reader_options_init(&o);
+  o.batch_size = 1000;
+  o.dictionary_as_arrow_dictionary = true;
+  struct otap_source src;
+  struct otap_parquet_reader* r;
+  struct otap_error err;
+  assert_int_equal(open_file(PT "alltypes_tiny_pages.parquet", &o, &src, &r, &err), 0);
+  struct ArrowSchema schema;
+  assert_int_equal(otap__pq_schema_copy(otap_parquet_reader_schema(r), &schema), 0);
+  struct ArrowArray batches[8];
+  int n = 0;
+  for (; n < 8; n++) {
+    assert_int_equal(otap_parquet_reader_next(r, &batches[n], &err), 0);
+    if (!batches[n].release) break;
+    if (n == 2) batches[n].release(&batches[n]);  // one goes back to the pool early
+  }
+  otap_parquet_reader_free(r);
+  otap_source_release(&src);
+  struct otap_buffer out;
+  otap_buffer_init(&out);
+  for (int i = 0; i < n; i++) {
+    if (!batches[i].release) continue;
+    out.size = 0;
+    pq_test_json_row(&out, &schema, &batches[i], batches[i].length - 1);
+    assert_true(out.size > 10);
+    batches[i].release(&batches[i]);
+  }
+  otap_buffer_reset(&out);
+  schema.release(&schema);
+}
+
 static void t_stream(void** state) {
   (void)state;
   struct ArrowArrayStream st;
@@ -1265,6 +1300,7 @@ int main(void) {
       cmocka_unit_test(t_dictionary_output),
       cmocka_unit_test(t_metadata_and_page_index),
       cmocka_unit_test(t_stream),
+      cmocka_unit_test(t_arrays_outlive_reader),
       cmocka_unit_test(t_read_at_source),
       cmocka_unit_test(t_full_validation),
       cmocka_unit_test(t_alloc_failures),
