@@ -204,7 +204,8 @@ struct otap_logs_gen_options {
   /// of plain ids marked `encoding=plain`. Default false.
   bool encoded_ids;
   /// Vary the schema per payload (seeded): randomly drop optional LOGS columns and whole optional
-  /// tables, mix attribute value types per key, so consumers must unify schemas. Default false.
+  /// tables, mix attribute value types per key, make some Empty bodies null body rows, so
+  /// consumers must unify schemas. Default false.
   bool vary_schema;
   /// Resources and scopes come from a pool shared by every payload of one seed (the same
   /// content repeats across payloads, as from one long-running service). Default true. When
@@ -213,7 +214,7 @@ struct otap_logs_gen_options {
   bool shared_pool;
   bool duplicate_resources;
   /// Shuffle LOGS rows and attribute rows (ids stay consistent). Default false: rows come in
-  /// (resource, scope) order.
+  /// (resource, scope) order. With encoded_ids the rows keep the order the encodings need.
   bool shuffle_rows;
   /// Every record with attributes gets exactly log_attrs attributes (default false: 1..N).
   bool fixed_log_attrs;
