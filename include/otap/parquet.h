@@ -114,6 +114,7 @@ struct otap_parquet_column_chunk {
   int32_t column_index_length;
   bool encrypted;      // crypto_metadata or encrypted_column_metadata present
   bool has_meta_data;  // ColumnMetaData present
+  const char* file_path;  // ColumnChunk.file_path (data in another file), NULL when unset
 };
 
 struct otap_parquet_row_group {

@@ -411,6 +411,9 @@ int otap__pq_chunk_open(struct otap_parquet_reader* r, int32_t rg, int32_t col,
     return otap_error_set(err, ENOTSUP, "%s: column %s is encrypted (Parquet modular encryption is not supported)", r->name, desc->path);
   if (!cc->has_meta_data)
     return otap_error_set(err, EINVAL, "%s: row group %d column %s has no ColumnMetaData", r->name, rg, desc->path);
+  if (cc->file_path && cc->file_path[0])
+    return otap_error_set(err, ENOTSUP, "%s: row group %d column %s: data stored in another file (%s) is not supported",
+                          r->name, rg, desc->path, cc->file_path);
   switch (desc->elem->type) {
     case OTAP_PARQUET_BOOLEAN: c->pw = 1; break;
     case OTAP_PARQUET_INT32: case OTAP_PARQUET_FLOAT: c->pw = 4; break;

@@ -566,6 +566,7 @@ static int dec_column_chunk(struct pq_thrift* t, struct pq_arena* a,
     OTAP_RETURN_NOT_OK(field_next(t, &f));
     if (f.type == PQ_T_STOP) break;
     switch (f.id) {
+      case 1: OTAP_RETURN_NOT_OK(f_string(t, &f, a, &c->file_path)); break;
       case 3:
         OTAP_RETURN_NOT_OK(expect(t, &f, PQ_T_STRUCT));
         OTAP_RETURN_NOT_OK(dec_column_meta(t, a, c));
