@@ -3,10 +3,12 @@
 // A reader is opened over any random-access `struct otap_source` (local file, memory, object
 // store ranges). The footer is decoded once into `struct otap_parquet_file_metadata` (read-only,
 // owned by the reader, exposed so callers can prune on statistics and page indexes). Batches
-// come out as Arrow struct arrays (`+s`, one child per projected top-level column) whose memory
-// is bounded by the projected column chunks of one row group.
+// come out as Arrow struct arrays (`+s`, one child per projected top-level column). Pages are
+// decoded batch by batch: memory is bounded by the projected column chunks of one row group
+// (none when the source maps the file) plus one batch.
 // Threading: one reader is used from one thread at a time. Arrays it produced are independent
-// of the reader and may outlive it.
+// of the reader, may outlive it and may be released from any thread (their memory goes back
+// to the reader's buffer pool while the reader lives).
 #ifndef OTAP_PARQUET_H
 #define OTAP_PARQUET_H
 
@@ -179,9 +181,10 @@ struct otap_parquet_reader_options {
   int64_t batch_size;
   /// Verify page CRCs when present (default false); a mismatch is EIO.
   bool verify_page_crc;
-  /// BYTE_ARRAY/FLBA columns whose data pages are all dictionary-encoded come out as Arrow
-  /// dictionary<int32, values> arrays without materializing the values (default false). The
-  /// ARROW:schema hint can request dictionaries too.
+  /// BYTE_ARRAY (string/binary) columns come out as Arrow dictionary<int32, values> arrays
+  /// (default false): dictionary-encoded chunks share one dictionary array between their
+  /// batches without materializing the values; chunks that fell back to PLAIN get per-batch
+  /// dictionaries. The ARROW:schema hint can request dictionaries (and their index type) too.
   bool dictionary_as_arrow_dictionary;
   /// Use the ARROW:schema key-value hint to restore exact Arrow types (default true).
   bool use_arrow_schema_hint;
@@ -222,7 +225,8 @@ OTAP_API const struct ArrowSchema* otap_parquet_reader_schema(const struct otap_
 OTAP_API int otap_parquet_reader_next(struct otap_parquet_reader* reader, struct ArrowArray* out,
                                       struct otap_error* err) OTAP_WUR;
 
-/// Reads one whole row group (projected columns) as a single struct array.
+/// Reads one whole row group (projected columns) as a single struct array, independently of
+/// the iteration of otap_parquet_reader_next.
 OTAP_API int otap_parquet_reader_read_row_group(struct otap_parquet_reader* reader,
                                                 int32_t row_group, struct ArrowArray* out,
                                                 struct otap_error* err) OTAP_WUR;
