@@ -170,8 +170,9 @@ OTAP_API void otap_parquet_column_index_reset(struct otap_parquet_column_index* 
 // Reader
 
 struct otap_parquet_reader_options {
-  /// Top-level column names to read (a struct column is read whole), NULL = all columns.
-  /// ENOENT at open for a name the file does not have.
+  /// Columns to read, NULL = all: a top-level name reads that column whole; a dotted path
+  /// ("body.str", "resource.id") reads only that field of a struct column (the struct keeps
+  /// the selected children). ENOENT at open for a name or path the file does not have.
   const char* const* columns;
   int32_t n_columns;
   /// Row group indices to read (in this order), NULL = all.

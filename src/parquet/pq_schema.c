@@ -452,11 +452,95 @@ static int node_schema(const struct pq_node* n, struct ArrowSchema* out) {
   return 0;
 }
 
+// Projection: "name" selects a top-level column; "a.b.c" selects the struct path a -> b -> c
+// (other children of the structs on the path are not read). Several paths into one column
+// merge.
+
+/// True when `path` selects `name` itself (*rest = NULL) or something below it (*rest = the
+/// remaining components).
+static bool path_match(const char* path, const char* name, const char** rest) {
+  size_t n = strlen(name);
+  if (strncmp(path, name, n) != 0) return false;
+  if (path[n] == 0) {
+    *rest = NULL;
+    return true;
+  }
+  if (path[n] == '.') {
+    *rest = path + n + 1;
+    return true;
+  }
+  return false;
+}
+
 static bool projected(const struct otap_parquet_reader* r, const char* name) {
   if (!r->opts.columns) return true;
-  for (int32_t k = 0; k < r->opts.n_columns; k++)
-    if (r->opts.columns[k] && strcmp(r->opts.columns[k], name) == 0) return true;
+  for (int32_t k = 0; k < r->opts.n_columns; k++) {
+    const char* rest;
+    if (r->opts.columns[k] && path_match(r->opts.columns[k], name, &rest)) return true;
+  }
   return false;
+}
+
+/// Keeps the children of struct `n` that the sub-paths select; every path must resolve.
+/// Returns false (with the unresolved path in *bad) when one does not.
+static bool prune(struct pq_node* n, const char** paths, int32_t n_paths, const char** bad) {
+  for (int32_t k = 0; k < n_paths; k++)
+    if (!paths[k]) return true;  // the whole node is selected
+  if (n->kind != PQ_NODE_STRUCT) {
+    *bad = paths[0];
+    return false;
+  }
+  const char* sub[64];
+  int32_t kept = 0;
+  for (int32_t c = 0; c < n->n_children; c++) {
+    int32_t ns = 0;
+    for (int32_t k = 0; k < n_paths && ns < 64; k++) {
+      const char* rest;
+      if (path_match(paths[k], n->children[c]->name, &rest)) sub[ns++] = rest;
+    }
+    if (ns == 0) continue;
+    if (!prune(n->children[c], sub, ns, bad)) return false;
+    n->children[kept++] = n->children[c];
+  }
+  for (int32_t k = 0; k < n_paths; k++) {
+    bool hit = false;
+    for (int32_t c = 0; c < kept; c++) {
+      const char* rest;
+      hit |= path_match(paths[k], n->children[c]->name, &rest);
+    }
+    if (!hit) {
+      *bad = paths[k];
+      return false;
+    }
+  }
+  n->n_children = kept;
+  n->leaf = n->children[0]->leaf;  // representative leaf among the kept ones
+  return true;
+}
+
+static int apply_projection(struct otap_parquet_reader* r, struct otap_error* err) {
+  if (!r->opts.columns) return 0;
+  for (int32_t k = 0; k < r->opts.n_columns; k++) {
+    bool found = false;
+    for (int32_t j = 0; j < r->n_top && !found; j++) {
+      const char* rest;
+      found = r->opts.columns[k] && path_match(r->opts.columns[k], r->top[j]->name, &rest);
+    }
+    if (!found) return otap_error_set(err, ENOENT, "%s: no column named '%s'", r->name, r->opts.columns[k]);
+  }
+  for (int32_t j = 0; j < r->n_top; j++) {
+    const char* paths[64];
+    int32_t np = 0;
+    for (int32_t k = 0; k < r->opts.n_columns && np < 64; k++) {
+      const char* rest;
+      if (path_match(r->opts.columns[k], r->top[j]->name, &rest)) paths[np++] = rest;
+    }
+    const char* bad = NULL;
+    if (!prune(r->top[j], paths, np, &bad))
+      return otap_error_set(err, ENOENT, "%s: column '%s' has no struct field path '%s'", r->name, r->top[j]->name,
+                            bad ? bad : "");
+  }
+  return 0;
 }
 
 int otap__pq_schema_build(struct otap_parquet_reader* r, struct otap_error* err) {
@@ -492,13 +576,7 @@ int otap__pq_schema_build(struct otap_parquet_reader* r, struct otap_error* err)
     OTAP_RETURN_NOT_OK(convert_field(&c, root->children[k], 0, 0, &r->top[r->n_top], 0));
     r->n_top++;
   }
-  if (r->opts.columns) {
-    for (int32_t k = 0; k < r->opts.n_columns; k++) {
-      bool found = false;
-      for (int32_t j = 0; j < r->n_top; j++) found |= strcmp(r->top[j]->name, r->opts.columns[k]) == 0;
-      if (!found) return otap_error_set(err, ENOENT, "%s: no column named '%s'", r->name, r->opts.columns[k]);
-    }
-  }
+  OTAP_RETURN_NOT_OK(apply_projection(r, err));
   use_hint(r);
   OTAP_RETURN_NOT_OK(otap__pq_schema_make(&r->schema, "+s", "", false, r->n_top) ? otap_error_set(err, ENOMEM, "out of memory") : 0);
   if (r->hint && r->hint->metadata &&

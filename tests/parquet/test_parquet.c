@@ -613,6 +613,40 @@ static void t_batches_projection(void** state) {
   o.n_columns = 1;
   assert_int_equal(open_file(PT "alltypes_plain.parquet", &o, &src, &r, &err), ENOENT);
 
+  // Struct field paths keep only the selected children.
+  const char* paths[] = {"reply.next_id", "blog_id"};
+  otap_parquet_reader_options_init(&o);
+  o.columns = paths;
+  o.n_columns = 2;
+  assert_int_equal(open_file("arrow-testing/data/parquet/generated_simple_numerics/blogs.parquet", &o, &src, &r, &err), 0);
+  s = otap_parquet_reader_schema(r);
+  assert_int_equal(s->n_children, 2);
+  assert_string_equal(s->children[0]->name, "reply");
+  assert_int_equal(s->children[0]->n_children, 1);
+  assert_string_equal(s->children[0]->children[0]->name, "next_id");
+  otap_parquet_reader_free(r);
+  otap_source_release(&src);
+  {
+    struct otap_test_json* part_rows = read_rows("arrow-testing/data/parquet/generated_simple_numerics/blogs.parquet", &o);
+    struct otap_test_json* all_rows = read_rows("arrow-testing/data/parquet/generated_simple_numerics/blogs.parquet", NULL);
+    assert_int_equal(part_rows->n_items, all_rows->n_items);
+    for (int64_t i = 0; i < all_rows->n_items; i++) {
+      const struct otap_test_json* fr = cell(all_rows, i, "reply");
+      const struct otap_test_json* pr = cell(part_rows, i, "reply");
+      char where[256];
+      assert_int_equal(fr->type, pr->type);
+      if (fr->type == OTAP_TEST_JSON_OBJECT)
+        assert_true(json_eq(otap_test_json_get(fr, "next_id"), otap_test_json_get(pr, "next_id"), where, sizeof(where)));
+      assert_true(json_eq(cell(all_rows, i, "blog_id"), cell(part_rows, i, "blog_id"), where, sizeof(where)));
+    }
+    otap_test_json_free(part_rows);
+    otap_test_json_free(all_rows);
+  }
+  const char* badpath[] = {"reply.nope"};
+  o.columns = badpath;
+  o.n_columns = 1;
+  assert_int_equal(open_file("arrow-testing/data/parquet/generated_simple_numerics/blogs.parquet", &o, &src, &r, &err), ENOENT);
+
   // Row-group selection.
   int32_t groups[] = {30, 0};
   otap_parquet_reader_options_init(&o);
