@@ -332,6 +332,12 @@ int otap__pq_delta_binary_decode(const uint8_t* data, size_t len, int64_t* out, 
       int64_t take = total - got < (int64_t)per_mini ? total - got : (int64_t)per_mini;
       if ((uint64_t)take * (uint64_t)bw > avail * 8)
         return otap_error_set(err, EINVAL, "DELTA miniblock data truncated");
+      if (got >= n) {
+        // Values past the ones asked for are only skipped (their bytes still count).
+        got += take;
+        p += bytes < avail ? bytes : avail;
+        continue;
+      }
       for (int64_t j = 0; j < take; j++) {
         uint64_t d = bw ? load_bits(p, end, (uint64_t)j * (uint64_t)bw, bw) : 0;
         last = last + (uint64_t)min_delta + d;  // wrapping arithmetic

@@ -1110,6 +1110,10 @@ static void t_delta_binary(void** state) {
   n = delta_encode32(v, 100, buf, true);
   assert_int_equal(otap__pq_delta_binary_decode(buf, n, got, 100, true, &used, &err), 0);
   for (int i = 0; i < 100; i++) assert_int_equal(got[i], v[i]);
+  // A header announcing 2^31-1 values over bit-width-0 blocks: asking for 1 value returns at
+  // once; the skipped blocks still have to be present (no hang, no huge loop).
+  const uint8_t huge[] = {0x80, 0x08, 4, 0xfe, 0xff, 0xff, 0xff, 0x07, 0, 0, 0, 0, 0, 0};
+  assert_int_equal(otap__pq_delta_binary_decode(huge, sizeof(huge), got, 1, false, &used, &err), EINVAL);
   // Bad headers: block size not a multiple of 128, miniblock count not dividing.
   const uint8_t bad1[] = {100, 4, 1, 0};
   assert_int_equal(otap__pq_delta_binary_decode(bad1, sizeof(bad1), got, 1, false, &used, &err), EINVAL);
