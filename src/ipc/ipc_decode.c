@@ -401,10 +401,27 @@ int otap__ipc_decode_batch(const struct otap__ipc_decode_ctx* ctx,
   }
   top.length = msg->batch.length;
   top.null_count = 0;
+  enum otap_validation level = ctx->opts->validation;
   for (int64_t i = 0; i < schema->n_children; i++) {
     OTAP_GOTO_NOT_OK(rc, decode_node(&b, schema->children[i], top.children[i], 1, err));
+    if (level == OTAP_VALIDATE_FULL) {
+      // Full validation column by column while its buffers are still in cache; the batch as
+      // a whole then needs only the O(1) checks.
+      struct otap_array_view view;
+      memset(&view, 0, sizeof(view));
+      rc = otap_array_view_init(&view, schema->children[i], err);
+      if (!rc) rc = otap_array_view_set(&view, top.children[i], OTAP_VALIDATE_FULL, err);
+      otap_array_view_reset(&view);
+      if (rc) {
+        otap_error_prefix(err, rc, "IPC record batch at byte offset %lld, column '%s': ",
+                          (long long)ctx->msg_offset,
+                          schema->children[i]->name ? schema->children[i]->name : "");
+        goto done;
+      }
+    }
   }
-  rc = otap_array_import(schema, &top, ctx->opts->validation, out, err);
+  rc = otap_array_import(schema, &top, level == OTAP_VALIDATE_FULL ? OTAP_VALIDATE_DEFAULT : level,
+                         out, err);
   if (rc) otap_error_prefix(err, rc, "IPC record batch at byte offset %lld: ", (long long)ctx->msg_offset);
 done:
   if (top.release) top.release(&top);
