@@ -255,6 +255,8 @@ struct pq_leaf_data {
   struct otap_buffer def_buf, rep_buf;
   struct ArrowArray dict_array;  // dictionary output of the chunk (dict_mode), built once
   int64_t used_values;           // values the last assembled batch took (set by the assembler)
+  int64_t head_levels;           // consumed levels still at the front of def_buf/rep_buf
+  int64_t head_values;           // consumed values still at the front of the value buffers
 };
 void otap__pq_leaf_data_reset(struct pq_leaf_data* d);
 
@@ -335,6 +337,9 @@ int otap__pq_chunk_fill(struct pq_chunk* c, int64_t rows, struct otap_error* err
 void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_levels);
 /// Drops the first `rows` rows (n_levels levels, n_values values) from the buffer.
 void otap__pq_chunk_consume(struct pq_chunk* c, int64_t rows, int64_t n_levels, int64_t n_values);
+/// Makes the value buffers start at the first unconsumed value (on = true) for the assembler,
+/// or restores them (on = false).
+void otap__pq_chunk_view(struct pq_chunk* c, bool on);
 /// At the end of the row group: checks that the chunk holds exactly the rows and values the
 /// footer announced.
 int otap__pq_chunk_finish(struct pq_chunk* c, struct otap_error* err) OTAP_WUR;

@@ -133,23 +133,25 @@ static int build_leaf_values(const struct pq_node* n, int pw, struct otap_buffer
     case PQ_CONV_BINARY: {
       if (otap__pq_out_resize(&bufs[1], (n_slots + 1) * 4, false)) goto oom;
       int32_t* o = (int32_t*)bufs[1].data;
-      const int64_t* so = (const int64_t*)src_bin->offsets.data;
-      if (n_values > 0 && so[n_values] > INT32_MAX) {
-        rc = otap_error_set(err, ENOTSUP, "column %s: more than 2 GiB of byte array data in one row group", n->name);
+      // Offsets are absolute into src_bin->data (the first value may not start at 0).
+      const int64_t* so = (const int64_t*)(const void*)src_bin->offsets.data;
+      int64_t base = n_values ? so[0] : 0;
+      if (n_values > 0 && so[n_values] - base > INT32_MAX) {
+        rc = otap_error_set(err, ENOTSUP, "column %s: more than 2 GiB of byte array data in one batch", n->name);
         goto fail;
       }
       o[0] = 0;
       if (!bits) {
-        for (int64_t i = 0; i < n_slots; i++) o[i + 1] = (int32_t)so[i + 1];
+        for (int64_t i = 0; i < n_slots; i++) o[i + 1] = (int32_t)(so[i + 1] - base);
       } else {
         int64_t v = 0;
         for (int64_t i = 0; i < n_slots; i++) {
           if (otap_bit_get(bits, i)) v++;
-          o[i + 1] = n_values ? (int32_t)so[v] : 0;
+          o[i + 1] = n_values ? (int32_t)(so[v] - base) : 0;
         }
       }
-      int64_t nbytes = n_values ? so[n_values] : 0;
-      if (otap__pq_out_append(&bufs[2], n_values ? src_bin->data.data : (const uint8_t*)"", nbytes)) goto oom;
+      int64_t nbytes = n_values ? so[n_values] - base : 0;
+      if (otap__pq_out_append(&bufs[2], nbytes ? src_bin->data.data + base : (const uint8_t*)"", nbytes)) goto oom;
       if (!bufs[2].data && otap__pq_out_resize(&bufs[2], 1, true)) goto oom;
       return otap__pq_array_make(out, n_slots, null_count, 3, bufs, 0, false) ? nomem(err) : 0;
     }

@@ -461,10 +461,14 @@ static int64_t complete_rows(const struct pq_chunk* c) {
   return c->row_starts - 1;  // the last row may continue on the next page
 }
 
+static void compact(struct pq_chunk* c);
+static void set_level_views(struct pq_chunk* c);
+
 static int next_page(struct pq_chunk* c, struct otap_error* err) {
   struct otap_parquet_reader* r = c->r;
   int64_t want = c->cc->num_values;
   int rc = 0;
+  compact(c);
   c->err = err;
   c->page_offset = c->start + c->pos;
   if (c->pos >= c->len) {
@@ -524,8 +528,7 @@ int otap__pq_chunk_fill(struct pq_chunk* c, int64_t rows, struct otap_error* err
     }
     OTAP_RETURN_NOT_OK(next_page(c, err));
   }
-  c->d.def = c->desc->max_def > 0 ? (int16_t*)c->d.def_buf.data : NULL;
-  c->d.rep = c->desc->max_rep > 0 ? (int16_t*)c->d.rep_buf.data : NULL;
+  set_level_views(c);
   return 0;
 }
 
@@ -533,7 +536,7 @@ void otap__pq_chunk_span(const struct pq_chunk* c, int64_t rows, int64_t* n_leve
   const struct pq_leaf_data* d = &c->d;
   int64_t L = rows;
   if (c->desc->max_rep > 0) {
-    const int16_t* rep = (const int16_t*)d->rep_buf.data;
+    const int16_t* rep = d->rep;
     int64_t seen = 0;
     L = d->n_levels;
     for (int64_t i = 0; i < d->n_levels; i++) {
@@ -556,27 +559,62 @@ static void shift(struct otap_buffer* b, int64_t bytes) {
   b->size -= bytes;
 }
 
+static void set_level_views(struct pq_chunk* c) {
+  struct pq_leaf_data* d = &c->d;
+  d->def = c->desc->max_def > 0 ? (int16_t*)(void*)(d->def_buf.data + d->head_levels * 2) : NULL;
+  d->rep = c->desc->max_rep > 0 ? (int16_t*)(void*)(d->rep_buf.data + d->head_levels * 2) : NULL;
+}
+
+// Consumed levels and values stay at the front of the buffers (consume is O(1)); they are
+// dropped once per decoded page, so the moves are linear in the chunk, whatever the batch size.
 void otap__pq_chunk_consume(struct pq_chunk* c, int64_t rows, int64_t L, int64_t V) {
   struct pq_leaf_data* d = &c->d;
+  d->head_levels += L;
+  d->head_values += V;
+  d->n_levels -= L;
+  d->n_values -= V;
+  c->row_starts -= rows;
+  set_level_views(c);
+}
+
+static void compact(struct pq_chunk* c) {
+  struct pq_leaf_data* d = &c->d;
+  int64_t L = d->head_levels, V = d->head_values;
+  if (L == 0 && V == 0) return;
   shift(&d->def_buf, L * 2);
   shift(&d->rep_buf, L * 2);
-  d->n_levels -= L;
-  c->row_starts -= rows;
   if (d->dict_mode) {
     shift(&d->indices, V * 4);
   } else if (c->pw) {
     shift(&d->fixed, V * c->pw);
   } else if (d->bin.offsets.size > 0) {
-    int64_t* off = (int64_t*)d->bin.offsets.data;
-    int64_t n = d->bin.offsets.size / 8 - 1;  // values buffered
+    int64_t* off = (int64_t*)(void*)d->bin.offsets.data;
+    int64_t n = d->bin.offsets.size / 8 - 1;  // values buffered, consumed ones included
     int64_t base = off[V];
     for (int64_t i = 0; i + V <= n; i++) off[i] = off[i + V] - base;
     d->bin.offsets.size = (n - V + 1) * 8;
     shift(&d->bin.data, base);
   }
-  d->n_values -= V;
-  d->def = c->desc->max_def > 0 ? (int16_t*)d->def_buf.data : NULL;
-  d->rep = c->desc->max_rep > 0 ? (int16_t*)d->rep_buf.data : NULL;
+  d->head_levels = 0;
+  d->head_values = 0;
+  set_level_views(c);
+}
+
+void otap__pq_chunk_view(struct pq_chunk* c, bool on) {
+  struct pq_leaf_data* d = &c->d;
+  int64_t sign = on ? 1 : -1;
+  int64_t V = d->head_values * sign;
+  if (d->head_values == 0) return;
+  if (d->dict_mode) {
+    d->indices.data += V * 4;
+    d->indices.size -= V * 4;
+  } else if (c->pw) {
+    d->fixed.data += V * c->pw;
+    d->fixed.size -= V * c->pw;
+  } else if (d->bin.offsets.data) {
+    d->bin.offsets.data += V * 8;  // offsets stay absolute into bin.data
+    d->bin.offsets.size -= V * 8;
+  }
 }
 
 int otap__pq_chunk_finish(struct pq_chunk* c, struct otap_error* err) {

@@ -192,6 +192,7 @@ static int rg_batch(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state
     full_l[c] = ch->d.n_levels;
     ch->d.n_levels = span_l[c];
     ch->d.used_values = -1;
+    otap__pq_chunk_view(ch, true);
   }
   otap__pq_current_pool = r->pool;
   if (otap__pq_array_make(out, rows, 0, 1, NULL, r->n_top, false)) {
@@ -213,6 +214,7 @@ static int rg_batch(struct otap_parquet_reader* r, int32_t g, struct pq_rg_state
     if (!st->used[c]) continue;
     struct pq_chunk* ch = &st->chunks[c];
     ch->d.n_levels = full_l[c];
+    otap__pq_chunk_view(ch, false);
     if (rc == 0 && ch->d.used_values < 0)
       rc = otap_error_set(err, EINVAL, "%s: column %s was not assembled", r->name, r->leaves[c].path);
     if (rc == 0) otap__pq_chunk_consume(ch, rows, span_l[c], ch->d.used_values);
