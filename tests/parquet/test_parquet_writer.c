@@ -1494,6 +1494,41 @@ static void test_view_types(void** state) {
   otap_schema_release(&s);
 }
 
+// otap_parquet_writer_flush cuts a row group early; num_rows counts every row written.
+static void test_flush_row_groups(void** state) {
+  (void)state;
+  struct ArrowSchema s;
+  struct ArrowArray b[3];
+  make_table(&s, b, 3, 40);
+  struct otap_error err;
+  struct otap_buffer file;
+  otap_buffer_init(&file);
+  struct otap_sink sink;
+  assert_int_equal(otap_sink_init_buffer(&sink, &file, &err), 0);
+  struct otap_parquet_writer* w;
+  assert_int_equal(otap_parquet_writer_open(&w, &sink, &s, NULL, &err), 0);
+  assert_int_equal(otap_parquet_writer_flush(w, &err), 0);  // nothing buffered: no row group
+  assert_int_equal(otap_parquet_writer_write(w, &b[0], &err), 0);
+  assert_int_equal(otap_parquet_writer_flush(w, &err), 0);
+  assert_int_equal(otap_parquet_writer_write(w, &b[1], &err), 0);
+  assert_int_equal(otap_parquet_writer_write(w, &b[2], &err), 0);
+  assert_int_equal(otap_parquet_writer_num_rows(w), 120);
+  assert_int_equal(otap_parquet_writer_close(w, &err), 0);
+  assert_int_equal(otap_parquet_writer_write(w, &b[0], &err), EINVAL);  // after close
+  otap_parquet_writer_free(w);
+  otap_sink_release(&sink);
+  struct readback rb;
+  open_reader(&rb, &file);
+  const struct otap_parquet_file_metadata* md = otap_parquet_reader_metadata(rb.reader);
+  assert_int_equal(md->n_row_groups, 2);
+  assert_int_equal(md->row_groups[0].num_rows, 40);
+  assert_int_equal(md->row_groups[1].num_rows, 80);
+  close_reader(&rb);
+  assert_file_equals(&file, &s, b, 3);
+  otap_buffer_reset(&file);
+  release_table(&s, b, 3);
+}
+
 // Every allocation of a whole write fails in turn: ENOMEM (never a crash) and no leak.
 static void test_allocation_failures(void** state) {
   (void)state;
@@ -1547,6 +1582,7 @@ int main(void) {
       cmocka_unit_test(test_exporter_layout),
       cmocka_unit_test(test_sliced_batches),
       cmocka_unit_test(test_view_types),
+      cmocka_unit_test(test_flush_row_groups),
       cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
