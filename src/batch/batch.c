@@ -748,7 +748,7 @@ static int emit_attrs(struct ctx* c, struct out_scratch* s, int kind,
   if (s->n_take[kind] == 0) return 0;
   struct ArrowArray taken;
   memset(&taken, 0, sizeof(taken));
-  OTAP_RETURN_NOT_OK(otap_array_take(&c->u[t].working, &c->combined[t], s->take[kind],
+  OTAP_RETURN_NOT_OK(otap__batch_take(&c->u[t].working, &c->combined[t], s->take[kind],
                                      s->n_take[kind], &taken, err));
   struct otap__idcols ids;
   memset(&ids, 0, sizeof(ids));
@@ -770,7 +770,7 @@ static int emit_logs_table(struct ctx* c, struct out_scratch* s, int64_t start, 
   bool concat = c->combined[OTAP_LOGS_LOGS].release == NULL;
   if (!concat) {
     OTAP_RETURN_NOT_OK(
-        otap_array_take(&u->working, &c->combined[OTAP_LOGS_LOGS], s->rows, n, &gathered, err));
+        otap__batch_take(&u->working, &c->combined[OTAP_LOGS_LOGS], s->rows, n, &gathered, err));
   } else {
     // Slices of every input overlapping [start, start + n).
     struct ArrowArray* pieces = otap_calloc((size_t)c->n_in, sizeof(struct ArrowArray));
@@ -785,7 +785,7 @@ static int emit_logs_table(struct ctx* c, struct out_scratch* s, int64_t start, 
       rc = otap_array_slice(&in->conformed_logs, lo - in->row0, hi - lo, &pieces[np], err);
       if (rc == 0) ptrs[np] = &pieces[np], np++;
     }
-    if (rc == 0) rc = otap_array_concat(&u->working, ptrs, np, &gathered, err);
+    if (rc == 0) rc = otap__batch_concat(&u->working, ptrs, np, &gathered, err);
     for (int64_t q = 0; q < np; q++) otap_array_release(&pieces[q]);
     otap_free(pieces);
     otap_free(ptrs);
@@ -907,7 +907,7 @@ static int build_tables(struct ctx* c, bool combine_logs, struct otap_error* err
       ptrs[np++] = dst;
     }
     if (logs && !combine_logs) continue;
-    rc = otap_array_concat(&u->working, ptrs, np, &c->combined[t], err);
+    rc = otap__batch_concat(&u->working, ptrs, np, &c->combined[t], err);
     for (int64_t q = 0; q < np && !logs; q++) otap_array_release(&parts[q]);
     if (rc) goto done;
     if (logs) {

@@ -116,4 +116,16 @@ int otap__utable_finalize(struct otap__utable* u, struct ArrowArray* in,
                           struct ArrowSchema* out_schema, struct ArrowArray* out,
                           struct otap_error* err);
 
+// ---------------------------------------------------------------------------------------------
+// Working-form gathers (batch_gather.c): one pass per column into preallocated buffers for the
+// layouts of the working form (struct, fixed width, bool, strings, shared dictionary<int32>);
+// other layouts fall back to otap_array_take / otap_array_concat. Outputs are finished
+// without validation (sources are validated at entry; rows must be in range).
+
+int otap__batch_take(const struct ArrowSchema* s, const struct ArrowArray* in,
+                     const int64_t* rows, int64_t n, struct ArrowArray* out,
+                     struct otap_error* err);
+int otap__batch_concat(const struct ArrowSchema* s, const struct ArrowArray* const* parts,
+                       int64_t np, struct ArrowArray* out, struct otap_error* err);
+
 #endif

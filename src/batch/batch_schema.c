@@ -289,7 +289,7 @@ static int build_dicts_rec(struct otap__ucol* cols, int64_t ncols, const struct 
     const struct ArrowSchema* vs = ws->children[i]->dictionary;
     otap_array_release(&c->gdict);
     if (np > 0) {
-      rc = otap_array_concat(vs, ptrs, np, &c->gdict, err);
+      rc = otap__batch_concat(vs, ptrs, np, &c->gdict, err);
     } else {
       rc = otap_array_init_from_schema(&c->gdict, vs, err);
       if (rc == 0) rc = otap_array_finish(&c->gdict, OTAP_VALIDATE_NONE, vs, err);
@@ -724,7 +724,7 @@ static int finalize_dict(struct otap__ucol* c, struct ArrowSchema* fs,
     if (rc) goto nomem;
   } else {
     bool u8 = nd <= 256 && !c->u16_only;
-    OTAP_GOTO_NOT_OK(rc, otap_array_take(vschema, gd, distinct, nd, &vals, err));
+    OTAP_GOTO_NOT_OK(rc, otap__batch_take(vschema, gd, distinct, nd, &vals, err));
     OTAP_GOTO_NOT_OK(rc, otap_schema_deep_copy(fs, &os, err));
     rc = otap_schema_set_format(&os, u8 ? "C" : "S");
     if (rc) goto nomem;
