@@ -58,6 +58,9 @@ struct otap_store_options {
   int64_t multipart_threshold;  // uploads above this use multipart/blocks; default 16 MiB
   int64_t part_size;            // part / block size; default 8 MiB (S3 minimum 5 MiB)
   bool ignore_env;              // do not read any environment variable
+  // GCS API: "json" (JSON API, OAuth bearer token) or "xml" (S3-compatible XML API). NULL:
+  // the JSON API when a bearer token is configured and HMAC keys are not, else XML.
+  const char* gcs_api;
 };
 
 /// Fills `opts` with defaults (zeroes plus the documented defaults).

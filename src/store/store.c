@@ -126,6 +126,7 @@ int otap_store_open(struct otap_store** out, const char* url,
   struct otap_store* s = otap_calloc(1, sizeof(*s));
   if (!s) return otap_error_set(err, ENOMEM, "out of memory");
   s->expect_total = -1;
+  s->expect_generation = s->last_generation = -1;
   int rc = 0;
   copy_http_options(s, opts);
   if (opts->ca_file && dup_into(&s->ca_file, opts->ca_file, strlen(opts->ca_file))) {
@@ -277,8 +278,10 @@ int otap_store_get(struct otap_store* s, const char* key, struct otap_buffer* ou
   // with a consistently shortened Content-Length is caught), and large objects come in
   // parallel.
   struct otap_store_object obj = {0};
+  s->last_generation = -1;
   int rc = s->ops->head(s, full, &obj, err);
-  if (rc != 0 && rc != ENOMEM) {
+  if (rc != 0 && rc != ENOMEM && !s->gcs_json) {
+    // (GCS JSON metadata requests are GETs: their error already carries the body.)
     // A HEAD reply has no body; a plain GET brings the service's error code, message and
     // request id (or, should only HEAD have failed, the object).
     rc = s->ops->get(s, full, out, err);
@@ -292,8 +295,10 @@ int otap_store_get(struct otap_store* s, const char* key, struct otap_buffer* ou
     } else {
       struct otap_store_range r = {0, (size_t)obj.size, out->data + out->size};
       s->expect_total = obj.size;
+      s->expect_generation = s->last_generation;  // GCS JSON: pinned generation
       rc = coalesced_get(s, full, &r, 1, err);
       s->expect_total = -1;
+      s->expect_generation = -1;
       if (rc == 0) out->size += obj.size;
     }
   }
@@ -464,6 +469,7 @@ struct store_source {
   char* key;  // relative key
   char* name;
   uint64_t size;
+  int64_t generation;  // GCS JSON: generation seen by the HEAD (-1: not pinned)
   uint8_t* window;  // cached bytes [win_off, win_off + win_len)
   uint64_t win_off;
   size_t win_len;
@@ -490,8 +496,10 @@ static int source_read_at(struct otap_source* self, uint64_t offset, void* buf,
   }
   if (len >= SOURCE_WINDOW / 2) {
     ss->store->expect_total = (int64_t)ss->size;
+    ss->store->expect_generation = ss->generation;
     int rc = otap_store_get_range(ss->store, ss->key, offset, len, buf, err);
     ss->store->expect_total = -1;
+    ss->store->expect_generation = -1;
     if (rc) otap_error_prefix(err, rc, "%s: ", ss->name);
     return rc;
   }
@@ -508,9 +516,11 @@ static int source_read_at(struct otap_source* self, uint64_t offset, void* buf,
   }
   ss->win_len = 0;
   ss->store->expect_total = (int64_t)ss->size;
+  ss->store->expect_generation = ss->generation;
   int rc = otap_store_get_range(ss->store, ss->key, start, (size_t)(end - start),
                                 ss->window, err);
   ss->store->expect_total = -1;
+  ss->store->expect_generation = -1;
   if (rc) return otap_error_prefix(err, rc, "%s: ", ss->name);
   ss->win_off = start;
   ss->win_len = (size_t)(end - start);
@@ -534,8 +544,12 @@ int otap_store_open_source(struct otap_store* s, const char* key, struct otap_so
                            struct otap_error* err) {
   memset(out, 0, sizeof(*out));
   struct otap_store_object obj;
+  s->last_generation = -1;
   OTAP_RETURN_NOT_OK(otap_store_head(s, key, &obj, err));
+  int64_t generation = s->last_generation;
   int rc = otap_store_open_source_sized(s, key, (uint64_t)obj.size, out, err);
+  if (rc == 0 && s->kind != OTAP_STORE_LOCAL)
+    ((struct store_source*)out->private_data)->generation = generation;
   otap_store_object_reset(&obj);
   return rc;
 }
@@ -560,6 +574,7 @@ int otap_store_open_source_sized(struct otap_store* s, const char* key, uint64_t
   if (!ss) OTAP_GOTO_NOT_OK(rc, otap_error_set(err, ENOMEM, "out of memory"));
   ss->store = s;
   ss->size = size;
+  ss->generation = -1;
   ss->key = otap_strdup(key);
   ss->name = otap_strdup(name);
   if (!ss->key || !ss->name)
@@ -593,8 +608,10 @@ int otap_store_source_read_ranges(struct otap_source* src, struct otap_store_ran
       }
     }
     ss->store->expect_total = (int64_t)ss->size;
+    ss->store->expect_generation = ss->generation;
     int rc = otap_store_get_ranges(ss->store, ss->key, r, n, err);
     ss->store->expect_total = -1;
+    ss->store->expect_generation = -1;
     if (rc) otap_error_prefix(err, rc, "%s: ", ss->name);
     return rc;
   }

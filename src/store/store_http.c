@@ -31,6 +31,7 @@ void otap__http_xfer_init(struct otap__http_xfer* x) {
   x->content_length = -1;
   x->range_start = x->range_end = x->range_total = -1;
   x->expect_total = -1;
+  x->generation = -1;
   x->idempotent = true;
 }
 
@@ -109,7 +110,8 @@ static size_t on_header(char* buf, size_t size, size_t nmemb, void* ud) {
   if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0) {  // a new response (e.g. after 100)
     x->content_length = -1;
     x->range_start = x->range_end = x->range_total = -1;
-    x->request_id[0] = x->etag[0] = '\0';
+    x->request_id[0] = x->etag[0] = x->location[0] = x->range_header[0] = '\0';
+    x->generation = -1;
   } else if (header_is(buf, n, "content-length", &v)) {
     copy_value(tmp, sizeof(tmp), v, end);
     char* e;
@@ -135,6 +137,15 @@ static size_t on_header(char* buf, size_t size, size_t nmemb, void* ud) {
     char* e;
     long long secs = strtoll(tmp, &e, 10);
     if (e != tmp && secs > 0 && secs < 3600) x->retry_after_ms = secs * 1000;
+  } else if (header_is(buf, n, "location", &v)) {
+    copy_value(x->location, sizeof(x->location), v, end);
+  } else if (header_is(buf, n, "range", &v)) {
+    copy_value(x->range_header, sizeof(x->range_header), v, end);
+  } else if (header_is(buf, n, "x-goog-generation", &v)) {
+    copy_value(tmp, sizeof(tmp), v, end);
+    char* e;
+    long long g = strtoll(tmp, &e, 10);
+    x->generation = (e != tmp && g >= 0) ? g : -1;
   } else if (header_is(buf, n, "last-modified", &v)) {
     copy_value(tmp, sizeof(tmp), v, end);
     x->last_modified = otap__parse_http_date(tmp);
@@ -265,7 +276,7 @@ static int add_signed_headers(struct otap_store* s, struct otap__http_xfer* x,
         OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-security-token", s->session_token));
         x->headers = h;
       }
-    } else if (s->kind == OTAP_STORE_S3 || s->kind == OTAP_STORE_GCS) {
+    } else if (s->kind == OTAP_STORE_S3 || (s->kind == OTAP_STORE_GCS && !s->gcs_json)) {
       // Anonymous or bearer: s3rver and friends still want a payload hash header.
       OTAP_GOTO_NOT_OK(rc, add_header(&h, "x-amz-content-sha256", "UNSIGNED-PAYLOAD"));
       x->headers = h;
@@ -343,6 +354,8 @@ static void reset_response(struct otap__http_xfer* x) {
   x->content_length = -1;
   x->range_start = x->range_end = x->range_total = -1;
   x->request_id[0] = x->etag[0] = x->errbuf[0] = '\0';
+  x->location[0] = x->range_header[0] = '\0';
+  x->generation = -1;
   x->err_body.size = 0;
   if (x->out) x->out->size = x->out_start;
 }
@@ -570,10 +583,19 @@ done:
 
 int otap__http_status_error(struct otap_store* s, const struct otap__http_xfer* x,
                             const char* what, const char* key, struct otap_error* err) {
-  (void)s;
   char code[128], msg[512], rid[128];
-  otap__xml_parse_error((const char*)x->err_body.data, (size_t)x->err_body.size, code,
-                        sizeof(code), msg, sizeof(msg), rid, sizeof(rid));
+  const char* body = (const char*)x->err_body.data;
+  size_t blen = (size_t)x->err_body.size;
+  size_t lead = 0;
+  while (lead < blen && (body[lead] == ' ' || body[lead] == '\n' || body[lead] == '\r'))
+    lead++;
+  if ((s->gcs_json && blen) || (lead < blen && body[lead] == '{')) {
+    otap__json_parse_error(body, blen, code, sizeof(code), msg, sizeof(msg));
+    rid[0] = '\0';
+  } else {
+    otap__xml_parse_error(body, blen, code, sizeof(code), msg, sizeof(msg), rid,
+                          sizeof(rid));
+  }
   if (!rid[0]) snprintf(rid, sizeof(rid), "%s", x->request_id);
   int e;
   switch (x->status) {
@@ -594,8 +616,15 @@ int otap__http_status_error(struct otap_store* s, const struct otap__http_xfer* 
       e = EIO;
   }
   (void)key;
-  return otap_error_set(err, e, "%s: HTTP %ld%s%s%s%s%s%s after %d %s", what, x->status,
-                        code[0] ? " " : "", code, msg[0] ? ": " : "", msg,
+  // A pinned generation (GCS ifGenerationMatch) no longer current: the object was
+  // replaced during the read.
+  const char* changed = "";
+  if (x->status == 412 && x->is_range && s->gcs_json) {
+    e = EIO;
+    changed = " (object changed during the read)";
+  }
+  return otap_error_set(err, e, "%s: HTTP %ld%s%s%s%s%s%s%s after %d %s", what, x->status,
+                        changed, code[0] ? " " : "", code, msg[0] ? ": " : "", msg,
                         rid[0] ? ", request id " : "", rid, x->attempt,
                         x->attempt == 1 ? "try" : "tries");
 }

@@ -61,6 +61,7 @@ struct otap__upload {
   char* upload_id;           // S3
   struct otap_buffer etags;  // S3: NUL-separated part ETags; Azure: block ids
   int parts;
+  int64_t sent;  // GCS resumable: bytes accepted by the session so far
 };
 
 struct otap_store {
@@ -101,6 +102,10 @@ struct otap_store {
   int64_t expect_total;  // object size the next ranged reads must see (-1: unknown)
   int64_t n_requests;    // attempts made (statistics, for tests and benchmarks)
   int64_t n_connects;    // new connections opened by those attempts
+  // GCS JSON API (store_gcs.c)
+  bool gcs_json;
+  int64_t expect_generation;  // generation the next ranged reads must see (-1: any)
+  int64_t last_generation;    // generation seen by the last head (-1: unknown)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -138,6 +143,9 @@ struct otap__http_xfer {
       expect_total;   // object size the reply's Content-Range must carry (-1: unchecked)
   bool size_changed;  // it did not: the object changed (not retried)
   int64_t last_modified;
+  char location[2048];    // Location header (GCS resumable session URI)
+  char range_header[96];  // Range header of a reply (GCS 308 Resume Incomplete)
+  int64_t generation;     // x-goog-generation (-1 if absent)
   int64_t retry_after_ms;  // from a Retry-After header (seconds), 0 if none
   int64_t received;
   struct otap_buffer err_body;
@@ -268,6 +276,52 @@ int otap__list_push(struct otap__list_page* page, const char* key, int64_t size,
                     int64_t mtime, bool is_prefix);
 
 // ---------------------------------------------------------------------------------------------
+// JSON (store_json.c): a small bounded pull parser for the GCS JSON API.
+
+#define OTAP_JSON_MAX_DEPTH 32
+#define OTAP_JSON_MAX_NAME 128
+#define OTAP_JSON_MAX_TEXT ((size_t)64 << 10)
+
+enum otap__json_event {
+  OTAP_JSON_OBJECT_BEGIN,
+  OTAP_JSON_OBJECT_END,
+  OTAP_JSON_ARRAY_BEGIN,
+  OTAP_JSON_ARRAY_END,
+  OTAP_JSON_STRING,  // text: the decoded string (UTF-8, NUL-terminated)
+  OTAP_JSON_NUMBER,  // text: the number as written
+  OTAP_JSON_TRUE,
+  OTAP_JSON_FALSE,
+  OTAP_JSON_NULL,
+};
+
+/// Called for each value with the slash-joined path of member names, "[]" marking array
+/// elements ("items[]/name"; "" is the root). text is NULL for begin/end events. Nonzero
+/// stops the parse (which then returns 0; the callback keeps its own status).
+typedef int (*otap__json_cb)(void* ctx, const char* path, enum otap__json_event ev,
+                             const char* text, size_t text_len);
+
+/// Parses one JSON value; EINVAL with the byte offset on malformed input (depth over 32,
+/// strings over 64 KiB, member names over 128 bytes, trailing data).
+int otap__json_parse(const char* data, size_t len, otap__json_cb cb, void* ctx,
+                     struct otap_error* err);
+/// GCS objects.list page: items[] (name, size, updated), prefixes[], nextPageToken.
+int otap__json_parse_gcs_list(const char* data, size_t len, struct otap__list_page* page,
+                              struct otap_error* err);
+
+/// GCS object metadata (objects.get / upload replies).
+struct otap__gcs_meta {
+  int64_t size;        // -1 if absent
+  int64_t generation;  // -1 if absent
+  int64_t mtime;
+  bool has_name;
+};
+int otap__json_parse_gcs_object(const char* data, size_t len, struct otap__gcs_meta* out,
+                                struct otap_error* err);
+/// Reason (error.errors[0].reason) and message of a GCS JSON error body (empty if absent).
+void otap__json_parse_error(const char* data, size_t len, char* code, size_t code_cap,
+                            char* message, size_t message_cap);
+
+// ---------------------------------------------------------------------------------------------
 // Backends
 
 int otap__store_open_local(struct otap_store* s, const char* path,
@@ -295,5 +349,12 @@ int64_t otap__now_ms(void);
 extern const struct otap__store_ops otap__store_local_ops;
 extern const struct otap__store_ops otap__store_s3_ops;
 extern const struct otap__store_ops otap__store_azure_ops;
+extern const struct otap__store_ops otap__store_gcs_ops;
+
+/// GCS JSON API backend (store_gcs.c): `bearer` may be NULL (anonymous), `endpoint` NULL
+/// for https://storage.googleapis.com.
+int otap__store_init_gcs_json(struct otap_store* s, const struct otap_store_options* o,
+                              const char* bearer, const char* endpoint,
+                              struct otap_error* err);
 
 #endif

@@ -131,6 +131,24 @@ static void load_profile(const struct otap_store_options* o, struct aws_profile*
 int otap__store_init_s3(struct otap_store* s, const struct otap_store_options* o,
                         bool gcs, struct otap_error* err) {
   s->ops = &otap__store_s3_ops;
+  if (gcs) {
+    // The JSON API with an OAuth token (options or GOOGLE_OAUTH_ACCESS_TOKEN) unless HMAC
+    // keys are configured; o->gcs_api selects one explicitly.
+    const char* hmac = pick(o->access_key_id, env(o, "GCS_HMAC_ACCESS_ID"));
+    const char* bearer = pick(o->bearer_token, env(o, "GOOGLE_OAUTH_ACCESS_TOKEN"));
+    bool json = bearer && !hmac;
+    if (o->gcs_api && strcmp(o->gcs_api, "json") == 0) {
+      json = true;
+    } else if (o->gcs_api && strcmp(o->gcs_api, "xml") == 0) {
+      json = false;
+    } else if (o->gcs_api && *o->gcs_api) {
+      return otap_error_set(err, EINVAL, "gs://: gcs_api must be \"json\" or \"xml\"");
+    }
+    if (json) {
+      return otap__store_init_gcs_json(s, o, bearer,
+                                       pick(o->endpoint, env(o, "GCS_ENDPOINT_URL")), err);
+    }
+  }
   struct aws_profile* prof = otap_calloc(1, sizeof(*prof));
   if (!prof) return oom_early(err);
   if (!gcs && !o->ignore_env) load_profile(o, prof);

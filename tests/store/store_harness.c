@@ -217,6 +217,20 @@ int store_server_start_azurite_oauth(struct store_server* srv, const char* key_p
   return spawn(srv, argv);
 }
 
+int store_server_start_gcs(struct store_server* srv, const char* token) {
+  if (prepare_dir(srv, "gcs") != 0) {
+    fprintf(stderr, "gcs_server: no node_modules or no temp dir\n");
+    return -1;
+  }
+  char script[1200], port[16];
+  snprintf(script, sizeof(script), "%s/tests/interop/gcs_server.mjs", OTAP_SOURCE_DIR);
+  snprintf(port, sizeof(port), "%d", srv->port);
+  char* argv[] = {"node",     script,   "--port",   port, "--dir",
+                  srv->dir,   "--token", (char*)token, "--lifetime", "300",
+                  NULL};
+  return spawn(srv, argv);
+}
+
 static void rm_rf(const char* dir) {
   if (!dir[0] || strncmp(dir, "/tmp/otap-", 10) != 0) return;
   pid_t pid = fork();

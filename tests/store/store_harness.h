@@ -26,6 +26,8 @@ int store_server_start_azurite(struct store_server* srv);
 /// Azurite over https with `--oauth basic` (accepts well-formed bearer tokens).
 int store_server_start_azurite_oauth(struct store_server* srv, const char* key_pem,
                                      const char* cert_pem);
+/// Starts tests/interop/gcs_server.mjs (GCS JSON API) requiring `Bearer TOKEN`.
+int store_server_start_gcs(struct store_server* srv, const char* token);
 /// Stops the server (SIGTERM, then SIGKILL after 3 s) and removes its directory.
 void store_server_stop(struct store_server* srv);
 
