@@ -44,8 +44,20 @@ static int gzip_compress(int level, const uint8_t* data, int64_t n, struct otap_
   return 0;
 }
 
+void otap__pqw_codec_ctx_reset(struct pqw_codec_ctx* ctx) {
+  if (!ctx) return;
+  ZSTD_freeCCtx((ZSTD_CCtx*)ctx->zstd);
+  ctx->zstd = NULL;
+}
+
 int otap__pqw_compress(enum otap_parquet_codec codec, int level, const uint8_t* data, int64_t n,
                        struct otap_buffer* out, struct otap_error* err) {
+  return otap__pqw_compress_ctx(NULL, codec, level, data, n, out, err);
+}
+
+int otap__pqw_compress_ctx(struct pqw_codec_ctx* ctx, enum otap_parquet_codec codec, int level,
+                           const uint8_t* data, int64_t n, struct otap_buffer* out,
+                           struct otap_error* err) {
   static const uint8_t empty = 0;
   if (!data) data = &empty;
   switch (codec) {
@@ -92,7 +104,14 @@ int otap__pqw_compress(enum otap_parquet_codec codec, int level, const uint8_t* 
         return otap_error_set(err, ENOMEM, "parquet writer: out of memory compressing (zstd)");
       }
       int lvl = level == INT32_MIN ? 1 : level;
-      size_t len = ZSTD_compress(out->data + out->size, bound, data, (size_t)n, lvl);
+      size_t len;
+      if (ctx) {
+        if (!ctx->zstd) ctx->zstd = ZSTD_createCCtx();
+        if (!ctx->zstd) return otap_error_set(err, ENOMEM, "parquet writer: out of memory (zstd context)");
+        len = ZSTD_compressCCtx((ZSTD_CCtx*)ctx->zstd, out->data + out->size, bound, data, (size_t)n, lvl);
+      } else {
+        len = ZSTD_compress(out->data + out->size, bound, data, (size_t)n, lvl);
+      }
       if (ZSTD_isError(len)) {
         return otap_error_set(err, EIO, "parquet writer: zstd compression failed: %s",
                               ZSTD_getErrorName(len));

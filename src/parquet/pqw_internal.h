@@ -139,4 +139,14 @@ int otap__pqw_byte_stream_split(struct otap_buffer* out, const uint8_t* v, int64
 int otap__pqw_compress(enum otap_parquet_codec codec, int level, const uint8_t* data, int64_t n,
                        struct otap_buffer* out, struct otap_error* err) OTAP_WUR;
 
+/// Reusable codec state of one writer (a ZSTD compression context, created on first use).
+struct pqw_codec_ctx {
+  void* zstd;
+};
+/// As otap__pqw_compress, reusing `ctx` (may be NULL) across pages.
+int otap__pqw_compress_ctx(struct pqw_codec_ctx* ctx, enum otap_parquet_codec codec, int level,
+                           const uint8_t* data, int64_t n, struct otap_buffer* out,
+                           struct otap_error* err) OTAP_WUR;
+void otap__pqw_codec_ctx_reset(struct pqw_codec_ctx* ctx);
+
 #endif  // OTAP_PQW_INTERNAL_H

@@ -71,6 +71,7 @@ struct otap_parquet_writer {
   const uint8_t* gptr[PQW_GATHER];
   int64_t glen[PQW_GATHER];
   int64_t gidx[PQW_GATHER];
+  struct pqw_codec_ctx codec_ctx;
   bool closed, failed;
 };
 
@@ -1141,7 +1142,7 @@ static int flush_page(struct otap_parquet_writer* w, struct pqw_column* c, struc
     // An empty values section stays uncompressed: some readers cannot decode the compressed
     // form of zero bytes (e.g. a one-byte LZ4 block).
     bool compress = codec != OTAP_PARQUET_CODEC_UNCOMPRESSED && w->vbuf.size > 0;
-    rc = otap__pqw_compress(compress ? codec : OTAP_PARQUET_CODEC_UNCOMPRESSED,
+    rc = otap__pqw_compress_ctx(&w->codec_ctx, compress ? codec : OTAP_PARQUET_CODEC_UNCOMPRESSED,
                             w->opt.compression_level, w->vbuf.data, w->vbuf.size, &w->page, err);
     if (rc) goto done_err;
     h.type = OTAP_PARQUET_PAGE_DATA_V2;
@@ -1161,7 +1162,8 @@ static int flush_page(struct otap_parquet_writer* w, struct pqw_column* c, struc
       body = w->page.data;
       body_len = w->page.size;
     } else {
-      rc = otap__pqw_compress(codec, w->opt.compression_level, w->page.data, w->page.size, &w->comp, err);
+      rc = otap__pqw_compress_ctx(&w->codec_ctx, codec, w->opt.compression_level, w->page.data,
+                                  w->page.size, &w->comp, err);
       if (rc) goto done_err;
       body = w->comp.data;
       body_len = w->comp.size;
@@ -1346,7 +1348,7 @@ static int finish_chunk(struct otap_parquet_writer* w, struct pqw_column* c, str
   m->plain_encoding = c->plain_encoding;
   if (c->n_dict > 0 && c->dict_data_pages > 0) {
     w->comp.size = w->hdr.size = 0;
-    OTAP_RETURN_NOT_OK(otap__pqw_compress(w->opt.codec, w->opt.compression_level,
+    OTAP_RETURN_NOT_OK(otap__pqw_compress_ctx(&w->codec_ctx, w->opt.codec, w->opt.compression_level,
                                           c->dict_values.data, c->dict_values.size, &w->comp, err));
     if (c->dict_values.size > INT32_MAX || w->comp.size > INT32_MAX) {
       return otap_error_set(err, EINVAL, "parquet writer: column %s: dictionary over 2 GiB", c->path);
@@ -1694,6 +1696,7 @@ void otap_parquet_writer_free(struct otap_parquet_writer* w) {
   otap_free(w->md);
   otap_free(w->created_by);
   otap_free(w->root_name);
+  otap__pqw_codec_ctx_reset(&w->codec_ctx);
   struct otap_buffer* bufs[] = {&w->lv_def, &w->lv_rep, &w->lv_idx, &w->page, &w->comp,
                                 &w->hdr,    &w->vbuf,   &w->tmp,    &w->gfix};
   for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) otap_buffer_reset(bufs[i]);
