@@ -405,7 +405,10 @@ async function handle(req, res) {
   stats.requests++;
   const route = `${req.method} ${p.split('/').slice(0, 4).join('/')}`;
   stats.byRoute[route] = (stats.byRoute[route] || 0) + 1;
-  if (token !== null && req.headers.authorization !== `Bearer ${token}`) {
+  // As on GCS, a resumable session URI is itself the credential: chunk PUTs and the cancel
+  // DELETE need no Authorization header (the session was created by an authorized POST).
+  const sessionRequest = p.startsWith('/upload/') && q.get('upload_id') !== null && req.method !== 'POST';
+  if (token !== null && !sessionRequest && req.headers.authorization !== `Bearer ${token}`) {
     await readBody(req).catch(() => {});
     return sendError(res, 401, 'authError', 'Invalid Credentials');
   }
