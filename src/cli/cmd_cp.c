@@ -27,10 +27,13 @@ static void help(FILE* out) {
       "Progress is drawn on stderr when it is a terminal.\n\n"
       "Options:\n"
       "  --json   print {\"src\", \"dst\", \"bytes\"} when done\n\n"
-      "Credentials and endpoints come from the environment (see `otap --help`).\n\n"
+      "Credentials and endpoints come from the environment (see `otap --help`); for\n"
+      "gs://, GOOGLE_OAUTH_ACCESS_TOKEN selects the GCS JSON API (resumable upload above\n"
+      "16 MiB), GCS_HMAC_ACCESS_ID + GCS_HMAC_SECRET the XML API.\n\n"
       "Examples:\n"
       "  otap cp logs.parquet s3://bucket/otap/logs.parquet\n"
-      "  otap cp az://container/part-0.parquet ./local-dir/\n");
+      "  otap cp az://container/part-0.parquet ./local-dir/\n"
+      "  GOOGLE_OAUTH_ACCESS_TOKEN=... otap cp gs://bucket/part-0.parquet -\n");
 }
 
 static bool is_local_dir(const char* url) {

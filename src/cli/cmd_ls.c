@@ -28,10 +28,12 @@ static void help(FILE* out) {
       "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,\n"
       "AWS_ENDPOINT_URL; AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT,\n"
       "AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN; GCS_HMAC_ACCESS_ID, GCS_HMAC_SECRET,\n"
-      "GOOGLE_OAUTH_ACCESS_TOKEN, GCS_ENDPOINT_URL.\n\n"
+      "GOOGLE_OAUTH_ACCESS_TOKEN, GCS_ENDPOINT_URL. gs:// uses the GCS JSON API with\n"
+      "GOOGLE_OAUTH_ACCESS_TOKEN (an OAuth access token) and the XML API with HMAC keys.\n\n"
       "Examples:\n"
       "  otap ls s3://logs/otap/ --recursive\n"
-      "  AWS_ENDPOINT_URL=http://127.0.0.1:9000 otap ls s3://bucket --json\n");
+      "  AWS_ENDPOINT_URL=http://127.0.0.1:9000 otap ls s3://bucket --json\n"
+      "  GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token) otap ls gs://bucket/\n");
 }
 
 static void print_time(FILE* out, int64_t t) {
