@@ -316,6 +316,7 @@ struct otap_parquet_reader {
   int32_t rg_pos;
   struct pq_rg_state* rg;       // chunks of the row group being read
   struct pq_pool* pool;         // output buffer pool
+  int failed;                   // error code of a failed next(): the iteration stays failed
   int32_t cur_rg;               // -1 when none is open
   int64_t rows_left;            // rows of cur_rg not returned yet
   struct otap_buffer scratch;   // decompression

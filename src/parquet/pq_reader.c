@@ -269,8 +269,14 @@ static int validate_batch(struct otap_parquet_reader* r, struct ArrowArray* out,
 }
 
 int otap_parquet_reader_next(struct otap_parquet_reader* r, struct ArrowArray* out, struct otap_error* err) {
+  if (r->failed) {
+    memset(out, 0, sizeof(*out));
+    return otap_error_set(err, r->failed, "%s: an earlier batch failed (%s); the reader cannot continue", r->name,
+                          otap_errno_name(r->failed));
+  }
   int rc = otap__pq_reader_next_raw(r, out, err);
   if (rc == 0) rc = validate_batch(r, out, err);
+  if (rc) r->failed = rc;
   return rc;
 }
 
@@ -291,7 +297,6 @@ int otap__pq_reader_next_raw(struct otap_parquet_reader* r, struct ArrowArray* o
       if (rc) {
         rg_close(r, st);
         r->cur_rg = -1;
-        r->rg_pos = r->n_rg_sel;  // a failed stream stays failed
       }
       return rc;
     }

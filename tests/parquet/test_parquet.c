@@ -509,6 +509,21 @@ static void t_reject(void** state) {
     assert_true(strlen(err.message) > 0);
     otap_buffer_reset(&b);
   }
+  // After a failed batch the reader keeps failing (no silent end of data).
+  {
+    struct otap_source src;
+    struct otap_parquet_reader* r;
+    struct otap_error e2;
+    assert_int_equal(open_file(PT "nation.dict-malformed.parquet", NULL, &src, &r, &e2), 0);
+    struct ArrowArray a;
+    int rc1 = otap_parquet_reader_next(r, &a, &e2);
+    assert_int_not_equal(rc1, 0);
+    assert_null(a.release);
+    assert_int_equal(otap_parquet_reader_next(r, &a, &e2), rc1);
+    assert_null(a.release);
+    otap_parquet_reader_free(r);
+    otap_source_release(&src);
+  }
   struct otap_buffer b;
   otap_buffer_init(&b);
   struct otap_error err;
