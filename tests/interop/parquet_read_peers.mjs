@@ -8,7 +8,8 @@
 //     nullable children, lists, nulls everywhere; every codec, V1/V2 pages, dictionary on/off.
 //  3. Files laid out like the OTAP Parquet exporter's logs and log_attrs tables (§2, §7),
 //     compared with DuckDB's reading of the same files.
-// usage: node parquet_read_peers.mjs PQ_DUMP WORKDIR
+//  4. With OTAP_CLI: `otap inspect --json` and `otap cat` on those files.
+// usage: node parquet_read_peers.mjs PQ_DUMP WORKDIR [OTAP_CLI]
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import {
   duck, writeWasm, buildLogs, buildLogAttrs, prim, varlen, fsb, struct, CODECS,
 } from './parquet_read_common.mjs';
 
-const [dump, work] = process.argv.slice(2);
+const [dump, work, cli] = process.argv.slice(2);
 if (!dump || !work) {
   console.error('usage: node parquet_read_peers.mjs PQ_DUMP WORKDIR');
   process.exit(2);
@@ -334,6 +335,44 @@ fs.writeFileSync(attrsFile, writeWasm(buildLogAttrs(20000), { rowGroup: 8192 }))
 await compareWithDuck(db, 'exporter-layout logs', logsFile);
 await compareWithDuck(db, 'exporter-layout log_attrs', attrsFile);
 await compareWithDuck(db, 'exporter-layout logs (dictionary output)', logsFile, ['--dict']);
+
+// ---------------------------------------------------------------------------------------------
+// 4. The CLI on Parquet input (content detection, inspect, cat)
+
+if (cli) {
+  const f = path.join(work, 'duck_ZSTD_V2.parquet');
+  try {
+    const r = spawnSync(cli, ['inspect', '--json', f], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+    const j = JSON.parse(r.stdout);
+    const meta = await db.all(`SELECT count(DISTINCT row_group_id)::INTEGER AS g, max(row_group_num_rows)::BIGINT AS m
+                               FROM parquet_metadata('${f}')`);
+    const rows = j.row_groups.reduce((a, g) => a + g.num_rows, 0);
+    if (j.num_rows !== 5000 || rows !== 5000 || j.row_groups.length !== meta[0].g)
+      throw new Error(`num_rows ${j.num_rows}, row groups ${j.row_groups.length} (DuckDB ${meta[0].g})`);
+    const chunk = j.row_groups[0].columns.find((c) => c.path === 'i32');
+    if (!chunk || chunk.codec !== 'ZSTD' || !chunk.statistics || chunk.statistics.null_count === undefined)
+      throw new Error(`column chunk i32: ${JSON.stringify(chunk)}`);
+    pass('otap inspect --json on Parquet', `${j.row_groups.length} row groups, ${j.arrow_schema.length} columns`);
+  } catch (e) {
+    fail('otap inspect --json on Parquet', e.message);
+  }
+  try {
+    const r = spawnSync(cli, ['cat', '--json', '--limit', '50', f], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+    const got = r.stdout.trim().split('\n').map(parseExact);
+    const want = otapRows(f).slice(0, 50);
+    if (got.length !== 50) throw new Error(`${got.length} rows`);
+    for (let i = 0; i < 50; i++) {
+      for (const k of ['id', 'i8', 'i16', 'i32', 'u8', 'u16', 'u32', 's', 'b']) {
+        if (!same(got[i][k], want[i][k])) throw new Error(`row ${i} ${k}: cat ${got[i][k]}, pq_dump ${want[i][k]}`);
+      }
+    }
+    pass('otap cat --json on Parquet', '50 rows');
+  } catch (e) {
+    fail('otap cat --json on Parquet', e.message);
+  }
+}
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
