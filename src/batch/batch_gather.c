@@ -456,8 +456,8 @@ static int concat_rec(const struct ArrowSchema* s, const struct ArrowArray* cons
           const int32_t* so = (const int32_t*)a->buffers[1] + r;
           int32_t* d = (int32_t*)b.data + at;
           a0 = so[0];
-          int32_t shift = (int32_t)(pos - a0);
-          for (int64_t i = 1; i <= lens[k]; i++) d[i] = so[i] + shift;
+          int64_t shift = pos - a0;
+          for (int64_t i = 1; i <= lens[k]; i++) d[i] = (int32_t)(so[i] + shift);
           if (so[lens[k]] > a0) {
             memcpy(data.data + pos, (const uint8_t*)a->buffers[2] + a0,
                    (size_t)(so[lens[k]] - a0));

@@ -357,7 +357,43 @@ static int conform_dict(const struct otap__ucol* c, const struct ArrowSchema* ws
                           (long long)input, c->name);
       goto done;
     }
-    for (int64_t r = 0; r < n; r++) {
+    bool nulls = valid && ia->null_count != 0;
+    int64_t bad_row = -1;
+    if (!nulls && w == 2 && !sgn) {
+      const uint16_t* q = (const uint16_t*)p + pos;
+      uint16_t mx = 0;
+      for (int64_t r = 0; r < n; r++) {
+        o[r] = (int32_t)(gb + q[r]);
+        mx = q[r] > mx ? q[r] : mx;
+      }
+      if (n > 0 && mx >= dlen) {
+        for (bad_row = 0; q[bad_row] < dlen; bad_row++) {
+        }
+      }
+    } else if (!nulls && w == 1 && !sgn) {
+      const uint8_t* q = p + pos;
+      uint8_t mx = 0;
+      for (int64_t r = 0; r < n; r++) {
+        o[r] = (int32_t)(gb + q[r]);
+        mx = q[r] > mx ? q[r] : mx;
+      }
+      if (n > 0 && mx >= dlen) {
+        for (bad_row = 0; q[bad_row] < dlen; bad_row++) {
+        }
+      }
+    } else {
+      bad_row = -2;  // generic loop below
+    }
+    if (bad_row >= 0) {
+      int64_t k = read_index(p, w, sgn, pos + bad_row);
+      rc = otap_error_set(err, EINVAL,
+                          "batch: input %lld, column %s, row %lld: dictionary index %lld out "
+                          "of range (dictionary length %lld)",
+                          (long long)input, c->name, (long long)bad_row, (long long)k,
+                          (long long)dlen);
+      goto done;
+    }
+    for (int64_t r = 0; bad_row == -2 && r < n; r++) {
       int64_t k = read_index(p, w, sgn, pos + r);
       bool ok = !valid || otap_bit_get(valid, pos + r);
       if (ok && (k < 0 || k >= dlen)) {
@@ -373,7 +409,7 @@ static int conform_dict(const struct otap__ucol* c, const struct ArrowSchema* ws
   } else {
     for (int64_t r = 0; r < n; r++) o[r] = (int32_t)(gb + r);
   }
-  bool any_null = valid && otap_bitmap_count_set(valid, pos, n) != n;
+  bool any_null = valid && ia->null_count != 0 && otap_bitmap_count_set(valid, pos, n) != n;
   if (any_null) {
     OTAP_GOTO_NOT_OK(rc, copy_bits(valid, pos, n, &bits));
   }
@@ -657,6 +693,7 @@ static int finalize_dict(struct otap__ucol* c, struct ArrowSchema* fs,
     goto done;
   }
   int64_t nk = 0;
+  if (col->null_count == 0) bits = NULL;
   for (int64_t i = 0; i < n; i++) {
     if (bits && !otap_bit_get(bits, col->offset + i)) continue;
     int32_t k = idx[i];
@@ -730,7 +767,13 @@ static int finalize_dict(struct otap__ucol* c, struct ArrowSchema* fs,
     if (rc) goto nomem;
     rc = otap_buffer_resize(&ib, n * (u8 ? 1 : 2), false);
     if (rc) goto nomem;
-    if (u8) {
+    if (u8 && !bits) {
+      uint8_t* o = ib.data;
+      for (int64_t i = 0; i < n; i++) o[i] = (uint8_t)remap[idx[i]];
+    } else if (!bits) {
+      uint16_t* o = (uint16_t*)ib.data;
+      for (int64_t i = 0; i < n; i++) o[i] = (uint16_t)remap[idx[i]];
+    } else if (u8) {
       uint8_t* o = ib.data;
       for (int64_t i = 0; i < n; i++) {
         bool ok = !bits || otap_bit_get(bits, col->offset + i);
