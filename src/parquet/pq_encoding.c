@@ -116,7 +116,15 @@ int otap__pq_rle_get(struct pq_rle* r, uint32_t* out, int64_t n, struct otap_err
       if (bw == 0) {
         for (int64_t j = 0; j < k; j++) out[i + j] = 0;
       } else {
-        for (int64_t j = 0; j < k; j++, bit += (uint64_t)bw) {
+        int64_t j0 = 0;
+        if (bw <= 8 && (bit & 7) == 0) {
+          // Whole groups of 8 values (bw bytes) from one 64-bit load.
+          for (; j0 + 8 <= k && end - (bp + (bit >> 3)) >= 8; j0 += 8, bit += 8u * (uint64_t)bw) {
+            uint64_t w = otap_load_u64le(bp + (bit >> 3));
+            for (int t = 0; t < 8; t++) out[i + j0 + t] = (uint32_t)(w >> (t * bw)) & (uint32_t)mask;
+          }
+        }
+        for (int64_t j = j0; j < k; j++, bit += (uint64_t)bw) {
           const uint8_t* q = bp + (bit >> 3);
           uint64_t v;
           if (end - q >= 8) {
@@ -161,7 +169,19 @@ int otap__pq_rle_get_levels(struct pq_rle* r, int16_t* out, int64_t n, int16_t m
       const uint8_t* end = r->p;
       uint64_t bit = r->bp_bit;
       uint32_t bad = 0;
-      for (int64_t j = 0; j < k; j++, bit += (uint64_t)bw) {
+      int64_t j0 = 0;
+      if (bw <= 8 && (bit & 7) == 0) {
+        for (; j0 + 8 <= k && end - (bp + (bit >> 3)) >= 8; j0 += 8, bit += 8u * (uint64_t)bw) {
+          uint64_t w = otap_load_u64le(bp + (bit >> 3));
+          for (int t = 0; t < 8; t++) {
+            uint32_t x = (uint32_t)(w >> (t * bw)) & mask;
+            bad |= x > (uint32_t)max_level;
+            at_max += x == (uint32_t)max_level;
+            out[i + j0 + t] = (int16_t)x;
+          }
+        }
+      }
+      for (int64_t j = j0; j < k; j++, bit += (uint64_t)bw) {
         const uint8_t* q = bp + (bit >> 3);
         uint64_t v = end - q >= 8 ? otap_load_u64le(q) >> (bit & 7) : load_bits(bp, end, bit, bw);
         uint32_t x = (uint32_t)v & mask;
