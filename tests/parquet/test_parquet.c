@@ -1047,50 +1047,53 @@ static size_t put_uvarint(uint8_t* p, uint64_t v) {
   p[n++] = (uint8_t)v;
   return n;
 }
-static size_t delta_encode32(const int64_t* v, int64_t n, uint8_t* out, bool is32) {
+static size_t delta_encode_bm(const int64_t* v, int64_t n, uint8_t* out, bool is32, int block, int minis) {
   size_t p = 0;
-  p += put_uvarint(out + p, 128);
-  p += put_uvarint(out + p, 4);
+  int per = block / minis;
+  p += put_uvarint(out + p, (uint64_t)block);
+  p += put_uvarint(out + p, (uint64_t)minis);
   p += put_uvarint(out + p, (uint64_t)n);
   p += put_uvarint(out + p, ((uint64_t)v[0] << 1) ^ (uint64_t)(v[0] >> 63));
-  for (int64_t b = 1; b < n; b += 128) {
-    int64_t cnt = n - b < 128 ? n - b : 128;
-    uint64_t d[128];
-    uint64_t mind = UINT64_MAX;
+  static uint64_t d[1024];
+  for (int64_t b = 1; b < n; b += block) {
+    int64_t cnt = n - b < block ? n - b : block;
     int64_t min_delta = INT64_MAX;
     for (int64_t i = 0; i < cnt; i++) {
       int64_t delta = (int64_t)((uint64_t)v[b + i] - (uint64_t)v[b + i - 1]);
       if (is32) delta = (int32_t)(uint32_t)((uint32_t)v[b + i] - (uint32_t)v[b + i - 1]);
       if (delta < min_delta) min_delta = delta;
     }
-    (void)mind;
     for (int64_t i = 0; i < cnt; i++) {
       d[i] = (uint64_t)v[b + i] - (uint64_t)v[b + i - 1] - (uint64_t)min_delta;
       if (is32) d[i] = (uint32_t)((uint32_t)v[b + i] - (uint32_t)v[b + i - 1] - (uint32_t)min_delta);
     }
     p += put_uvarint(out + p, ((uint64_t)min_delta << 1) ^ (uint64_t)(min_delta >> 63));
     uint8_t* widths = out + p;
-    p += 4;
-    for (int m = 0; m < 4; m++) {
-      int64_t s = m * 32;
+    p += (size_t)minis;
+    for (int m = 0; m < minis; m++) {
+      int64_t s0 = (int64_t)m * per;
       int bw = 0;
-      if (s < cnt) {
-        for (int64_t i = s; i < s + 32 && i < cnt; i++)
+      if (s0 < cnt) {
+        for (int64_t i = s0; i < s0 + per && i < cnt; i++)
           while (bw < 64 && (d[i] >> bw) != 0) bw++;
       }
       widths[m] = (uint8_t)bw;
-      if (s >= cnt) continue;
-      memset(out + p, 0, (size_t)(32 * bw / 8));
+      if (s0 >= cnt) continue;
+      memset(out + p, 0, (size_t)(per * bw / 8));
       uint64_t bit = 0;
-      for (int64_t i = s; i < s + 32; i++) {
+      for (int64_t i = s0; i < s0 + per; i++) {
         uint64_t x = i < cnt ? d[i] : 0;
         for (int k = 0; k < bw; k++, bit++)
           if ((x >> k) & 1) out[p + (bit >> 3)] |= (uint8_t)(1 << (bit & 7));
       }
-      p += (size_t)(32 * bw / 8);
+      p += (size_t)(per * bw / 8);
     }
   }
   return p;
+}
+
+static size_t delta_encode32(const int64_t* v, int64_t n, uint8_t* out, bool is32) {
+  return delta_encode_bm(v, n, out, is32, 128, 4);
 }
 
 static size_t delta_encode(const int64_t* v, int64_t n, uint8_t* out) {
@@ -1129,6 +1132,15 @@ static void t_delta_binary(void** state) {
   // once; the skipped blocks still have to be present (no hang, no huge loop).
   const uint8_t huge[] = {0x80, 0x08, 4, 0xfe, 0xff, 0xff, 0xff, 0x07, 0, 0, 0, 0, 0, 0};
   assert_int_equal(otap__pq_delta_binary_decode(huge, sizeof(huge), got, 1, false, &used, &err), EINVAL);
+  // Other block / miniblock layouts: 256 x 8 (32 per miniblock), 128 x 1, 1024 x 8 (128 per).
+  static const int layouts[][2] = {{256, 8}, {128, 1}, {1024, 8}, {128, 2}};
+  for (int l = 0; l < 4; l++) {
+    for (int i = 0; i < 300; i++) v[i] = (int64_t)((uint64_t)i * 0x9e3779b97f4a7c15ull >> (i % 64));
+    n = delta_encode_bm(v, 300, buf, false, layouts[l][0], layouts[l][1]);
+    assert_int_equal(otap__pq_delta_binary_decode(buf, n, got, 300, false, &used, &err), 0);
+    assert_memory_equal(got, v, 300 * sizeof(int64_t));
+    assert_int_equal(used, n);
+  }
   // Bad headers: block size not a multiple of 128, miniblock count not dividing.
   const uint8_t bad1[] = {100, 4, 1, 0};
   assert_int_equal(otap__pq_delta_binary_decode(bad1, sizeof(bad1), got, 1, false, &used, &err), EINVAL);
