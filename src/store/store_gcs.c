@@ -97,6 +97,7 @@ static int gcs_list(struct otap_store* s, const char* prefix, bool recursive,
   page.strip = s->prefix;
   struct otap__http_xfer x;
   otap__http_xfer_init(&x);
+  char* prev = NULL;  // previous page token
   char what[OTAP_STORE_MAX_KEY + 600];
   describe(s, "list", prefix, what, sizeof(what));
   if (meta_path(s, NULL, &path)) OTAP_GOTO_NOT_OK(rc, oom(err));
@@ -135,12 +136,19 @@ static int gcs_list(struct otap_store* s, const char* prefix, bool recursive,
       goto done;
     }
     if (!page.truncated) break;
-    OTAP_GOTO_NOT_OK(rc, pages < 1000000 ? 0
-                                         : otap_error_set(err, EIO, "%s: too many pages",
-                                                          what));
+    // A token that does not move would loop forever.
+    if (prev && strcmp(prev, page.next_token) == 0) {
+      OTAP_GOTO_NOT_OK(rc, otap_error_set(err, EIO,
+                                          "%s: page %d repeats the previous page token",
+                                          what, pages + 1));
+    }
+    otap_free(prev);
+    prev = otap_strdup(page.next_token);
+    if (!prev) OTAP_GOTO_NOT_OK(rc, oom(err));
   }
 done:
   otap__http_xfer_reset(&x);
+  otap_free(prev);
   otap_free(page.next_token);
   otap_free(page.cur_key);
   otap_buffer_reset(&path);
