@@ -13,7 +13,8 @@
 // x-goog-generation / x-goog-hash headers, and `Authorization: Bearer TOKEN` (401 otherwise).
 // Object data lives in files under --dir. Test hooks (no auth): POST /_test/fault?status=S&
 // count=N (the next N requests answer S with a JSON error), POST /_test/short308?count=N (the
-// next N resumable chunks persist only half their bytes), GET /_test/stats.
+// next N resumable chunks persist only half their bytes), POST /_test/stucktoken?count=N (the
+// next N listing pages repeat the page token they were asked for), GET /_test/stats.
 //
 // Usage: node gcs_server.mjs --port P --dir D [--token T] [--lifetime SECONDS]
 import crypto from 'node:crypto';
@@ -41,6 +42,7 @@ let requestCounter = 0;
 const stats = { requests: 0, byRoute: {} };
 let fault = { status: 0, count: 0 };
 let short308 = 0;
+let stuckToken = 0;
 
 // CRC32C (Castagnoli), as GCS reports it: base64 of the big-endian value.
 const CRC_TABLE = (() => {
@@ -204,6 +206,10 @@ function list(res, bucket, q, host) {
   }
   const out = { kind: 'storage#objects' };
   if (more) out.nextPageToken = Buffer.from(last, 'utf8').toString('base64');
+  if (more && stuckToken > 0 && q.get('pageToken')) {
+    stuckToken--;
+    out.nextPageToken = q.get('pageToken'); // a broken service: the token does not move
+  }
   if (prefixes.length) out.prefixes = prefixes;
   if (items.length) out.items = items;
   sendJson(res, 200, out);
@@ -397,6 +403,7 @@ async function handle(req, res) {
   if (p.startsWith('/_test/')) {
     if (p === '/_test/fault') fault = { status: Number(q.get('status')), count: Number(q.get('count') || 1) };
     else if (p === '/_test/short308') short308 = Number(q.get('count') || 1);
+    else if (p === '/_test/stucktoken') stuckToken = Number(q.get('count') || 1);
     else if (p === '/_test/stats') return sendJson(res, 200, stats);
     else return sendError(res, 404, 'notFound', 'Not Found');
     res.writeHead(204);

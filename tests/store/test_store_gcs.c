@@ -352,6 +352,11 @@ static void test_gcs_pagination(void** state) {
   assert_int_equal(l.count, 691);
   assert_int_equal(s->n_requests - before, 7);
   otap_store_list_reset(&l);
+  // A service whose page token does not move: an error, not an endless loop.
+  server_hook("stucktoken?count=1", NULL);
+  assert_int_equal(otap_store_list(s, "d/", false, &l, &err), EIO);
+  assert_non_null(strstr(err.message, "repeats the previous page token"));
+  assert_int_equal(l.count, 0);
   s->list_page_size = 1;
   assert_int_equal(otap_store_list(s, "", false, &l, &err), 0);
   assert_int_equal(l.count, 2);
