@@ -42,8 +42,9 @@ struct otap_store_options {
   const char* azure_account;
   const char* azure_key;        // base64 account key (Shared Key)
   const char* azure_sas_token;  // query string, with or without leading '?'
-  const char*
-      bearer_token;  // Azure AD or GCS OAuth token (env GOOGLE_OAUTH_ACCESS_TOKEN)
+  // Azure AD token (env AZURE_STORAGE_BEARER_TOKEN) or GCS OAuth access token (env
+  // GOOGLE_OAUTH_ACCESS_TOKEN; for gs:// without HMAC keys it selects the JSON API).
+  const char* bearer_token;
   // HTTP behaviour. Default endpoints are https; an http:// endpoint (options,
   // environment or connection string) is used as written: the URL says so.
   const char* ca_file;      // custom CA bundle; TLS verification is always on
