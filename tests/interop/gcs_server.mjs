@@ -14,7 +14,8 @@
 // Object data lives in files under --dir. Test hooks (no auth): POST /_test/fault?status=S&
 // count=N (the next N requests answer S with a JSON error), POST /_test/short308?count=N (the
 // next N resumable chunks persist only half their bytes), POST /_test/stucktoken?count=N (the
-// next N listing pages repeat the page token they were asked for), GET /_test/stats.
+// next N listing pages repeat the page token they were asked for), POST
+// /_test/foreignlocation?count=N (session URIs on another host), GET /_test/stats.
 //
 // Usage: node gcs_server.mjs --port P --dir D [--token T] [--lifetime SECONDS]
 import crypto from 'node:crypto';
@@ -43,6 +44,7 @@ const stats = { requests: 0, byRoute: {} };
 let fault = { status: 0, count: 0 };
 let short308 = 0;
 let stuckToken = 0;
+let foreignLocation = 0;
 
 // CRC32C (Castagnoli), as GCS reports it: base64 of the big-endian value.
 const CRC_TABLE = (() => {
@@ -335,7 +337,12 @@ async function upload(req, res, bucket, q, host) {
       contentType: meta.contentType || req.headers['x-upload-content-type'],
       ifGenerationMatch: q.get('ifGenerationMatch'),
     });
-    const loc = `http://${host}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&name=${encodeURIComponent(name)}&upload_id=${id}`;
+    let locHost = host;
+    if (foreignLocation > 0) {
+      foreignLocation--;
+      locHost = 'upload.example.invalid'; // a session on another host: clients must refuse it
+    }
+    const loc = `http://${locHost}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&name=${encodeURIComponent(name)}&upload_id=${id}`;
     res.writeHead(200, { Location: loc, 'Content-Length': 0 });
     return res.end();
   }
@@ -404,6 +411,7 @@ async function handle(req, res) {
     if (p === '/_test/fault') fault = { status: Number(q.get('status')), count: Number(q.get('count') || 1) };
     else if (p === '/_test/short308') short308 = Number(q.get('count') || 1);
     else if (p === '/_test/stucktoken') stuckToken = Number(q.get('count') || 1);
+    else if (p === '/_test/foreignlocation') foreignLocation = Number(q.get('count') || 1);
     else if (p === '/_test/stats') return sendJson(res, 200, stats);
     else return sendError(res, 404, 'notFound', 'Not Found');
     res.writeHead(204);

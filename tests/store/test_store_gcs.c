@@ -468,6 +468,12 @@ static void test_gcs_resumable(void** state) {
   sink.release(&sink);
   assert_true(stats_has("\"DELETE /upload/storage/v1\":1"));
   assert_int_equal(otap_store_head(s, "aborted.bin", &obj, &err), ENOENT);
+  // A session URI on another host is refused: the token is only ever sent to the endpoint.
+  server_hook("foreignlocation?count=1", NULL);
+  assert_int_equal(otap_store_put(s, "foreign.bin", data, n, &err), EIO);
+  assert_non_null(strstr(err.message, "no session URI on the endpoint's host"));
+  assert_null(strstr(err.message, "example.invalid"));
+  assert_int_equal(otap_store_head(s, "foreign.bin", &obj, &err), ENOENT);
   // Released without finish (no failure): cancelled too.
   assert_int_equal(otap_store_open_sink(s, "dropped.bin", &sink, &err), 0);
   assert_int_equal(sink.write(&sink, data, 2 << 20, &err), 0);
