@@ -603,7 +603,12 @@ static inline bool gvalue(const struct otap_array_view* v, int64_t k, const uint
   }
   switch (v->storage_type) {
     case OTAP_TYPE_STRING:
-    case OTAP_TYPE_BINARY:
+    case OTAP_TYPE_BINARY: {
+      const int32_t* o = (const int32_t*)v->buffers[1] + v->offset + k;
+      *p = v->buffers[2] ? v->buffers[2] + o[0] : (const uint8_t*)"";
+      *len = o[1] > o[0] ? (int64_t)o[1] - o[0] : 0;  // monotonic after our concat
+      return true;
+    }
     case OTAP_TYPE_LARGE_STRING:
     case OTAP_TYPE_LARGE_BINARY:
     case OTAP_TYPE_FIXED_SIZE_BINARY:

@@ -28,8 +28,21 @@ uint64_t otap__batch_hash(const void* data, int64_t len) {
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len;
   int64_t i = 0;
   for (; i + 8 <= len; i += 8) h = (h ^ rd64(p + i)) * 0x100000001b3ULL + (h >> 29);
+  // Tail: the last 8 bytes (overlapping) when len >= 8, else two overlapping 4-byte reads or
+  // three single bytes; len is mixed in above, so different lengths do not collide trivially.
   uint64_t tail = 0;
-  for (int64_t k = 0; i + k < len; k++) tail |= (uint64_t)p[i + k] << (8 * k);
+  if (i < len) {
+    if (len >= 8) {
+      tail = rd64(p + len - 8);
+    } else if (len >= 4) {
+      uint32_t a, b;
+      memcpy(&a, p, 4);
+      memcpy(&b, p + len - 4, 4);
+      tail = (uint64_t)a | ((uint64_t)b << 32);
+    } else {
+      tail = (uint64_t)p[0] | ((uint64_t)p[len / 2] << 8) | ((uint64_t)p[len - 1] << 16);
+    }
+  }
   h ^= tail;
   return mix64(h);
 }
