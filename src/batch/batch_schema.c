@@ -697,10 +697,26 @@ static int finalize_dict(struct otap__ucol* c, struct ArrowSchema* fs,
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary %s)", c->name);
     goto done;
   }
-  int64_t nk = 0;
+  // One pass over the rows: each global entry seen for the first time in this output is
+  // merged with equal values (hash + compare, table grown at half load) and gets its compact
+  // id; every row's key is written at once (u16, narrowed to u8 afterwards when it fits).
   if (col->null_count == 0) bits = NULL;
+  int64_t cap = 1024, nd = 0;
+  distinct = kept;  // at most one distinct entry per row
+  kept = NULL;
+  slots = otap_malloc((size_t)cap * sizeof(int32_t));
+  hashes = otap_malloc((size_t)cap * sizeof(uint64_t));
+  if (!slots || !hashes || otap_buffer_resize(&ib, (n > 0 ? n : 1) * 2, false)) {
+    rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary %s)", c->name);
+    goto done;
+  }
+  memset(slots, 0xff, (size_t)cap * sizeof(int32_t));
+  uint16_t* k16 = (uint16_t*)ib.data;
   for (int64_t i = 0; i < n; i++) {
-    if (bits && !otap_bit_get(bits, col->offset + i)) continue;
+    if (bits && !otap_bit_get(bits, col->offset + i)) {
+      k16[i] = 0;
+      continue;
+    }
     int32_t k = idx[i];
     if (k < 0 || k >= dlen) {
       rc = otap_error_set(err, EINVAL, "batch: column %s: dictionary index %d out of range",
@@ -709,47 +725,57 @@ static int finalize_dict(struct otap__ucol* c, struct ArrowSchema* fs,
     }
     if (stamp[k] != gen) {
       stamp[k] = gen;
-      kept[nk++] = k;
-    }
-  }
-  int64_t cap = 16;
-  while (cap < 2 * nk) cap *= 2;
-  distinct = otap_malloc((size_t)(nk > 0 ? nk : 1) * sizeof(int64_t));
-  slots = otap_malloc((size_t)cap * sizeof(int32_t));
-  hashes = otap_malloc((size_t)cap * sizeof(uint64_t));
-  if (!distinct || !slots || !hashes) {
-    rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary %s)", c->name);
-    goto done;
-  }
-  memset(slots, 0xff, (size_t)cap * sizeof(int32_t));
-  // Merge equal values coming from different inputs.
-  int64_t nd = 0;
-  for (int64_t j = 0; j < nk; j++) {
-    const uint8_t* p;
-    int64_t len;
-    bool present = gvalue(gv, kept[j], &p, &len);
-    uint64_t h = present ? otap__batch_hash(p, len) : 0x5bd1e995ULL;
-    int64_t s = (int64_t)(h & (uint64_t)(cap - 1));
-    int32_t found = -1;
-    while (slots[s] >= 0) {
-      if (hashes[s] == h) {
-        const uint8_t* q;
-        int64_t qlen;
-        bool qp = gvalue(gv, distinct[slots[s]], &q, &qlen);
-        if (qp == present && qlen == len && (len == 0 || memcmp(p, q, (size_t)len) == 0)) {
-          found = slots[s];
-          break;
+      if (2 * (nd + 1) > cap) {
+        int64_t ncap = cap * 2;
+        int32_t* ns = otap_malloc((size_t)ncap * sizeof(int32_t));
+        uint64_t* nh = otap_malloc((size_t)ncap * sizeof(uint64_t));
+        if (!ns || !nh) {
+          otap_free(ns);
+          otap_free(nh);
+          rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary %s)", c->name);
+          goto done;
         }
+        memset(ns, 0xff, (size_t)ncap * sizeof(int32_t));
+        for (int64_t q = 0; q < cap; q++) {
+          if (slots[q] < 0) continue;
+          int64_t t = (int64_t)(hashes[q] & (uint64_t)(ncap - 1));
+          while (ns[t] >= 0) t = (t + 1) & (ncap - 1);
+          ns[t] = slots[q];
+          nh[t] = hashes[q];
+        }
+        otap_free(slots);
+        otap_free(hashes);
+        slots = ns;
+        hashes = nh;
+        cap = ncap;
       }
-      s = (s + 1) & (cap - 1);
+      const uint8_t* p;
+      int64_t len;
+      bool present = gvalue(gv, k, &p, &len);
+      uint64_t h = present ? otap__batch_hash(p, len) : 0x5bd1e995ULL;
+      int64_t sl = (int64_t)(h & (uint64_t)(cap - 1));
+      int32_t found = -1;
+      while (slots[sl] >= 0) {
+        if (hashes[sl] == h) {
+          const uint8_t* q;
+          int64_t qlen;
+          bool qp = gvalue(gv, distinct[slots[sl]], &q, &qlen);
+          if (qp == present && qlen == len && (len == 0 || memcmp(p, q, (size_t)len) == 0)) {
+            found = slots[sl];
+            break;
+          }
+        }
+        sl = (sl + 1) & (cap - 1);
+      }
+      if (found < 0) {
+        found = (int32_t)nd;
+        distinct[nd++] = k;
+        slots[sl] = found;
+        hashes[sl] = h;
+      }
+      remap[k] = found;
     }
-    if (found < 0) {
-      found = (int32_t)nd;
-      distinct[nd++] = kept[j];
-      slots[s] = found;
-      hashes[s] = h;
-    }
-    remap[kept[j]] = found;
+    k16[i] = (uint16_t)remap[k];
   }
   const struct ArrowSchema* vschema = fs->dictionary;
   if (nd > 65536) {
@@ -770,27 +796,11 @@ static int finalize_dict(struct otap__ucol* c, struct ArrowSchema* fs,
     OTAP_GOTO_NOT_OK(rc, otap_schema_deep_copy(fs, &os, err));
     rc = otap_schema_set_format(&os, u8 ? "C" : "S");
     if (rc) goto nomem;
-    rc = otap_buffer_resize(&ib, n * (u8 ? 1 : 2), false);
-    if (rc) goto nomem;
-    if (u8 && !bits) {
-      uint8_t* o = ib.data;
-      for (int64_t i = 0; i < n; i++) o[i] = (uint8_t)remap[idx[i]];
-    } else if (!bits) {
-      uint16_t* o = (uint16_t*)ib.data;
-      for (int64_t i = 0; i < n; i++) o[i] = (uint16_t)remap[idx[i]];
-    } else if (u8) {
-      uint8_t* o = ib.data;
-      for (int64_t i = 0; i < n; i++) {
-        bool ok = !bits || otap_bit_get(bits, col->offset + i);
-        o[i] = ok ? (uint8_t)remap[idx[i]] : 0;
-      }
-    } else {
-      uint16_t* o = (uint16_t*)ib.data;
-      for (int64_t i = 0; i < n; i++) {
-        bool ok = !bits || otap_bit_get(bits, col->offset + i);
-        o[i] = ok ? (uint16_t)remap[idx[i]] : 0;
-      }
+    if (u8) {  // narrow in place (byte i is written after element i was read)
+      uint8_t* o8 = ib.data;
+      for (int64_t i = 0; i < n; i++) o8[i] = (uint8_t)k16[i];
     }
+    ib.size = n * (u8 ? 1 : 2);
     OTAP_GOTO_NOT_OK(rc, otap_array_init_from_schema(&out, &os, err));
     rc = otap_array_set_buffer(&out, 1, &ib);
     if (rc == 0 && bits && col->null_count != 0) {
