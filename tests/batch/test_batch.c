@@ -820,6 +820,31 @@ static void test_bad_inputs(void** state) {
   otap_logs_payload_reset(&in[1]);
 }
 
+// String offsets that are out of order inside a column (first and last offsets valid, so
+// DEFAULT-level validation passes) are rejected with EINVAL, never read out of bounds.
+static void test_bad_string_offsets(void** state) {
+  (void)state;
+  static const char* const kSort[2] = {"", "trace_id"};
+  for (int v = 0; v < 2; v++) {
+    struct otap_logs_payload in[1];
+    otap_logs_payload_init(&in[0]);
+    const int ok[3] = {0, 1, 2}, z[3] = {0, 0, 0};
+    make_logs(&in[0], 3, ok, z, z, "S");
+    make_attrs(&in[0], OTAP_LOGS_LOG_ATTRS, 3, ok, false);
+    struct ArrowArray* key = in[0].batch[OTAP_LOGS_LOG_ATTRS].children[1];
+    int32_t* offs = (int32_t*)(uintptr_t)key->buffers[1];
+    offs[key->offset + 1] = 6;  // [0, 6, 4, 6]: first and last unchanged
+    struct otap_batch_options o;
+    opts(&o, 2, kSort[v]);
+    struct otap_logs_payload* out = NULL;
+    int64_t n_out = 0;
+    struct otap_error err;
+    assert_int_equal(otap_batch_logs(in, 1, &o, &out, &n_out, NULL, &err), EINVAL);
+    assert_null(out);
+    otap_logs_payload_reset(&in[0]);
+  }
+}
+
 static void test_parse_sort(void** state) {
   (void)state;
   struct otap_batch_options o;
@@ -1154,6 +1179,7 @@ int main(void) {
       cmocka_unit_test(test_many_to_many),
       cmocka_unit_test(test_dedup_typed),
       cmocka_unit_test(test_bad_inputs),
+      cmocka_unit_test(test_bad_string_offsets),
       cmocka_unit_test(test_dictionary_choice),
       cmocka_unit_test(test_dictionary_native_fallback),
       cmocka_unit_test(test_encoded_inputs),
