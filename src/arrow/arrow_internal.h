@@ -2,6 +2,8 @@
 #ifndef OTAP_ARROW_INTERNAL_H
 #define OTAP_ARROW_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include "otap/arrow.h"
 
 // One physical buffer of an otap-built array: either owned and growable (`buf`) or a
@@ -29,6 +31,10 @@ struct otap__array_private {
   int64_t n_children;
   struct ArrowArray* dictionary;
   struct otap_shared* keepalive;  // imported arrays: the foreign producer's array
+  // Sharing state for otap_array_ref/slice on this node (see arrow_share.c): 0 = slots may be
+  // owned, 1 = one thread is converting owned slots to shared blocks, 2 = every non-empty slot
+  // is shared (readers only look). Never copied by struct assignment.
+  _Atomic int share_state;
 };
 
 void otap__array_release(struct ArrowArray* array);

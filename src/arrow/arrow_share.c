@@ -1,11 +1,14 @@
 // Zero-copy sharing: references, slices, imports of foreign arrays, in-memory streams.
 #include <inttypes.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "arrow/arrow_internal.h"
 
 // Makes every owned, non-empty slot of `p` shared (refcounted) so other arrays can point at it.
-static int share_slots(struct otap__array_private* p) {
+// Runs under the node's share_state lock (state 1).
+static int convert_slots(struct otap__array_private* p) {
   for (int64_t i = 0; i < p->n_slots; i++) {
     struct otap__slot* s = &p->slots[i];
     if (s->shared || s->buf.size == 0) continue;
@@ -20,6 +23,35 @@ static int share_slots(struct otap__array_private* p) {
   return 0;
 }
 
+static bool all_slots_shared(const struct otap__array_private* p) {
+  for (int64_t i = 0; i < p->n_slots; i++) {
+    if (!p->slots[i].shared && p->slots[i].buf.size != 0) return false;
+  }
+  return true;
+}
+
+// Thread-safe on a finished source: several threads may ref/slice the same array at once. The
+// first one converts the owned slots to shared blocks while holding share_state == 1; later
+// callers see 2 and only read. A builder that appended after a ref (single-threaded by
+// contract) leaves a non-empty owned slot behind, which the state-2 check notices.
+static int share_slots(struct otap__array_private* p) {
+  for (;;) {
+    int st = atomic_load_explicit(&p->share_state, memory_order_acquire);
+    if (st == 2 && all_slots_shared(p)) return 0;
+    if (st == 1) {
+      sched_yield();
+      continue;
+    }
+    if (!atomic_compare_exchange_weak_explicit(&p->share_state, &st, 1, memory_order_acquire,
+                                               memory_order_relaxed)) {
+      continue;
+    }
+    int rc = convert_slots(p);
+    atomic_store_explicit(&p->share_state, rc ? 0 : 2, memory_order_release);
+    return rc;
+  }
+}
+
 static int ref_node(const struct ArrowArray* src, struct ArrowArray* out, int depth) {
   memset(out, 0, sizeof(*out));
   if (depth > 64) return EINVAL;
@@ -28,15 +60,13 @@ static int ref_node(const struct ArrowArray* src, struct ArrowArray* out, int de
   OTAP_RETURN_NOT_OK(share_slots(sp));
   struct otap__array_private* p = otap_calloc(1, sizeof(*p));
   if (!p) return ENOMEM;
-  *p = *sp;
-  p->slots = NULL;
-  p->ptrs = NULL;
-  p->variadic_sizes = NULL;
-  p->children = NULL;
-  p->n_children = 0;
-  p->n_slots = 0;
-  p->dictionary = NULL;
-  p->keepalive = NULL;
+  p->storage_type = sp->storage_type;
+  p->bit_width = sp->bit_width;
+  p->fixed_size = sp->fixed_size;
+  p->has_validity = sp->has_validity;
+  p->n_union_type_ids = sp->n_union_type_ids;
+  memcpy(p->union_type_ids, sp->union_type_ids, sizeof(p->union_type_ids));
+  atomic_init(&p->share_state, 2);  // its non-empty slots are all shared references
   out->private_data = p;
   out->release = otap__array_release;
   int rc = ENOMEM;

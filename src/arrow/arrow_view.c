@@ -4,6 +4,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "arrow/arrow_internal.h"
 
@@ -141,47 +144,133 @@ static bool is_unsigned(enum otap_type t) {
          t == OTAP_TYPE_UINT64;
 }
 
-// Returns the byte length of the valid UTF-8 prefix (== n when all valid).
-static int64_t utf8_valid_prefix(const uint8_t* s, int64_t n) {
+// Index of the first byte >= 0x80 in s[i, n), or n. 32 (SSE2) or 16 bytes per step.
+static int64_t ascii_run_end(const uint8_t* s, int64_t i, int64_t n) {
+#if defined(__SSE2__)
+  while (i + 32 <= n) {
+    __m128i x = _mm_loadu_si128((const __m128i*)(const void*)(s + i));
+    __m128i y = _mm_loadu_si128((const __m128i*)(const void*)(s + i + 16));
+    if (_mm_movemask_epi8(_mm_or_si128(x, y))) break;
+    i += 32;
+  }
+  while (i + 16 <= n) {
+    __m128i x = _mm_loadu_si128((const __m128i*)(const void*)(s + i));
+    int m = _mm_movemask_epi8(x);
+    if (m) return i + __builtin_ctz((unsigned)m);
+    i += 16;
+  }
+#else
+  while (i + 16 <= n) {
+    uint64_t w0, w1;
+    memcpy(&w0, s + i, 8);
+    memcpy(&w1, s + i + 8, 8);
+    if ((w0 | w1) & 0x8080808080808080ull) break;
+    i += 16;
+  }
+#endif
+  while (i + 8 <= n) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ull) break;  // the byte loop finds it (any byte order)
+    i += 8;
+  }
+  while (i < n && s[i] < 0x80) i++;
+  return i;
+}
+
+// True when every index in b[from, to) (bytes wide, signed or not) lies in [0, dlen). One
+// branch-free min/max reduction per width.
+static bool indices_in_range(const uint8_t* b, int bytes, bool uns, int64_t from, int64_t to,
+                             int64_t dlen) {
+  if (from >= to) return true;
+  if (dlen <= 0) return false;
+#define OTAP__MINMAX(T, LIM_LO, LIM_HI)                   \
+  do {                                                    \
+    T lo = LIM_HI, hi = LIM_LO;                           \
+    for (int64_t i = from; i < to; i++) {                 \
+      T x;                                                \
+      memcpy(&x, b + sizeof(T) * (size_t)i, sizeof(T));   \
+      lo = x < lo ? x : lo;                               \
+      hi = x > hi ? x : hi;                               \
+    }                                                     \
+    mn = (int64_t)lo;                                     \
+    mx = (int64_t)hi;                                     \
+    umx = (uint64_t)hi;                                   \
+  } while (0)
+  int64_t mn = 0, mx = 0;
+  uint64_t umx = 0;
+#if defined(__SSE2__)
+  if (bytes == 1 && uns) {
+    __m128i acc = _mm_setzero_si128();
+    int64_t i = from;
+    for (; i + 16 <= to; i += 16) {
+      acc = _mm_max_epu8(acc, _mm_loadu_si128((const __m128i*)(const void*)(b + i)));
+    }
+    uint8_t lanes[16];
+    _mm_storeu_si128((__m128i*)(void*)lanes, acc);
+    unsigned hi = 0;
+    for (int k = 0; k < 16; k++) hi = lanes[k] > hi ? lanes[k] : hi;
+    for (; i < to; i++) hi = b[i] > hi ? b[i] : hi;
+    return (int64_t)hi < dlen;
+  }
+#endif
+  switch (bytes * (uns ? -1 : 1)) {
+    case -1: OTAP__MINMAX(uint8_t, 0, UINT8_MAX); break;
+    case -2: OTAP__MINMAX(uint16_t, 0, UINT16_MAX); break;
+    case -4: OTAP__MINMAX(uint32_t, 0, UINT32_MAX); break;
+    case -8: OTAP__MINMAX(uint64_t, 0, UINT64_MAX); break;
+    case 1: OTAP__MINMAX(int8_t, INT8_MIN, INT8_MAX); break;
+    case 2: OTAP__MINMAX(int16_t, INT16_MIN, INT16_MAX); break;
+    case 4: OTAP__MINMAX(int32_t, INT32_MIN, INT32_MAX); break;
+    case 8: OTAP__MINMAX(int64_t, INT64_MIN, INT64_MAX); break;
+    default: return false;
+  }
+#undef OTAP__MINMAX
+  if (uns) return umx < (uint64_t)dlen;
+  return mn >= 0 && mx < dlen;
+}
+
+// Returns the byte length of the valid UTF-8 prefix (== n when all valid). ASCII runs go
+// through ascii_run_end; multi-byte sequences are checked with the Unicode table 3-7 ranges
+// (no overlongs, no surrogates, nothing above U+10FFFF) without building the code point.
+static int64_t utf8_valid_prefix(const uint8_t* s, int64_t n, bool* all_ascii) {
   int64_t i = 0;
+  if (all_ascii) *all_ascii = true;
   while (i < n) {
-    // ASCII fast path, 8 bytes at a time.
-    while (i + 8 <= n) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if (w & 0x8080808080808080ull) break;
-      i += 8;
+    if (s[i] < 0x80) {
+      i = ascii_run_end(s, i, n);
+      if (i >= n) break;
     }
-    if (i >= n) break;
-    uint8_t b = s[i];
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    int len;
-    uint32_t cp;
-    if (b >= 0xc2 && b <= 0xdf) {
-      len = 2;
-      cp = b & 0x1f;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      len = 3;
-      cp = b & 0x0f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      len = 4;
-      cp = b & 0x07;
-    } else {
-      return i;
-    }
-    if (n - i < len) return i;
-    for (int k = 1; k < len; k++) {
-      if ((s[i + k] & 0xc0) != 0x80) return i;
-      cp = (cp << 6) | (s[i + k] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-      return i;
-    }
-    i += len;
+    if (all_ascii) *all_ascii = false;
+    // Multi-byte run: stay in this loop while non-ASCII bytes follow each other.
+    do {
+      uint8_t b = s[i];
+      if (b < 0x80) {
+        i++;
+        continue;
+      }
+      if (b < 0xc2 || b > 0xf4) return i;
+      if (b < 0xe0) {
+        if (n - i < 2 || (s[i + 1] & 0xc0) != 0x80) return i;
+        i += 2;
+        continue;
+      }
+      if (b < 0xf0) {
+        if (n - i < 3) return i;
+        uint8_t c1 = s[i + 1];
+        uint8_t lo = b == 0xe0 ? 0xa0 : 0x80;
+        uint8_t hi = b == 0xed ? 0x9f : 0xbf;
+        if (c1 < lo || c1 > hi || (s[i + 2] & 0xc0) != 0x80) return i;
+        i += 3;
+        continue;
+      }
+      if (n - i < 4) return i;
+      uint8_t c1 = s[i + 1];
+      uint8_t lo = b == 0xf0 ? 0x90 : 0x80;
+      uint8_t hi = b == 0xf4 ? 0x8f : 0xbf;
+      if (c1 < lo || c1 > hi || (s[i + 2] & 0xc0) != 0x80 || (s[i + 3] & 0xc0) != 0x80) return i;
+      i += 4;
+    } while (i < n && (s[i] >= 0x80 || (i + 1 < n && s[i + 1] >= 0x80)));
   }
   return n;
 }
@@ -206,6 +295,47 @@ static int check_size(struct vctx* c, const struct ArrowArray* a, int64_t ci, co
 static int set_node(struct otap_array_view* v, const struct ArrowArray* a, struct vctx* c,
                     int depth);
 
+// True when offsets o[from..to] (width w) never decrease. Branch-free inner loop over blocks
+// so the compiler can vectorize it; stops after the first failing block.
+static bool offsets_monotonic(const uint8_t* o, int w, int64_t from, int64_t to) {
+  const int64_t block = 4096;
+  for (int64_t s = from; s < to; s += block) {
+    int64_t e = to - s > block ? s + block : to;
+    unsigned bad = 0;
+    if (w == 4) {
+      int64_t i = s + 1;
+#if defined(__SSE2__)
+      __m128i acc = _mm_setzero_si128();
+      for (; i + 4 <= e + 1; i += 4) {  // compares o[i-1..i+2] with o[i..i+3]
+        __m128i p4 = _mm_loadu_si128((const __m128i*)(const void*)(o + 4 * (i - 1)));
+        __m128i c4 = _mm_loadu_si128((const __m128i*)(const void*)(o + 4 * i));
+        acc = _mm_or_si128(acc, _mm_cmpgt_epi32(p4, c4));
+      }
+      bad |= _mm_movemask_epi8(acc) != 0;
+#endif
+      int32_t prev;
+      memcpy(&prev, o + 4 * (i - 1), 4);
+      for (; i <= e; i++) {
+        int32_t cur;
+        memcpy(&cur, o + 4 * i, 4);
+        bad |= cur < prev;
+        prev = cur;
+      }
+    } else {
+      int64_t prev;
+      memcpy(&prev, o + 8 * s, 8);
+      for (int64_t i = s + 1; i <= e; i++) {
+        int64_t cur;
+        memcpy(&cur, o + 8 * i, 8);
+        bad |= cur < prev;
+        prev = cur;
+      }
+    }
+    if (bad) return false;
+  }
+  return true;
+}
+
 static int validate_offsets(struct otap_array_view* v, const struct ArrowArray* a, struct vctx* c,
                             int w, int64_t end, int64_t ci_offsets, int64_t* first_out,
                             int64_t* last_out) {
@@ -226,7 +356,9 @@ static int validate_offsets(struct otap_array_view* v, const struct ArrowArray* 
     return fail(c, EINVAL, "offsets: first offset %" PRId64 " (element 0) and last offset %" PRId64
                 " (element %" PRId64 ") are out of order or negative", first, last, a->length);
   }
-  if (c->level >= OTAP_VALIDATE_FULL) {
+  // Monotonic everywhere plus o[end] == last implies every offset lies in [first, last]: one
+  // branch-free pass accumulating a flag; the exact element is searched only after a failure.
+  if (c->level >= OTAP_VALIDATE_FULL && !offsets_monotonic(o, w, a->offset, end)) {
     int64_t prev = first;
     for (int64_t i = a->offset + 1; i <= end; i++) {
       int64_t cur = load_off(o, w, i);
@@ -276,7 +408,7 @@ static int validate_binary_views(struct otap_array_view* v, const struct ArrowAr
         return fail(c, EINVAL, "element %" PRId64 ": view prefix does not match its data", el);
       }
     }
-    if (utf8 && utf8_valid_prefix(data, len) != len) {
+    if (utf8 && utf8_valid_prefix(data, len, NULL) != len) {
       return fail(c, EINVAL, "element %" PRId64 ": invalid UTF-8", el);
     }
   }
@@ -288,7 +420,8 @@ static int validate_utf8_offsets(const struct ArrowArray* a, struct vctx* c, int
                                  int64_t last) {
   int64_t n = last - first;
   if (n == 0) return 0;
-  int64_t ok = utf8_valid_prefix(data + first, n);
+  bool ascii;
+  int64_t ok = utf8_valid_prefix(data + first, n, &ascii);
   int64_t end = a->offset + a->length;
   if (ok != n) {
     // Locate the element holding the bad byte.
@@ -301,7 +434,28 @@ static int validate_utf8_offsets(const struct ArrowArray* a, struct vctx* c, int
     }
     return fail(c, EINVAL, "invalid UTF-8 at byte %" PRId64 " of the data buffer", bad);
   }
-  // Whole range valid: each element boundary must not split a character.
+  // Whole range valid and pure ASCII: no byte is a continuation byte, so no boundary splits one.
+  if (ascii) return 0;
+  // Whole range valid: each element boundary must not split a character. First a branch-free
+  // pass (an offset equal to `last` reads data[first], a character start), then the exact
+  // element on failure.
+  unsigned cont = 0;
+  if (w == 4) {
+    for (int64_t i = a->offset + 1; i < end; i++) {
+      int32_t o;
+      memcpy(&o, offsets + 4 * i, 4);
+      int64_t at = o < last ? o : first;
+      cont |= (data[at] & 0xc0u) == 0x80u;
+    }
+  } else {
+    for (int64_t i = a->offset + 1; i < end; i++) {
+      int64_t o;
+      memcpy(&o, offsets + 8 * i, 8);
+      int64_t at = o < last ? o : first;
+      cont |= (data[at] & 0xc0u) == 0x80u;
+    }
+  }
+  if (!cont) return 0;
   for (int64_t i = a->offset + 1; i < end; i++) {
     int64_t o = load_off(offsets, w, i);
     if (o < last && (data[o] & 0xc0) == 0x80) {
@@ -598,6 +752,9 @@ static int set_node(struct otap_array_view* v, const struct ArrowArray* a, struc
       int bytes = sv->bit_width / 8;
       bool uns = is_unsigned(t);
       int64_t dlen = a->dictionary->length;
+      // Fast path: min/max reduction over all indices (nulls included). In range means done;
+      // otherwise the exact loop below decides (an out-of-range index may sit under a null).
+      if (!indices_in_range(v->buffers[1], bytes, uns, a->offset, end, dlen)) {
       for (int64_t i = a->offset; i < end; i++) {
         if (v->buffers[0] && !otap_bit_get(v->buffers[0], i)) continue;
         int64_t idx = load_int(v->buffers[1], bytes, i);
@@ -611,6 +768,7 @@ static int set_node(struct otap_array_view* v, const struct ArrowArray* a, struc
           return fail(c, EINVAL, "element %" PRId64 ": dictionary index %" PRId64
                       " out of range (dictionary length %" PRId64 ")", i - a->offset, idx, dlen);
         }
+      }
       }
     }
   }
