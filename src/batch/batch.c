@@ -26,15 +26,50 @@ struct col {
   int64_t pbase;
 };
 
+static inline int64_t view_int(const struct otap_array_view* v, int64_t i);
+
 static inline bool col_null(const struct col* c, int64_t i) {
   if (!c->v) return true;
   if (c->parent && otap_view_is_null(c->parent, c->pbase + i)) return true;
   if (otap_view_is_null(c->v, c->base + i)) return true;
   if (c->v->dictionary) {
-    int64_t k = otap_view_get_int(c->v, c->base + i);
+    int64_t k = view_int(c->v, c->base + i);
     return otap_view_is_null(c->v->dictionary, k);
   }
   return false;
+}
+
+// Integer element i of a view: common storage types read inline, others via the view API.
+static inline int64_t view_int(const struct otap_array_view* v, int64_t i) {
+  const uint8_t* b = v->buffers[1];
+  int64_t j = v->offset + i;
+  switch (v->storage_type) {
+    case OTAP_TYPE_UINT8:
+      return b[j];
+    case OTAP_TYPE_UINT16: {
+      uint16_t x;
+      memcpy(&x, b + 2 * j, 2);
+      return x;
+    }
+    case OTAP_TYPE_UINT32: {
+      uint32_t x;
+      memcpy(&x, b + 4 * j, 4);
+      return x;
+    }
+    case OTAP_TYPE_INT32: {
+      int32_t x;
+      memcpy(&x, b + 4 * j, 4);
+      return x;
+    }
+    case OTAP_TYPE_INT64:
+    case OTAP_TYPE_TIMESTAMP: {
+      int64_t x;
+      memcpy(&x, b + 8 * j, 8);
+      return x;
+    }
+    default:
+      return otap_view_get_int(v, i);
+  }
 }
 
 // Integer value (0 when null); returns false when null.
@@ -42,9 +77,9 @@ static inline bool col_int(const struct col* c, int64_t i, int64_t* out) {
   *out = 0;
   if (col_null(c, i)) return false;
   if (c->v->dictionary) {
-    *out = otap_view_get_int(c->v->dictionary, otap_view_get_int(c->v, c->base + i));
+    *out = view_int(c->v->dictionary, view_int(c->v, c->base + i));
   } else {
-    *out = otap_view_get_int(c->v, c->base + i);
+    *out = view_int(c->v, c->base + i);
   }
   return true;
 }
@@ -61,7 +96,7 @@ static inline bool col_bytes(const struct col* c, int64_t i, const uint8_t** p, 
   *len = 0;
   if (col_null(c, i)) return false;
   if (c->v->dictionary) {
-    otap_view_get_bytes(c->v->dictionary, otap_view_get_int(c->v, c->base + i), p, len);
+    otap_view_get_bytes(c->v->dictionary, view_int(c->v, c->base + i), p, len);
   } else {
     otap_view_get_bytes(c->v, c->base + i, p, len);
   }
