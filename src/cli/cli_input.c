@@ -1,8 +1,10 @@
 // Content detection and "open any input as an ArrowArrayStream" for the CLI commands.
 #include "cli_input.h"
+#include "cli_parquet.h"
 
 #include <string.h>
 
+#include "cli_otap.h"
 #include "otap/ipc.h"
 
 const char* otap_cli_format_name(enum otap_cli_format f) {
@@ -20,6 +22,7 @@ enum otap_cli_format otap_cli_detect_bytes(const uint8_t* head, size_t head_len,
   if (head_len >= 4 && memcmp(head, "PAR1", 4) == 0 && tail_len >= 4 &&
       memcmp(tail + tail_len - 4, "PAR1", 4) == 0)
     return OTAP_CLI_FORMAT_PARQUET;
+  if (otap_cli_is_otap_records(head, head_len)) return OTAP_CLI_FORMAT_OTAP_RECORDS;
   switch (otap_ipc_detect_format(head, head_len)) {
     case OTAP_IPC_FORMAT_FILE: return OTAP_CLI_FORMAT_IPC_FILE;
     case OTAP_IPC_FORMAT_STREAM: return OTAP_CLI_FORMAT_IPC_STREAM;
@@ -86,7 +89,11 @@ int otap_cli_input_to_stream(struct otap_cli_input* in, struct ArrowArrayStream*
       return rc;
     }
     case OTAP_CLI_FORMAT_PARQUET:
-      return otap_error_set(err, ENOTSUP, "%s: Parquet input is not supported by this command yet",
+      if (in->stdin_buf.data)
+        return otap_error_set(err, ENOTSUP, "%s: Parquet from stdin is not supported (pass a file)", in->path);
+      return otap_cli_parquet_stream_from_source(&in->source, out, err);
+    case OTAP_CLI_FORMAT_OTAP_RECORDS:
+      return otap_error_set(err, ENOTSUP, "%s: an OTAP records file (use otap cat, inspect, diff or batch)",
                             in->path);
     default:
       return otap_error_set(err, EINVAL,

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_input.h"
+#include "cli_otap.h"
 #include "otap/arrow.h"
 
 static void help(FILE* out) {
@@ -434,6 +435,8 @@ static int run(int argc, char** argv) {
     }
   }
   if (!path) return otap_cli_fail("cat", OTAP_EXIT_USAGE, "missing FILE (see otap cat --help)");
+  if (otap_cli_path_is_otap_records(path))
+    return otap_cli_otap_cat(path, !text, limit == INT64_MAX ? -1 : limit, stdout);
   struct otap_error err;
   struct ArrowArrayStream s;
   int rc = otap_cli_open_stream(path, &s, NULL, &err);

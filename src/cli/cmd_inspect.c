@@ -5,6 +5,8 @@
 
 #include "cli.h"
 #include "cli_input.h"
+#include "cli_parquet.h"
+#include "cli_otap.h"
 #include "otap/ipc.h"
 
 static void help(FILE* out) {
@@ -16,6 +18,8 @@ static void help(FILE* out) {
           "  ids of dictionary-encoded fields), then one line per message: byte offset, kind\n"
           "  (schema, dictionary with its id and delta flag, record batch), rows, body bytes,\n"
           "  body compression; and totals (record batches, rows, dictionary batches).\n"
+          "  Parquet: the Parquet and Arrow schemas, key-value metadata, row groups and every\n"
+          "  column chunk (type, codec, encodings, sizes, statistics).\n"
           "Every batch is decoded and validated on the way, so a malformed input fails here with\n"
           "the byte offset of the bad message.\n\n"
           "  --json   the same as one JSON document\n\n"
@@ -253,10 +257,15 @@ static int run(int argc, char** argv) {
     }
   }
   if (!path) return otap_cli_fail("inspect", OTAP_EXIT_USAGE, "missing FILE (see otap inspect --help)");
+  if (otap_cli_path_is_otap_records(path)) return otap_cli_otap_inspect(path, json, stdout);
   struct otap_error err;
   struct otap_cli_input in;
   if (otap_cli_input_open(&in, path, &err))
     return otap_cli_fail("inspect", OTAP_EXIT_FAILURE, "%s", err.message);
+  if (in.format == OTAP_CLI_FORMAT_PARQUET && !in.stdin_buf.data) {
+    otap_cli_input_close(&in);
+    return otap_cli_parquet_inspect(path, json, stdout);
+  }
   struct report r;
   memset(&r, 0, sizeof(r));
   r.path = path;

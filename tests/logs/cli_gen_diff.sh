@@ -32,5 +32,19 @@ printf 'garbage' > "$T/bad.otap"
 [ $rc -eq 1 ] || fail "out-of-range knob exited $rc"
 "$OTAP" gen logs --bogus -o "$T/x.otap" 2>/dev/null; rc=$?
 [ $rc -eq 2 ] || fail "unknown option exited $rc"
+# inspect and cat understand OTAP records files.
+"$OTAP" inspect "$T/a.otap" > "$T/inspect.txt" || fail "inspect exited $?"
+grep -q "OTAP records file" "$T/inspect.txt" || fail "inspect does not name the format"
+grep -q "total: 3 messages, 900 log records" "$T/inspect.txt" || fail "inspect totals"
+"$OTAP" inspect --json "$T/a.otap" > "$T/inspect.json" || fail "inspect --json exited $?"
+grep -q '"format":"otap-records"' "$T/inspect.json" || fail "inspect --json format"
+n=$("$OTAP" cat --text "$T/a.otap" | grep -c '^log{')
+[ "$n" -eq 900 ] || fail "cat printed $n records, expected 900"
+n=$("$OTAP" cat --limit 5 "$T/a.otap" | wc -l)
+[ "$n" -eq 5 ] || fail "cat --limit 5 printed $n lines"
+# The same records in any encoding print the same sorted lines.
+"$OTAP" cat --text "$T/a.otap" | sort > "$T/a.txt"
+"$OTAP" cat --text "$T/b.otap" | sort > "$T/b.txt"
+cmp -s "$T/a.txt" "$T/b.txt" || fail "cat of equivalent files differs"
 rm -rf "$T"
 echo "1 passed, 0 failed"
