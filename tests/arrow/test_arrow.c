@@ -1,6 +1,7 @@
 // Tests of the arrow module core: schemas, metadata, building, validation, views, sharing,
 // imports, streams and allocation failure.
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1699,10 +1700,340 @@ static void test_allocation_failure(void** state) {
   assert_true(failures > 50);
 }
 
+// ---------------------------------------------------------------------------------------------
+// FULL validation fast paths (UTF-8, offsets, dictionary indices) against exact slow-path
+// messages, and ref/slice from several threads.
+
+// Reference UTF-8 check, one code point at a time (decodes and range-checks the value).
+static bool ref_utf8_ok(const uint8_t* s, int64_t n) {
+  int64_t i = 0;
+  while (i < n) {
+    uint8_t b = s[i];
+    int len;
+    uint32_t cp;
+    if (b < 0x80) { i++; continue; }
+    if ((b & 0xe0) == 0xc0) { len = 2; cp = b & 0x1f; }
+    else if ((b & 0xf0) == 0xe0) { len = 3; cp = b & 0x0f; }
+    else if ((b & 0xf8) == 0xf0) { len = 4; cp = b & 0x07; }
+    else return false;
+    if (n - i < len) return false;
+    for (int k = 1; k < len; k++) {
+      if ((s[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+// Validates a fake utf8 array (FULL); returns the errno and copies the message.
+static int validate_strings(const int32_t* offs, int64_t n, const uint8_t* data, char* msg,
+                            size_t cap) {
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  struct otap_array_view v;
+  struct otap_error err;
+  int released = 0;
+  make_schema(&s, "u", "body");
+  const void* bufs[3] = {NULL, offs, data};
+  fake_init(&a, n, 0, 3, bufs, &released);
+  err.message[0] = 0;
+  OK(otap_array_view_init(&v, &s, &err));
+  int rc = otap_array_view_set(&v, &a, OTAP_VALIDATE_FULL, &err);
+  snprintf(msg, cap, "%s", err.message);
+  otap_array_view_reset(&v);
+  otap_array_release(&a);
+  otap_schema_release(&s);
+  return rc;
+}
+
+static void test_utf8_fast_path_positions(void** state) {
+  (void)state;
+  static const char* const bad[] = {
+      "\xff", "\x80", "\xbf", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf",
+      "\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf", "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80",
+      "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc3\x41",
+      "\xe2\x41\xac", "\xf0\x9f\x41\x80"};
+  static const char* const good[] = {"\xc2\x80", "\xc3\xa9", "\xdf\xbf", "\xe0\xa0\x80",
+                                     "\xe2\x82\xac", "\xed\x9f\xbf", "\xee\x80\x80",
+                                     "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf0\x9f\x98\x80",
+                                     "\xf4\x8f\xbf\xbf"};
+  uint8_t data[96];
+  char msg[512];
+  char want[64];
+  for (int pos = 0; pos < 72; pos++) {
+    // Invalid sequences at every position relative to 8/16/32-byte blocks, in one string and
+    // in strings of 5 bytes (the message names the element and the byte).
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+      size_t l = strlen(bad[k]);
+      memset(data, 'a', sizeof(data));
+      memcpy(data + pos, bad[k], l);
+      int64_t total = pos + (int64_t)l + 8;
+      bool truncated_at_end = k >= 14 && k <= 16;
+      if (truncated_at_end) total = pos + (int64_t)l;  // truncated at the end of the buffer
+      int32_t one[2] = {0, (int32_t)total};
+      assert_int_equal(validate_strings(one, 1, data, msg, sizeof(msg)), EINVAL);
+      snprintf(want, sizeof(want), "element 0: invalid UTF-8 at byte %d ", pos);
+      if (!strstr(msg, want)) fprintf(stderr, "want '%s' got '%s'\n", want, msg);
+      assert_non_null(strstr(msg, want));
+      int32_t many[24];
+      int64_t n = 0;
+      many[0] = 0;
+      while (many[n] < total) {
+        many[n + 1] = many[n] + 5 < total ? many[n] + 5 : (int32_t)total;
+        n++;
+      }
+      int rc = validate_strings(many, n, data, msg, sizeof(msg));
+      assert_int_equal(rc, EINVAL);
+      // Either the bad byte's element, or (a sequence cut by a boundary) a split character.
+      snprintf(want, sizeof(want), "element %d: invalid UTF-8", pos / 5);
+      if (!strstr(msg, want)) {
+        snprintf(want, sizeof(want), "element %d: invalid UTF-8", pos / 5 + 1);
+      }
+      if (!strstr(msg, want)) fprintf(stderr, "pos %d seq %zu: got '%s'\n", pos, k, msg);
+      assert_non_null(strstr(msg, want));
+    }
+    // Valid multi-byte characters at every position pass, alone and mixed with ASCII runs.
+    for (size_t k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+      size_t l = strlen(good[k]);
+      memset(data, 'b', sizeof(data));
+      memcpy(data + pos, good[k], l);
+      int32_t one[2] = {0, (int32_t)(pos + (int64_t)l + 3)};
+      assert_int_equal(validate_strings(one, 1, data, msg, sizeof(msg)), 0);
+      // Offsets on both sides of the character are fine; one inside it is not.
+      int32_t around[4] = {0, pos, (int32_t)(pos + (int64_t)l), (int32_t)(pos + (int64_t)l + 3)};
+      assert_int_equal(validate_strings(around, 3, data, msg, sizeof(msg)), 0);
+      for (size_t cut = 1; cut < l; cut++) {
+        int32_t split[3] = {0, (int32_t)(pos + (int64_t)cut), (int32_t)(pos + (int64_t)l + 3)};
+        assert_int_equal(validate_strings(split, 2, data, msg, sizeof(msg)), EINVAL);
+        assert_non_null(strstr(msg, "element 1: invalid UTF-8"));
+      }
+    }
+  }
+}
+
+// Random mixes of ASCII, valid and invalid pieces agree with the reference checker.
+static void test_utf8_fast_path_random(void** state) {
+  (void)state;
+  static const char* const pieces[] = {
+      "a", "hello world ", "0123456789abcdefghijklmnopqrstuv", "\xc3\xa9", "\xe2\x82\xac",
+      "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xc0\xaf", "\xed\xa0\x80",
+      "\xf4\x90\x80\x80", "\x80", "\xe2\x82", "\xff"};
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  uint8_t data[512];
+  char msg[512];
+  for (int iter = 0; iter < 3000; iter++) {
+    int64_t n = 0;
+    bool any_bad = (iter % 3) == 0;
+    while (n < 400) {
+      x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+      size_t k = (size_t)(x % (any_bad ? 14 : 8));
+      size_t l = strlen(pieces[k]);
+      memcpy(data + n, pieces[k], l);
+      n += (int64_t)l;
+    }
+    int32_t one[2] = {0, (int32_t)n};
+    int rc = validate_strings(one, 1, data, msg, sizeof(msg));
+    assert_int_equal(rc, ref_utf8_ok(data, n) ? 0 : EINVAL);
+  }
+}
+
+static void test_offsets_fast_path_positions(void** state) {
+  (void)state;
+  enum { N = 4200 };  // crosses the 4096-offset block of the monotonic pass
+  static int32_t offs[N + 1];
+  static uint8_t data[N];
+  memset(data, 'z', sizeof(data));
+  char msg[512];
+  char want[64];
+  static const int at[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 4094, 4095, 4096,
+                           4097, 4098, 4099, N - 1};
+  for (int64_t i = 0; i <= N; i++) offs[i] = (int32_t)i;
+  assert_int_equal(validate_strings(offs, N, data, msg, sizeof(msg)), 0);
+  for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+    int i = at[k];
+    offs[i] = offs[i - 1] - 1 >= 0 ? offs[i - 1] - 1 : 0;
+    if (offs[i] >= offs[i - 1]) offs[i - 1] = offs[i] + 1;  // i == 1: raise the one before
+    if (i == 1) {
+      offs[1] = 0;
+      offs[0] = 0;
+      offs[2] = 2;
+      offs[1] = 3;  // 0, 3, 2: element 1 goes backwards
+      i = 2;
+    }
+    assert_int_equal(validate_strings(offs, N, data, msg, sizeof(msg)), EINVAL);
+    snprintf(want, sizeof(want), "element %d: offset", i - 1);
+    if (!strstr(msg, want)) fprintf(stderr, "want '%s' got '%s'\n", want, msg);
+    assert_non_null(strstr(msg, want));
+    for (int64_t j = 0; j <= N; j++) offs[j] = (int32_t)j;
+  }
+  // Sliced (nonzero offset) arrays are checked from their own first offset.
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  struct otap_array_view v;
+  struct otap_error err;
+  int released = 0;
+  make_schema(&s, "u", "body");
+  offs[3] = 1;  // before the slice: ignored
+  const void* bufs[3] = {NULL, offs, data};
+  fake_init(&a, 100, 0, 3, bufs, &released);
+  a.offset = 10;
+  OK(otap_array_view_init(&v, &s, &err));
+  OK(otap_array_view_set(&v, &a, OTAP_VALIDATE_FULL, &err));
+  offs[50] = 5;
+  assert_int_equal(otap_array_view_set(&v, &a, OTAP_VALIDATE_FULL, &err), EINVAL);
+  assert_non_null(strstr(err.message, "element 39: offset 5 after 49"));
+  otap_array_view_reset(&v);
+  otap_array_release(&a);
+  otap_schema_release(&s);
+}
+
+// dictionary<idx, utf8> with a 3-entry dictionary; index `bad` placed at `pos` of 40.
+static int validate_dict(const char* fmt, int bytes, int pos, int64_t bad, bool null_there,
+                         char* msg, size_t cap) {
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  struct ArrowArray dict_array;  // released through the parent's fake_release
+  struct ArrowArray* d = &dict_array;
+  struct otap_array_view v;
+  struct otap_error err;
+  int released = 0;
+  make_schema(&s, fmt, "k");
+  OK(otap_schema_allocate_dictionary(&s));
+  OK(otap_schema_init(s.dictionary, "u"));
+  static const int32_t doffs[4] = {0, 1, 2, 3};
+  const void* dbufs[3] = {NULL, doffs, "xyz"};
+  fake_init(d, 3, 0, 3, dbufs, &released);
+  uint8_t idx[40 * 8];
+  uint8_t valid[5];
+  memset(valid, 0xff, sizeof(valid));
+  for (int i = 0; i < 40; i++) {
+    int64_t val = i == pos ? bad : i % 3;
+    memcpy(idx + (size_t)i * (size_t)bytes, &val, (size_t)bytes);  // little endian
+  }
+  if (null_there) valid[pos / 8] &= (uint8_t) ~(1u << (pos % 8));
+  const void* bufs[2] = {valid, idx};
+  fake_init(&a, 40, null_there ? 1 : 0, 2, bufs, &released);
+  a.dictionary = d;
+  err.message[0] = 0;
+  OK(otap_array_view_init(&v, &s, &err));
+  int rc = otap_array_view_set(&v, &a, OTAP_VALIDATE_FULL, &err);
+  snprintf(msg, cap, "%s", err.message);
+  otap_array_view_reset(&v);
+  otap_array_release(&a);
+  otap_schema_release(&s);
+  return rc;
+}
+
+static void test_dictionary_fast_path(void** state) {
+  (void)state;
+  static const struct { const char* fmt; int bytes; int64_t bad; } cases[] = {
+      {"C", 1, 3}, {"C", 1, 255}, {"S", 2, 3}, {"S", 2, 65535}, {"I", 4, 3},
+      {"L", 8, -1 /* 2^64 - 1 */}, {"c", 1, 3}, {"c", 1, -1}, {"s", 2, -128}, {"i", 4, 3},
+      {"l", 8, -5}, {"l", 8, 3}};
+  char msg[512];
+  char want[64];
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    for (int pos = 0; pos < 40; pos++) {
+      int rc = validate_dict(cases[k].fmt, cases[k].bytes, pos, cases[k].bad, false, msg,
+                             sizeof(msg));
+      assert_int_equal(rc, EINVAL);
+      snprintf(want, sizeof(want), "element %d: dictionary index ", pos);
+      if (!strstr(msg, want)) fprintf(stderr, "%s pos %d: got '%s'\n", cases[k].fmt, pos, msg);
+      assert_non_null(strstr(msg, want));
+      assert_non_null(strstr(msg, "out of range (dictionary length 3)"));
+      // Under a null the same index is accepted.
+      assert_int_equal(validate_dict(cases[k].fmt, cases[k].bytes, pos, cases[k].bad, true, msg,
+                                     sizeof(msg)), 0);
+      // Index == length - 1 is fine.
+      assert_int_equal(validate_dict(cases[k].fmt, cases[k].bytes, pos, 2, false, msg,
+                                     sizeof(msg)), 0);
+    }
+  }
+  assert_int_equal(validate_dict("C", 1, 7, 3, false, msg, sizeof(msg)), EINVAL);
+  assert_non_null(strstr(msg, "element 7: dictionary index 3 out of range (dictionary length 3)"));
+}
+
+struct slicer {
+  const struct ArrowArray* src;
+  int64_t sum;
+  int failures;
+};
+
+static void* slicer_main(void* arg) {
+  struct slicer* t = arg;
+  for (int r = 0; r < 300; r++) {
+    struct ArrowArray out;
+    int64_t off = r % 50;
+    int rc = (r & 1) ? otap_array_slice(t->src, off, 10, &out, NULL)
+                     : otap_array_ref(t->src, &out, NULL);
+    if (rc) {
+      t->failures++;
+      continue;
+    }
+    const int64_t* vals = out.children[0]->buffers[1];
+    t->sum += vals[out.offset];
+    const int32_t* so = out.children[1]->buffers[1];
+    const char* sd = out.children[1]->buffers[2];
+    if (sd[so[out.offset]] != 's') t->failures++;
+    otap_array_release(&out);
+  }
+  return NULL;
+}
+
+// Two threads ref and slice one finished array (whose buffers are still owned) at once.
+static void test_ref_slice_threads(void** state) {
+  (void)state;
+  otap_set_allocator(NULL);  // the counting test allocator is single-threaded
+  for (int round = 0; round < 20; round++) {
+    struct ArrowSchema s;
+    struct ArrowArray a;
+    const char* f[] = {"l", "u"};
+    const char* n[] = {"v", "s"};
+    make_struct(&s, 2, f, n);
+    OK(otap_array_init_from_schema(&a, &s, NULL));
+    for (int i = 0; i < 64; i++) {
+      OK(otap_array_append_int(a.children[0], i));
+      OK(otap_array_append_bytes(a.children[1], "s-row", 5));
+      OK(otap_array_finish_element(&a));
+    }
+    OK(otap_array_finish(&a, OTAP_VALIDATE_FULL, &s, NULL));
+    struct slicer t[2] = {{&a, 0, 0}, {&a, 0, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&th[i], NULL, slicer_main, &t[i]), 0);
+    for (int i = 0; i < 2; i++) assert_int_equal(pthread_join(th[i], NULL), 0);
+    int64_t want = 0;
+    for (int r = 0; r < 300; r++) want += (r & 1) ? r % 50 : 0;
+    for (int i = 0; i < 2; i++) {
+      assert_int_equal(t[i].failures, 0);
+      assert_int_equal(t[i].sum, want);
+    }
+    // The source is still intact and valid after sharing.
+    struct otap_array_view v;
+    struct otap_error err;
+    OK(otap_array_view_init(&v, &s, &err));
+    OK(otap_array_view_set(&v, &a, OTAP_VALIDATE_FULL, &err));
+    assert_int_equal(otap_view_get_int(v.children[0], 63), 63);
+    otap_array_view_reset(&v);
+    otap_array_release(&a);
+    otap_schema_release(&s);
+  }
+  otap_test_install_allocator();
+}
+
 int main(void) {
   otap_test_install_allocator();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_type_names),
+      cmocka_unit_test(test_utf8_fast_path_positions),
+      cmocka_unit_test(test_utf8_fast_path_random),
+      cmocka_unit_test(test_offsets_fast_path_positions),
+      cmocka_unit_test(test_dictionary_fast_path),
+      cmocka_unit_test(test_ref_slice_threads),
       cmocka_unit_test(test_schema_view_all_formats),
       cmocka_unit_test(test_schema_view_bad_formats),
       cmocka_unit_test(test_schema_build_copy_equal),
