@@ -381,6 +381,14 @@ static int conform_dict(const struct otap__ucol* c, const struct ArrowSchema* ws
         for (bad_row = 0; q[bad_row] < dlen; bad_row++) {
         }
       }
+    } else if (nulls && (w == 1 || w == 2) && !sgn) {
+      // With nulls: null slots get 0, valid slots must be in range.
+      for (int64_t r = 0; r < n; r++) {
+        int64_t k = w == 2 ? ((const uint16_t*)p)[pos + r] : p[pos + r];
+        bool ok = otap_bit_get(valid, pos + r);
+        if (ok && k >= dlen && bad_row < 0) bad_row = r;
+        o[r] = ok ? (int32_t)(gb + k) : 0;
+      }
     } else {
       bad_row = -2;  // generic loop below
     }

@@ -845,6 +845,56 @@ static void test_bad_string_offsets(void** state) {
   }
 }
 
+// A dictionary-encoded attribute column whose index is past its dictionary is EINVAL naming
+// the input, with and without nulls in the column.
+static void test_bad_dictionary_index(void** state) {
+  (void)state;
+  for (int with_null = 0; with_null < 2; with_null++) {
+    struct otap_logs_payload in[1];
+    otap_logs_payload_init(&in[0]);
+    const int ok[3] = {0, 1, 2}, z[3] = {0, 0, 0};
+    make_logs(&in[0], 3, ok, z, z, "S");
+    struct ArrowSchema s;
+    assert_int_equal(otap_schema_init(&s, "+s"), 0);
+    assert_int_equal(otap_schema_allocate_children(&s, 4), 0);
+    field(s.children[0], "S", "parent_id");
+    set_plain_meta(s.children[0]);
+    field(s.children[1], "u", "key");
+    field(s.children[2], "C", "type");
+    field(s.children[3], "S", "str");
+    assert_int_equal(otap_schema_allocate_dictionary(s.children[3]), 0);
+    assert_int_equal(otap_schema_init(s.children[3]->dictionary, "u"), 0);
+    struct ArrowArray a;
+    struct otap_error err;
+    assert_int_equal(otap_array_init_from_schema(&a, &s, &err), 0);
+    struct ArrowArray* str = a.children[3];
+    assert_int_equal(otap_array_append_bytes(str->dictionary, "v0", 2), 0);
+    assert_int_equal(otap_array_append_bytes(str->dictionary, "v1", 2), 0);
+    for (int i = 0; i < 3; i++) {
+      assert_int_equal(otap_array_append_int(a.children[0], i), 0);
+      assert_int_equal(otap_array_append_bytes(a.children[1], "k", 1), 0);
+      assert_int_equal(otap_array_append_int(a.children[2], 1), 0);
+      if (i == 0 && with_null) {
+        assert_int_equal(otap_array_append_null(str, 1), 0);
+      } else {
+        assert_int_equal(otap_array_append_int(str, i == 2 ? 7 : 1), 0);  // 7: past the end
+      }
+      assert_int_equal(otap_array_finish_element(&a), 0);
+    }
+    assert_int_equal(otap_array_finish(&a, OTAP_VALIDATE_DEFAULT, &s, &err), 0);
+    otap_logs_payload_set_table(&in[0], OTAP_LOGS_LOG_ATTRS, &s, &a);
+    struct otap_batch_options o;
+    opts(&o, 2, with_null ? "trace_id" : "");
+    struct otap_logs_payload* out = NULL;
+    int64_t n_out = 0;
+    assert_int_equal(otap_batch_logs(in, 1, &o, &out, &n_out, NULL, &err), EINVAL);
+    assert_null(out);
+    assert_non_null(strstr(err.message, "input 0"));
+    assert_non_null(strstr(err.message, "row 2"));
+    otap_logs_payload_reset(&in[0]);
+  }
+}
+
 static void test_parse_sort(void** state) {
   (void)state;
   struct otap_batch_options o;
@@ -1180,6 +1230,7 @@ int main(void) {
       cmocka_unit_test(test_dedup_typed),
       cmocka_unit_test(test_bad_inputs),
       cmocka_unit_test(test_bad_string_offsets),
+      cmocka_unit_test(test_bad_dictionary_index),
       cmocka_unit_test(test_dictionary_choice),
       cmocka_unit_test(test_dictionary_native_fallback),
       cmocka_unit_test(test_encoded_inputs),
