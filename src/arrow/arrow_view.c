@@ -230,18 +230,16 @@ static bool indices_in_range(const uint8_t* b, int bytes, bool uns, int64_t from
   return mn >= 0 && mx < dlen;
 }
 
-// Returns the byte length of the valid UTF-8 prefix (== n when all valid). ASCII runs go
-// through ascii_run_end; multi-byte sequences are checked with the Unicode table 3-7 ranges
+// Exact check from position i (a character start): returns the byte length of the valid
+// prefix (== n when all valid). Used to locate an error the DFA found. ASCII runs go through
+// ascii_run_end; multi-byte sequences are checked with the Unicode table 3-7 ranges
 // (no overlongs, no surrogates, nothing above U+10FFFF) without building the code point.
-static int64_t utf8_valid_prefix(const uint8_t* s, int64_t n, bool* all_ascii) {
-  int64_t i = 0;
-  if (all_ascii) *all_ascii = true;
+static int64_t utf8_slow_prefix(const uint8_t* s, int64_t i, int64_t n) {
   while (i < n) {
     if (s[i] < 0x80) {
       i = ascii_run_end(s, i, n);
       if (i >= n) break;
     }
-    if (all_ascii) *all_ascii = false;
     // Multi-byte run: stay in this loop while non-ASCII bytes follow each other.
     do {
       uint8_t b = s[i];
@@ -272,6 +270,105 @@ static int64_t utf8_valid_prefix(const uint8_t* s, int64_t n, bool* all_ascii) {
       i += 4;
     } while (i < n && (s[i] >= 0x80 || (i + 1 < n && s[i + 1] >= 0x80)));
   }
+  return n;
+}
+
+// Shift-based UTF-8 DFA (Unicode table 3-7): 9 states encoded as multiples of 6 (0 = between
+// characters, 48 = error, a sink); kUtf8Dfa[b] holds, for each state s, the next state at bits
+// [s, s + 6). One table load per byte, independent of the state, and a shift+mask on the
+// dependency chain.
+static const uint64_t kUtf8Dfa[256] = {
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull, 0x30c30c30c30c00ull,
+    0x3030cc06c06030ull, 0x3030cc06c06030ull, 0x3030cc06c06030ull, 0x3030cc06c06030ull,
+    0x3030cc06c06030ull, 0x3030cc06c06030ull, 0x3030cc06c06030ull, 0x3030cc06c06030ull,
+    0x3030cc06c06030ull, 0x3030cc06c06030ull, 0x3030cc06c06030ull, 0x3030cc06c06030ull,
+    0x3030cc06c06030ull, 0x3030cc06c06030ull, 0x3030cc06c06030ull, 0x3030cc06c06030ull,
+    0x30c0c306c06030ull, 0x30c0c306c06030ull, 0x30c0c306c06030ull, 0x30c0c306c06030ull,
+    0x30c0c306c06030ull, 0x30c0c306c06030ull, 0x30c0c306c06030ull, 0x30c0c306c06030ull,
+    0x30c0c306c06030ull, 0x30c0c306c06030ull, 0x30c0c306c06030ull, 0x30c0c306c06030ull,
+    0x30c0c306c06030ull, 0x30c0c306c06030ull, 0x30c0c306c06030ull, 0x30c0c306c06030ull,
+    0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull,
+    0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull,
+    0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull,
+    0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull,
+    0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull,
+    0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull,
+    0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull,
+    0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull, 0x30c0c330186030ull,
+    0x30c30c30c30c30ull, 0x30c30c30c30c30ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull,
+    0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull,
+    0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull,
+    0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull,
+    0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull,
+    0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull,
+    0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull,
+    0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull, 0x30c30c30c30c06ull,
+    0x30c30c30c30c12ull, 0x30c30c30c30c0cull, 0x30c30c30c30c0cull, 0x30c30c30c30c0cull,
+    0x30c30c30c30c0cull, 0x30c30c30c30c0cull, 0x30c30c30c30c0cull, 0x30c30c30c30c0cull,
+    0x30c30c30c30c0cull, 0x30c30c30c30c0cull, 0x30c30c30c30c0cull, 0x30c30c30c30c0cull,
+    0x30c30c30c30c0cull, 0x30c30c30c30c18ull, 0x30c30c30c30c0cull, 0x30c30c30c30c0cull,
+    0x30c30c30c30c1eull, 0x30c30c30c30c24ull, 0x30c30c30c30c24ull, 0x30c30c30c30c24ull,
+    0x30c30c30c30c2aull, 0x30c30c30c30c30ull, 0x30c30c30c30c30ull, 0x30c30c30c30c30ull,
+    0x30c30c30c30c30ull, 0x30c30c30c30c30ull, 0x30c30c30c30c30ull, 0x30c30c30c30c30ull,
+    0x30c30c30c30c30ull, 0x30c30c30c30c30ull, 0x30c30c30c30c30ull, 0x30c30c30c30c30ull,
+};
+
+// Returns the byte length of the valid UTF-8 prefix (== n when all valid); *all_ascii tells
+// whether no byte >= 0x80 was seen (then no byte is a continuation byte). ASCII runs are skipped
+// by ascii_run_end; around non-ASCII bytes the DFA runs over at least 16 bytes, until it is
+// between characters again. Errors are located exactly by utf8_slow_prefix.
+static int64_t utf8_valid_prefix(const uint8_t* s, int64_t n, bool* all_ascii) {
+  int64_t i = 0;
+  bool ascii = true;
+  while (i < n) {
+    i = ascii_run_end(s, i, n);
+    if (i >= n) break;
+    ascii = false;
+    int64_t start = i;  // a character start
+    uint64_t st = 0;
+    int64_t stop = n - i > 16 ? i + 16 : n;
+    for (;;) {
+      for (; i < stop; i++) st = (kUtf8Dfa[s[i]] >> st) & 63;
+      if (st == 0 || st == 48 || i >= n) break;
+      stop = n - i > 4 ? i + 4 : n;  // finish the character in progress
+    }
+    if (st != 0) {
+      if (all_ascii) *all_ascii = false;
+      return utf8_slow_prefix(s, start, n);
+    }
+  }
+  if (all_ascii) *all_ascii = ascii;
   return n;
 }
 
