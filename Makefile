@@ -49,8 +49,15 @@ test-asan: deps npm
 demo: build
 	./$(BUILD)/otap demo
 
+# Every benchmark with its defaults (each prints its in-run references; see BENCHMARKS.md for
+# the figures and per-benchmark options).
 bench: build npm
+	./$(BUILD)/bench/arrow/bench_arrow
 	./$(BUILD)/bench/ipc/bench_ipc
+	./$(BUILD)/bench/batch/bench_batch
+	./$(BUILD)/bench/parquet/bench_parquet_read
+	./$(BUILD)/bench/parquet/bench_parquet_write
+	./$(BUILD)/bench/store/bench_store
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
