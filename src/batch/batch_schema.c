@@ -424,12 +424,14 @@ static int conform_dict(const struct otap__ucol* c, const struct ArrowSchema* ws
   OTAP_GOTO_NOT_OK(rc, otap_array_init_from_schema(out, ws, err));
   rc = otap_array_set_buffer(out, 1, &idx);
   if (rc == 0 && any_null) rc = otap_array_set_buffer(out, 0, &bits);
-  if (rc == 0) rc = otap_array_ref(&c->gdict, &dref, err);
   if (rc) goto done;
+  out->length = n;
+  // Finished before the global dictionary is attached, so finishing does not recount the
+  // null bits of the whole global dictionary for every input (it is already finished).
+  OTAP_GOTO_NOT_OK(rc, otap_array_finish(out, OTAP_VALIDATE_NONE, ws, err));
+  OTAP_GOTO_NOT_OK(rc, otap_array_ref(&c->gdict, &dref, err));
   otap_array_release(out->dictionary);
   otap_array_move(&dref, out->dictionary);
-  out->length = n;
-  rc = otap_array_finish(out, OTAP_VALIDATE_NONE, ws, err);
 done:
   if (rc) otap_array_release(out);
   otap_buffer_reset(&idx);
@@ -479,9 +481,8 @@ static int conform_struct(const struct otap__ucol* cols, int64_t ncols,
     } else if (c->is_struct) {
       const struct ArrowArray* ic = ia->children[j];
       OTAP_RETURN_NOT_OK(otap_array_init_from_schema(&col, wc, err));
-      int rc = conform_struct(c->children, c->n_children, wc, input, is->children[j], ic,
-                              ic->offset + base, n, &col, err);
-      if (rc == 0 && ic->n_buffers > 0 && ic->buffers[0]) {
+      int rc = 0;
+      if (ic->n_buffers > 0 && ic->buffers[0]) {
         struct otap_buffer bits;
         rc = copy_bits(ic->buffers[0], ic->offset + base, n, &bits);
         if (rc == 0) rc = otap_array_set_buffer(&col, 0, &bits);
@@ -489,7 +490,13 @@ static int conform_struct(const struct otap__ucol* cols, int64_t ncols,
         if (rc) rc = otap_error_set(err, rc, "batch: out of memory (struct validity)");
       }
       col.length = n;
+      // Finished while its children are still empty placeholders: the conformed children
+      // moved in below are finished already and are not recounted.
       if (rc == 0) rc = otap_array_finish(&col, OTAP_VALIDATE_NONE, wc, err);
+      if (rc == 0) {
+        rc = conform_struct(c->children, c->n_children, wc, input, is->children[j], ic,
+                            ic->offset + base, n, &col, err);
+      }
       if (rc) {
         otap_array_release(&col);
         return rc;
@@ -510,10 +517,14 @@ int otap__utable_conform(const struct otap__utable* u, int64_t input,
                          const struct ArrowSchema* s, const struct ArrowArray* a, int64_t n,
                          struct ArrowArray* out, struct otap_error* err) {
   OTAP_RETURN_NOT_OK(otap_array_init_from_schema(out, &u->working, err));
-  int rc = conform_struct(u->cols, u->n_cols, &u->working, input, a ? s : NULL, a,
-                          a ? a->offset : 0, n, out, err);
   out->length = n;
-  if (rc == 0) rc = otap_array_finish(out, OTAP_VALIDATE_NONE, &u->working, err);
+  // Finished first (children still empty placeholders), then filled with finished columns,
+  // so no column's null bits are counted twice.
+  int rc = otap_array_finish(out, OTAP_VALIDATE_NONE, &u->working, err);
+  if (rc == 0) {
+    rc = conform_struct(u->cols, u->n_cols, &u->working, input, a ? s : NULL, a,
+                        a ? a->offset : 0, n, out, err);
+  }
   if (rc) otap_array_release(out);
   return rc;
 }
