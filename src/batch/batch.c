@@ -91,14 +91,30 @@ static inline bool col_double(const struct col* c, int64_t i, double* out) {
   return true;
 }
 
+// Bytes of element i of a view: string/binary (int32 offsets) read inline, the same reads as
+// otap_view_get_bytes; other types through it.
+static inline void view_bytes(const struct otap_array_view* v, int64_t i, const uint8_t** p,
+                              int64_t* len) {
+  if (v->storage_type == OTAP_TYPE_STRING || v->storage_type == OTAP_TYPE_BINARY) {
+    const uint8_t* ob = v->buffers[1] + 4 * (v->offset + i);
+    int32_t s, e;
+    memcpy(&s, ob, 4);
+    memcpy(&e, ob + 4, 4);
+    *p = v->buffers[2] ? v->buffers[2] + s : (const uint8_t*)"";
+    *len = (int64_t)e - s;
+    return;
+  }
+  otap_view_get_bytes(v, i, p, len);
+}
+
 static inline bool col_bytes(const struct col* c, int64_t i, const uint8_t** p, int64_t* len) {
   *p = (const uint8_t*)"";
   *len = 0;
   if (col_null(c, i)) return false;
   if (c->v->dictionary) {
-    otap_view_get_bytes(c->v->dictionary, view_int(c->v, c->base + i), p, len);
+    view_bytes(c->v->dictionary, view_int(c->v, c->base + i), p, len);
   } else {
-    otap_view_get_bytes(c->v, c->base + i, p, len);
+    view_bytes(c->v, c->base + i, p, len);
   }
   return true;
 }
