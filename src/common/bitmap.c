@@ -2,16 +2,44 @@
 
 #include "otap/common.h"
 
+// Counts set bits of n 64-bit words. The portable build has no POPCNT instruction (gcc turns
+// __builtin_popcountll into a libgcc call), so on x86-64 a POPCNT version is chosen at run time.
+static int64_t count_words_generic(const uint8_t* p, int64_t n) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t w;
+    memcpy(&w, p + 8 * i, 8);
+    count += __builtin_popcountll(w);
+  }
+  return count;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("popcnt"))) static int64_t count_words_popcnt(const uint8_t* p, int64_t n) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t w;
+    memcpy(&w, p + 8 * i, 8);
+    count += __builtin_popcountll(w);
+  }
+  return count;
+}
+static int64_t count_words(const uint8_t* p, int64_t n) {
+  return __builtin_cpu_supports("popcnt") ? count_words_popcnt(p, n) : count_words_generic(p, n);
+}
+#else
+static int64_t count_words(const uint8_t* p, int64_t n) { return count_words_generic(p, n); }
+#endif
+
 int64_t otap_bitmap_count_set(const uint8_t* bits, int64_t offset, int64_t length) {
   int64_t count = 0;
   int64_t i = offset;
   int64_t end = offset + length;
   while (i < end && (i & 7)) count += otap_bit_get(bits, i++);
-  while (i + 64 <= end) {
-    uint64_t w;
-    memcpy(&w, bits + (i >> 3), 8);
-    count += __builtin_popcountll(w);
-    i += 64;
+  int64_t words = (end - i) >> 6;
+  if (words > 0) {
+    count += count_words(bits + (i >> 3), words);
+    i += words << 6;
   }
   while (i + 8 <= end) {
     count += __builtin_popcount(bits[i >> 3]);

@@ -91,6 +91,25 @@ static void test_bitmaps(void** state) {
   assert_false(otap_bit_get(bits, 0));
 }
 
+static void test_bitmap_count_matches_bit_by_bit(void** state) {
+  (void)state;
+  uint8_t bits[512];
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (size_t i = 0; i < sizeof(bits); i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    bits[i] = (uint8_t)x;
+  }
+  for (int64_t offset = 0; offset < 70; offset += 3) {
+    for (int64_t length = 0; offset + length <= 4096; length += 61) {
+      int64_t expect = 0;
+      for (int64_t i = offset; i < offset + length; i++) expect += otap_bit_get(bits, i);
+      assert_int_equal(otap_bitmap_count_set(bits, offset, length), expect);
+    }
+  }
+}
+
 static void test_file_sink_atomic_and_source(void** state) {
   (void)state;
   char dir[] = "/tmp/otap_test_XXXXXX";
@@ -136,7 +155,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_error_set_and_prefix), cmocka_unit_test(test_buffer_grow_and_cap),
       cmocka_unit_test(test_failing_allocator),    cmocka_unit_test(test_shared_refcount),
-      cmocka_unit_test(test_bitmaps),              cmocka_unit_test(test_file_sink_atomic_and_source),
+      cmocka_unit_test(test_bitmaps),              cmocka_unit_test(test_bitmap_count_matches_bit_by_bit),              cmocka_unit_test(test_file_sink_atomic_and_source),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
