@@ -217,14 +217,7 @@ static int simple(struct otap_store* s, const char* method, const char* key,
                   const char* query, const char* op, struct otap__http_xfer* x,
                   struct otap_buffer* path, char* what, size_t what_cap,
                   struct otap_error* err) {
-  char name[OTAP_STORE_MAX_KEY + 512];
-  otap__store_name(s, key, name, sizeof(name));
-  snprintf(what, what_cap, "%s %s", op, name);
-  if (blob_path(s, key, path)) return oom(err);
-  x->method = method;
-  x->path = (const char*)path->data;
-  x->query = query;
-  return otap__http_run(s, x, 1, what, err);
+  return otap__http_simple(s, method, key, query, op, blob_path, x, path, what, what_cap, err);
 }
 
 static int az_head(struct otap_store* s, const char* key, struct otap_store_object* out,

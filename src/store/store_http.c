@@ -628,3 +628,19 @@ int otap__http_status_error(struct otap_store* s, const struct otap__http_xfer* 
                         rid[0] ? ", request id " : "", rid, x->attempt,
                         x->attempt == 1 ? "try" : "tries");
 }
+
+int otap__http_simple(struct otap_store* s, const char* method, const char* key, const char* query,
+                      const char* op,
+                      int (*build_path)(struct otap_store* s, const char* key,
+                                        struct otap_buffer* out),
+                      struct otap__http_xfer* x, struct otap_buffer* path, char* what,
+                      size_t what_cap, struct otap_error* err) {
+  char name[OTAP_STORE_MAX_KEY + 512];
+  otap__store_name(s, key, name, sizeof(name));
+  snprintf(what, what_cap, "%s %s", op, name);
+  if (build_path(s, key, path)) return otap_error_set(err, ENOMEM, "out of memory");
+  x->method = method;
+  x->path = (const char*)path->data;
+  x->query = query;
+  return otap__http_run(s, x, 1, what, err);
+}

@@ -174,6 +174,14 @@ void otap__http_xfer_reset(struct otap__http_xfer* x);
 /// messages.
 int otap__http_run(struct otap_store* s, struct otap__http_xfer* xs, size_t n,
                    const char* what, struct otap_error* err);
+/// One request on object `key`: builds its path with `build_path` into `path` (which the
+/// caller resets), names the operation "OP store-name" into `what`, and runs it.
+int otap__http_simple(struct otap_store* s, const char* method, const char* key, const char* query,
+                      const char* op,
+                      int (*build_path)(struct otap_store* s, const char* key,
+                                        struct otap_buffer* out),
+                      struct otap__http_xfer* x, struct otap_buffer* path, char* what,
+                      size_t what_cap, struct otap_error* err);
 /// Error for a non-2xx reply: parses the XML error body (Code, Message, RequestId) and
 /// maps the status to an errno (404 ENOENT, 401/403 EACCES, 400/416 EINVAL, else EIO).
 int otap__http_status_error(struct otap_store* s, const struct otap__http_xfer* x,
