@@ -358,9 +358,15 @@ static void bench_workload(struct workload* w, int reps, bool duckdb) {
 int main(int argc, char** argv) {
   int reps = 7;
   bool duckdb = true;
+  enum otap_logs_gen_dict dict = OTAP_LOGS_GEN_DICT_AUTO;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--no-duckdb") == 0) {
       duckdb = false;
+    } else if (strcmp(argv[i], "--dict") == 0 && i + 1 < argc) {
+      const char* d = argv[++i];
+      dict = strcmp(d, "always") == 0 ? OTAP_LOGS_GEN_DICT_ALWAYS
+             : strcmp(d, "never") == 0 ? OTAP_LOGS_GEN_DICT_NEVER
+                                       : OTAP_LOGS_GEN_DICT_AUTO;
     } else {
       reps = atoi(argv[i]);
     }
@@ -385,7 +391,7 @@ int main(int argc, char** argv) {
   w1.g.trace_fanout = 1;
   w1.g.no_attr_percent = 0;
   w1.g.body_mixed_percent = 0;
-  w1.g.dict = OTAP_LOGS_GEN_DICT_AUTO;
+  w1.g.dict = dict;
   w1.g.shared_pool = true;
   struct workload w0 = {"W0", 8, {0}, 8192, NULL, 0};
   otap_logs_gen_options_init(&w0.g);
@@ -400,6 +406,7 @@ int main(int argc, char** argv) {
   w0.g.no_attr_percent = 0;
   w0.g.body_mixed_percent = 0;
   w0.g.shared_pool = true;
+  w0.g.dict = dict;
   bench_workload(&w1, reps, duckdb);
   bench_workload(&w0, reps, duckdb);
   printf("\nW0 reference: upstream Rust flush of this shape, 66.5 us on its machine "

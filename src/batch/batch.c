@@ -1,14 +1,15 @@
-// The OTAP logs batcher: decode, index, dedup, order, split, gather, reindex, finalize.
+// The OTAP logs batcher: validate, index, dedup, order, place, write, emit.
 //
-// Data flow: every input is copied (zero-copy references) and its transport-encoded ids are
-// decoded (which validates it). Each LOGS row gets a global row number g; per row we record
-// its input, its plain LOGS.id, and resource/scope "classes" (content identity when dedup is
-// on, (input, id) otherwise). Attribute tables are indexed by parent_id (counting sort).
-// Every table is conformed to the unified working schema. The row order is the input order
-// (CONCAT) or a stable radix sort over fixed-width keys (SORT). Output k takes rows
-// [k*max, (k+1)*max) of that order: LOGS by concat of input slices (CONCAT) or take from the
-// combined table (SORT); attribute rows by take from the combined attribute tables in new
-// parent order. New ids are dense per output and replace the id columns in finalize.
+// Data flow: inputs are read in place (a private copy is made only when ids are
+// transport-encoded and must be decoded). Each LOGS row gets a global row number g; per row we
+// record its input, its plain LOGS.id and resource/scope "classes" (content identity when
+// dedup is on, (input, id) otherwise). Attribute tables are indexed by parent_id (counting
+// sort). The row order is the input order (CONCAT) or a stable radix sort over fixed-width
+// keys (SORT). Output k takes rows [k*max, (k+1)*max) of that order. One pass over the order
+// assigns every row its output position, its new ids and the positions of its attribute rows;
+// each input then becomes a list of copy runs per table, and the column writers
+// (batch_cols.c) copy every column of every input once, straight into the buffers of all
+// outputs.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,14 +168,15 @@ struct attr_index {
 };
 
 struct input {
-  struct otap_logs_payload p;  // decoded private copy
+  struct otap_logs_payload dec;       // decoded private copy (transport-encoded ids only)
+  const struct otap_logs_payload* p;  // the tables read: the caller's or dec
   struct otap_array_view view[OTAP_LOGS_N_TABLES];
   bool has[OTAP_LOGS_N_TABLES];
   int64_t n_logs;
   int64_t row0;  // global row number of the first LOGS row
   struct attr_index ai[K_N];
-  int64_t attr_row0[K_N];  // row offset in the combined attribute table
-  struct ArrowArray conformed_logs;
+  int32_t* id2row;  // LOGS.id -> table row (-1: none); max_id + 1 entries
+  int32_t max_id;
 };
 
 struct ctx {
@@ -192,8 +194,9 @@ struct ctx {
   int64_t* rep_input[2];            // per class: representative input and local id
   int32_t* rep_local[2];
   int64_t rep_cap[2];
-  struct otap__utable u[OTAP_LOGS_N_TABLES];
-  struct ArrowArray combined[OTAP_LOGS_N_TABLES];  // LOGS only for SORT
+  int32_t* memo_cls[2];  // per local id (65536 + 1): class of the memo row, -1 unset
+  int32_t* memo_row[2];
+  struct otap__tcols* tc[OTAP_LOGS_N_TABLES];
   int32_t* order;      // row order (global row numbers)
   struct otap_buffer scratch;
   char sort_text[256];
@@ -210,7 +213,7 @@ static int index_attrs(struct input* in, int kind, int64_t input_no, struct otap
   enum otap_logs_table t = kAttrTable[kind];
   if (!in->has[t]) return 0;
   const struct otap_array_view* v = &in->view[t];
-  const struct ArrowSchema* s = &in->p.schema[t];
+  const struct ArrowSchema* s = &in->p->schema[t];
   a->n = v->length;
   a->parent_id = find_col(v, s, key_col_name(t), NULL);
   a->key = find_col(v, s, "key", NULL);
@@ -467,18 +470,32 @@ static int copy_payload(const struct otap_logs_payload* src, struct otap_logs_pa
 static int prepare_input(struct ctx* c, int64_t i, const struct otap_logs_payload* src,
                          struct otap_error* err) {
   struct input* in = &c->in[i];
-  int rc = copy_payload(src, &in->p, err);
-  if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
-  if (needs_decode(&in->p)) c->st->decoded_inputs++;
-  rc = otap_logs_decode_ids(&in->p, err);
-  if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
-  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
-    if (!otap_logs_payload_has_table(&in->p, (enum otap_logs_table)t)) continue;
-    OTAP_RETURN_NOT_OK(otap_array_view_init(&in->view[t], &in->p.schema[t], err));
-    in->has[t] = true;
-    rc = otap_array_view_set(&in->view[t], &in->p.batch[t], OTAP_VALIDATE_DEFAULT, err);
+  int rc = 0;
+  otap_logs_payload_init(&in->dec);
+  in->p = src;
+  if (needs_decode(src)) {
+    rc = copy_payload(src, &in->dec, err);
     if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
-    OTAP_RETURN_NOT_OK(otap__utable_add(&c->u[t], &in->p.schema[t], i, err));
+    c->st->decoded_inputs++;
+    rc = otap_logs_decode_ids(&in->dec, err);  // validates (structure, OTAP schema)
+    if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
+    in->p = &in->dec;
+  } else {
+    struct otap_logs_validate_options vo;
+    otap_logs_validate_options_init(&vo);
+    vo.level = OTAP_VALIDATE_DEFAULT;  // offsets and keys are checked as they are read
+    rc = otap_logs_validate(src, &vo, err);
+    if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
+  }
+  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
+    if (!otap_logs_payload_has_table(in->p, (enum otap_logs_table)t)) continue;
+    OTAP_RETURN_NOT_OK(otap_array_view_init(&in->view[t], &in->p->schema[t], err));
+    in->has[t] = true;
+    rc = otap_array_view_set(&in->view[t], &in->p->batch[t], OTAP_VALIDATE_DEFAULT, err);
+    if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
+    if (!c->tc[t]) OTAP_RETURN_NOT_OK(otap__tcols_new(&c->tc[t], (enum otap_logs_table)t,
+                                                      c->n_in, err));
+    OTAP_RETURN_NOT_OK(otap__tcols_add(c->tc[t], i, &in->p->schema[t], err));
   }
   in->n_logs = in->has[OTAP_LOGS_LOGS] ? in->view[OTAP_LOGS_LOGS].length : 0;
   for (int k = 0; k < K_N; k++) OTAP_RETURN_NOT_OK(index_attrs(in, k, i, err));
@@ -520,8 +537,164 @@ static int put_field_int(struct otap_buffer* b, const struct col* cl, int64_t r)
   return rc;
 }
 
-// Per LOGS row: input, plain id, resource and scope local ids and classes. Also checks
-// duplicate LOGS.id values and counts orphan attribute rows.
+// Equal values of one column at rows r1 and r2 (both null counts as equal).
+static inline bool col_same(const struct col* c, int64_t r1, int64_t r2, bool bytes) {
+  if (!c->v) return true;
+  const struct otap_array_view* v = c->v;
+  if (!c->parent && !v->dictionary && !v->buffers[0]) {
+    if (!bytes) return view_int(v, c->base + r1) == view_int(v, c->base + r2);
+  } else if (v->dictionary && !c->parent && !v->buffers[0] && !v->dictionary->buffers[0]) {
+    if (view_int(v, c->base + r1) == view_int(v, c->base + r2)) return true;
+  }
+  if (bytes) {
+    const uint8_t *p1, *p2;
+    int64_t l1, l2;
+    bool b1 = col_bytes(c, r1, &p1, &l1), b2 = col_bytes(c, r2, &p2, &l2);
+    return b1 == b2 && l1 == l2 && (p1 == p2 || memcmp(p1, p2, (size_t)l1) == 0);
+  }
+  int64_t a1, a2;
+  bool n1 = col_int(c, r1, &a1), n2 = col_int(c, r2, &a2);
+  return n1 == n2 && a1 == a2;
+}
+
+// Fast equality of one identity field between two rows of one input (typed, no nulls), or
+// the generic col_same.
+enum fkind { F_ABSENT, F_U32, F_KEY8, F_KEY16, F_STR, F_GENERIC };
+struct fcmp {
+  enum fkind kind;
+  const struct col* c;
+  const uint8_t* p;     // values / keys at row 0
+  const int32_t* o;     // F_STR offsets at row 0
+  const uint8_t* data;  // F_STR bytes
+  bool bytes;
+};
+
+static void fcmp_init(struct fcmp* f, const struct col* c, bool bytes) {
+  memset(f, 0, sizeof(*f));
+  f->c = c;
+  f->bytes = bytes;
+  f->kind = F_GENERIC;
+  const struct otap_array_view* v = c->v;
+  if (!v) {
+    f->kind = F_ABSENT;
+    return;
+  }
+  if ((c->parent && c->parent->buffers[0] && c->parent->null_count > 0) ||
+      (v->buffers[0] && v->null_count > 0))
+    return;
+  int64_t e0 = v->offset + c->base;
+  if (v->dictionary) {
+    if (v->storage_type == OTAP_TYPE_UINT8) {
+      f->kind = F_KEY8;
+      f->p = v->buffers[1] + e0;
+    } else if (v->storage_type == OTAP_TYPE_UINT16) {
+      f->kind = F_KEY16;
+      f->p = v->buffers[1] + 2 * e0;
+    }
+    return;
+  }
+  if (!bytes && v->storage_type == OTAP_TYPE_UINT32) {
+    f->kind = F_U32;
+    f->p = v->buffers[1] + 4 * e0;
+  } else if (bytes && (v->storage_type == OTAP_TYPE_STRING || v->storage_type == OTAP_TYPE_BINARY)) {
+    f->kind = F_STR;
+    f->o = (const int32_t*)(const void*)v->buffers[1] + e0;
+    f->data = v->buffers[2] ? v->buffers[2] : (const uint8_t*)"";
+  }
+}
+
+static inline bool fcmp_eq(const struct fcmp* f, int64_t r1, int64_t r2) {
+  switch (f->kind) {
+    case F_ABSENT:
+      return true;
+    case F_U32: {
+      uint32_t a, b;
+      memcpy(&a, f->p + 4 * r1, 4);
+      memcpy(&b, f->p + 4 * r2, 4);
+      return a == b;
+    }
+    case F_KEY8:
+      if (f->p[r1] == f->p[r2]) return true;
+      break;
+    case F_KEY16: {
+      uint16_t a, b;
+      memcpy(&a, f->p + 2 * r1, 2);
+      memcpy(&b, f->p + 2 * r2, 2);
+      if (a == b) return true;
+      break;
+    }
+    case F_STR: {
+      int32_t s1 = f->o[r1], l1 = f->o[r1 + 1] - s1, s2 = f->o[r2], l2 = f->o[r2 + 1] - s2;
+      return l1 == l2 && (s1 == s2 || memcmp(f->data + s1, f->data + s2, (size_t)l1) == 0);
+    }
+    default:
+      break;
+  }
+  return col_same(f->c, r1, r2, f->bytes);
+}
+
+// Reads a u16 id column (struct child or top level) into out (-1 = null).
+static void read_ids(const struct col* cl, int64_t n, int32_t* out) {
+  const struct otap_array_view* v = cl->v;
+  if (!v) {
+    for (int64_t r = 0; r < n; r++) out[r] = -1;
+    return;
+  }
+  if (!v->dictionary && v->storage_type == OTAP_TYPE_UINT16) {
+    const uint16_t* p = (const uint16_t*)(const void*)v->buffers[1] + v->offset + cl->base;
+    for (int64_t r = 0; r < n; r++) out[r] = p[r];
+    const uint8_t* vb = v->buffers[0];
+    if (vb && v->null_count > 0) {
+      for (int64_t r = 0; r < n; r++) {
+        if (!otap_bit_get(vb, v->offset + cl->base + r)) out[r] = -1;
+      }
+    }
+    if (cl->parent && cl->parent->buffers[0] && cl->parent->null_count > 0) {
+      for (int64_t r = 0; r < n; r++) {
+        if (otap_view_is_null(cl->parent, cl->pbase + r)) out[r] = -1;
+      }
+    }
+    return;
+  }
+  for (int64_t r = 0; r < n; r++) {
+    int64_t x;
+    out[r] = col_int(cl, r, &x) ? (int32_t)x : -1;
+  }
+}
+
+// Class of row r (local id `local`) of resource (k = 0) or scope (k = 1) by content.
+static int slow_class(struct ctx* c, int64_t i, int k, int64_t r, int32_t local,
+                      const struct col* url, const struct col* sname, const struct col* sversion,
+                      const struct col* dropped, int32_t* out, struct otap_error* err) {
+  struct input* in = &c->in[i];
+  struct otap_buffer* key = &c->scratch;
+  key->size = 0;
+  int rc = 0;
+  if (c->o->dedup) {
+    int32_t aset;
+    OTAP_RETURN_NOT_OK(attr_set(c, &in->ai[k == 0 ? K_RES : K_SCOPE], local, &aset, err));
+    key->size = 0;  // attr_set used the scratch buffer
+    rc = put_u32(key, (uint32_t)aset);
+  } else {
+    int64_t hdr[2] = {i, local};
+    rc = otap_buffer_append(key, hdr, sizeof(hdr));
+  }
+  if (k == 0) {
+    if (rc == 0) rc = put_field_bytes(key, url, r);
+  } else {
+    if (rc == 0) rc = put_field_bytes(key, sname, r);
+    if (rc == 0) rc = put_field_bytes(key, sversion, r);
+  }
+  if (rc == 0) rc = put_field_int(key, dropped, r);
+  OTAP_RETURN_IF(rc, err, ENOMEM, "batch: out of memory (class key)");
+  bool added;
+  OTAP_RETURN_NOT_OK(otap__bintern_get(&c->classes[k], key->data, key->size, out, &added, err));
+  if (added) OTAP_RETURN_NOT_OK(push_rep(c, k, *out, i, local, err));
+  return 0;
+}
+
+// Per LOGS row: input, plain id, resource and scope local ids and classes; the input's
+// id -> row map (duplicate ids rejected); orphan attribute rows counted.
 static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error* err) {
   struct input* in = &c->in[i];
   if (in->n_logs == 0) {
@@ -532,86 +705,80 @@ static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error
     return 0;
   }
   const struct otap_array_view* v = &in->view[OTAP_LOGS_LOGS];
-  const struct ArrowSchema* s = &in->p.schema[OTAP_LOGS_LOGS];
+  const struct ArrowSchema* s = &in->p->schema[OTAP_LOGS_LOGS];
+  int64_t n = in->n_logs, g0 = in->row0;
   struct col id = find_col(v, s, "id", NULL);
   static const char* const kStruct[2] = {"resource", "scope"};
-  struct col sid[2], url[2], dropped[2], sname, sversion;
+  struct col sid[2], dropped[2];
   for (int k = 0; k < 2; k++) {
     sid[k] = find_col(v, s, kStruct[k], "id");
     dropped[k] = find_col(v, s, kStruct[k], "dropped_attributes_count");
   }
-  url[0] = find_col(v, s, "resource", "schema_url");
-  memset(&url[1], 0, sizeof(url[1]));
-  sname = find_col(v, s, "scope", "name");
-  sversion = find_col(v, s, "scope", "version");
-  // seen: 3 bitmaps of 65536 bits (log ids, resource ids, scope ids).
+  struct col url = find_col(v, s, "resource", "schema_url");
+  struct col sname = find_col(v, s, "scope", "name");
+  struct col sversion = find_col(v, s, "scope", "version");
   memset(seen, 0, 3 * 8192);
-  struct otap_buffer* key = &c->scratch;
-  for (int64_t r = 0; r < in->n_logs; r++) {
-    int64_t g = in->row0 + r;
-    c->row_input[g] = (int32_t)i;
-    int64_t x;
-    if (col_int(&id, r, &x)) {
-      OTAP_RETURN_IF(otap_bit_get(seen, x), err, EINVAL,
-                     "batch: input %lld, table LOGS, row %lld: duplicate id %lld (ids must be "
-                     "unique within a payload)",
-                     (long long)i, (long long)r, (long long)x);
-      otap_bit_set(seen, x);
-      c->log_id[g] = (int32_t)x;
-    } else {
-      c->log_id[g] = -1;
-    }
-    for (int k = 0; k < 2; k++) {
-      int32_t local = col_int(&sid[k], r, &x) ? (int32_t)x : -1;
-      c->local[k][g] = local;
+  // LOGS.id -> row.
+  int32_t* lid = c->log_id + g0;
+  read_ids(&id, n, lid);
+  int32_t mx = -1;
+  for (int64_t r = 0; r < n; r++) mx = lid[r] > mx ? lid[r] : mx;
+  in->max_id = mx;
+  in->id2row = otap_malloc((size_t)(mx + 2) * sizeof(int32_t));
+  OTAP_RETURN_IF(!in->id2row, err, ENOMEM, "batch: out of memory (id index)");
+  for (int32_t q = 0; q <= mx; q++) in->id2row[q] = -1;
+  for (int64_t r = 0; r < n; r++) {
+    int32_t x = lid[r];
+    c->row_input[g0 + r] = (int32_t)i;
+    if (x < 0) continue;
+    OTAP_RETURN_IF(in->id2row[x] >= 0, err, EINVAL,
+                   "batch: input %lld, table LOGS, row %lld: duplicate id %lld (ids must be "
+                   "unique within a payload)",
+                   (long long)i, (long long)r, (long long)x);
+    in->id2row[x] = (int32_t)r;
+    otap_bit_set(seen, x);
+  }
+  // Resource and scope classes: the previous row, then a memo per local id, decide most rows
+  // without hashing.
+  for (int k = 0; k < 2; k++) {
+    int32_t* loc = c->local[k] + g0;
+    int32_t* cls = c->cls[k] + g0;
+    read_ids(&sid[k], n, loc);
+    int32_t* mc = c->memo_cls[k];
+    int32_t* mr = c->memo_row[k];
+    struct fcmp f1, f2, f3;
+    fcmp_init(&f1, k == 0 ? &url : &sname, true);
+    fcmp_init(&f2, &sversion, true);
+    if (k == 0) f2.kind = F_ABSENT;
+    fcmp_init(&f3, &dropped[k], false);
+    for (int64_t r = 0; r < n; r++) {
+      int32_t local = loc[r];
+      if (r > 0 && local == loc[r - 1] && fcmp_eq(&f1, r, r - 1) && fcmp_eq(&f2, r, r - 1) &&
+          fcmp_eq(&f3, r, r - 1)) {
+        cls[r] = cls[r - 1];
+        continue;
+      }
+      int32_t m = local + 1;
+      if (mc[m] >= 0) {
+        int64_t r0 = mr[m];
+        if (fcmp_eq(&f1, r, r0) && fcmp_eq(&f2, r, r0) && fcmp_eq(&f3, r, r0)) {
+          cls[r] = mc[m];
+          continue;
+        }
+      }
       if (local >= 0 && !otap_bit_get(seen + 8192 * (k + 1), local)) {
         otap_bit_set(seen + 8192 * (k + 1), local);
         if (k == 0) c->st->input_resources++; else c->st->input_scopes++;
       }
-      // Same identity fields as the previous row: same class.
-      if (r > 0 && local == c->local[k][g - 1]) {
-        bool same = true;
-        int64_t a1, a2;
-        bool n1 = col_int(&dropped[k], r, &a1), n2 = col_int(&dropped[k], r - 1, &a2);
-        same = n1 == n2 && a1 == a2;
-        const struct col* bc[2] = {k == 0 ? &url[0] : &sname, k == 0 ? NULL : &sversion};
-        for (int q = 0; q < 2 && same; q++) {
-          if (!bc[q]) continue;
-          const uint8_t *p1, *p2;
-          int64_t l1, l2;
-          bool b1 = col_bytes(bc[q], r, &p1, &l1), b2 = col_bytes(bc[q], r - 1, &p2, &l2);
-          same = b1 == b2 && l1 == l2 && (p1 == p2 || memcmp(p1, p2, (size_t)l1) == 0);
-        }
-        if (same) {
-          c->cls[k][g] = c->cls[k][g - 1];
-          continue;
-        }
-      }
-      key->size = 0;
-      int rc = 0;
-      if (c->o->dedup) {
-        int32_t aset;
-        OTAP_RETURN_NOT_OK(attr_set(c, &in->ai[k == 0 ? K_RES : K_SCOPE], local, &aset, err));
-        key->size = 0;  // attr_set used the scratch buffer
-        rc = put_u32(key, (uint32_t)aset);
-      } else {
-        int64_t hdr[2] = {i, local};
-        rc = otap_buffer_append(key, hdr, sizeof(hdr));
-      }
-      if (k == 0) {
-        if (rc == 0) rc = put_field_bytes(key, &url[0], r);
-      } else {
-        if (rc == 0) rc = put_field_bytes(key, &sname, r);
-        if (rc == 0) rc = put_field_bytes(key, &sversion, r);
-      }
-      if (rc == 0) rc = put_field_int(key, &dropped[k], r);
-      OTAP_RETURN_IF(rc, err, ENOMEM, "batch: out of memory (class key)");
       int32_t cl;
-      bool added;
-      OTAP_RETURN_NOT_OK(otap__bintern_get(&c->classes[k], key->data, key->size, &cl, &added, err));
-      if (added) OTAP_RETURN_NOT_OK(push_rep(c, k, cl, i, local, err));
-      c->cls[k][g] = cl;
+      OTAP_RETURN_NOT_OK(slow_class(c, i, k, r, local, &url, &sname, &sversion, &dropped[k],
+                                    &cl, err));
+      cls[r] = cl;
+      mc[m] = cl;
+      mr[m] = (int32_t)r;
     }
+    // Reset the memo entries this input set.
+    for (int64_t r = 0; r < n; r++) mc[loc[r] + 1] = -1;
   }
   // Orphans: attribute rows whose parent id no LOGS row uses.
   int64_t* counters[K_N] = {&c->st->orphan_log_attrs, &c->st->orphan_resource_attrs,
@@ -677,7 +844,7 @@ static int build_order(struct ctx* c, struct otap_error* err) {
       struct input* in = &c->in[i];
       if (in->n_logs == 0) continue;
       const struct otap_array_view* v = &in->view[OTAP_LOGS_LOGS];
-      const struct ArrowSchema* s = &in->p.schema[OTAP_LOGS_LOGS];
+      const struct ArrowSchema* s = &in->p->schema[OTAP_LOGS_LOGS];
       static const char* const kCol[OTAP_BATCH_KEY_COUNT_] = {
           NULL, NULL, "trace_id", "span_id", "event_name", "severity_number",
           "time_unix_nano", "observed_time_unix_nano"};
@@ -751,242 +918,251 @@ done:
 }
 
 // ---------------------------------------------------------------------------------------------
-// Outputs
+// Placement: output positions, new ids, copy runs
 
-struct out_scratch {
-  uint16_t* v[OTAP__ROLE_COUNT_];
-  uint8_t* valid[OTAP__ROLE_COUNT_];
-  int32_t* stamp[2];  // per class: output number + 1 that assigned new_id
-  int32_t* new_id[2];
-  int32_t* used[2];   // classes used by the current output, in new id order
-  int64_t n_used[2];
-  int64_t* take[K_N];  // combined attribute rows to take
-  uint16_t* pid[K_N];  // their new parent ids
-  int64_t n_take[K_N];
-  int64_t cap_take[K_N];
-  int64_t* rows;  // global rows of the output (SORT take indices)
+int otap__runs_push(struct otap__runs* rs, int64_t src, int64_t dst, struct otap_error* err) {
+  if (rs->n > 0) {
+    struct otap__run* l = &rs->r[rs->n - 1];
+    if ((int64_t)l->src + l->len == src && l->dst + l->len == dst && l->len < INT32_MAX) {
+      l->len++;
+      return 0;
+    }
+  }
+  if (rs->n == rs->cap) {
+    int64_t nc = rs->cap ? rs->cap * 2 : 16;
+    struct otap__run* g = otap_realloc(rs->r, (size_t)nc * sizeof(*g));
+    OTAP_RETURN_IF(!g, err, ENOMEM, "batch: out of memory (copy runs)");
+    rs->r = g;
+    rs->cap = nc;
+  }
+  rs->r[rs->n].src = (int32_t)src;
+  rs->r[rs->n].len = 1;
+  rs->r[rs->n].dst = dst;
+  rs->n++;
+  return 0;
+}
+
+static int region_init(struct otap__region* r, int64_t k, const int64_t* n,
+                       struct otap_error* err) {
+  r->k = k;
+  r->n = otap_malloc((size_t)(k + 1) * sizeof(int64_t));
+  r->pstart = otap_malloc((size_t)(k + 1) * sizeof(int64_t));
+  OTAP_RETURN_IF(!r->n || !r->pstart, err, ENOMEM, "batch: out of memory (regions)");
+  int64_t total = 0;
+  for (int64_t q = 0; q < k; q++) {
+    r->n[q] = n[q];
+    r->pstart[q] = total;
+    total += (n[q] + 1 + 63) & ~(int64_t)63;
+  }
+  r->total = total;
+  r->kblock = otap_malloc((size_t)(total / 64 + 1) * sizeof(int32_t));
+  OTAP_RETURN_IF(!r->kblock, err, ENOMEM, "batch: out of memory (regions)");
+  for (int64_t q = 0; q < k; q++) {
+    int64_t b0 = r->pstart[q] / 64, b1 = (q + 1 < k ? r->pstart[q + 1] : total) / 64;
+    for (int64_t b = b0; b < b1; b++) r->kblock[b] = (int32_t)q;
+  }
+  return 0;
+}
+
+static void region_free(struct otap__region* r) {
+  otap_free(r->n);
+  otap_free(r->pstart);
+  otap_free(r->kblock);
+  memset(r, 0, sizeof(*r));
+}
+
+struct place {
+  struct otap__region reg[OTAP_LOGS_N_TABLES];
+  struct otap__runs* runs[OTAP_LOGS_N_TABLES];  // per input
+  int64_t* n_rows[OTAP_LOGS_N_TABLES];          // rows per output
+  int64_t* plog;   // per global row: output position
+  int32_t* kout;   // per global row: output
+  int32_t* newid;  // per global row: new LOGS.id (-1 null)
+  int64_t* acur;   // per global row: first log attribute position within its output
+  int32_t* stamp[2];
+  int32_t* newc[2];
+  int32_t* used[2];      // classes used, output after output
+  int64_t* used_off[2];  // K + 1 offsets into used
 };
 
-static void out_scratch_free(struct out_scratch* s) {
-  for (int r = 0; r < OTAP__ROLE_COUNT_; r++) {
-    otap_free(s->v[r]);
-    otap_free(s->valid[r]);
-  }
-  for (int k = 0; k < 2; k++) {
-    otap_free(s->stamp[k]);
-    otap_free(s->new_id[k]);
-    otap_free(s->used[k]);
-  }
-  for (int k = 0; k < K_N; k++) {
-    otap_free(s->take[k]);
-    otap_free(s->pid[k]);
-  }
-  otap_free(s->rows);
-}
-
-static int push_attrs(struct ctx* c, struct out_scratch* s, int kind, int64_t input,
-                      int32_t local, uint16_t new_pid, struct otap_error* err) {
-  const struct attr_index* a = &c->in[input].ai[kind];
-  int32_t cnt = attr_count(a, local);
-  if (cnt == 0) return 0;
-  if (s->n_take[kind] + cnt > s->cap_take[kind]) {
-    int64_t nc = s->cap_take[kind] ? s->cap_take[kind] * 2 : 1024;
-    while (nc < s->n_take[kind] + cnt) nc *= 2;
-    int64_t* t = otap_realloc(s->take[kind], (size_t)nc * sizeof(int64_t));
-    if (t) s->take[kind] = t;
-    uint16_t* p = t ? otap_realloc(s->pid[kind], (size_t)nc * sizeof(uint16_t)) : NULL;
-    if (p) s->pid[kind] = p;
-    OTAP_RETURN_IF(!t || !p, err, ENOMEM, "batch: out of memory (attribute gather)");
-    s->cap_take[kind] = nc;
-  }
-  int64_t base = c->in[input].attr_row0[kind];
-  const int32_t* rows = a->rows + a->start[local];
-  int64_t* t = s->take[kind] + s->n_take[kind];
-  uint16_t* p = s->pid[kind] + s->n_take[kind];
-  for (int32_t q = 0; q < cnt; q++) {
-    t[q] = base + rows[q];
-    p[q] = new_pid;
-  }
-  s->n_take[kind] += cnt;
-  return 0;
-}
-
-static int emit_attrs(struct ctx* c, struct out_scratch* s, int kind,
-                      struct otap_logs_payload* out, struct otap_error* err) {
-  enum otap_logs_table t = kAttrTable[kind];
-  if (s->n_take[kind] == 0) return 0;
-  struct ArrowArray taken;
-  memset(&taken, 0, sizeof(taken));
-  OTAP_RETURN_NOT_OK(otap__batch_take(&c->u[t].working, &c->combined[t], s->take[kind],
-                                     s->n_take[kind], &taken, err));
-  struct otap__idcols ids;
-  memset(&ids, 0, sizeof(ids));
-  ids.values[OTAP__ROLE_PARENT_ID] = s->pid[kind];
-  struct ArrowSchema os;
-  struct ArrowArray oa;
-  OTAP_RETURN_NOT_OK(otap__utable_finalize(&c->u[t], &taken, &ids, NULL, &os, &oa, err));
-  otap_logs_payload_set_table(out, t, &os, &oa);
-  return 0;
-}
-
-static int emit_logs_table(struct ctx* c, struct out_scratch* s, int64_t start, int64_t n,
-                           const char* meta, struct otap_logs_payload* out,
-                           struct otap_error* err) {
-  struct otap__utable* u = &c->u[OTAP_LOGS_LOGS];
-  struct ArrowArray gathered;
-  memset(&gathered, 0, sizeof(gathered));
-  int rc = 0;
-  bool concat = c->combined[OTAP_LOGS_LOGS].release == NULL;
-  if (!concat) {
-    OTAP_RETURN_NOT_OK(
-        otap__batch_take(&u->working, &c->combined[OTAP_LOGS_LOGS], s->rows, n, &gathered, err));
-  } else {
-    // Slices of every input overlapping [start, start + n).
-    struct ArrowArray* pieces = otap_calloc((size_t)c->n_in, sizeof(struct ArrowArray));
-    const struct ArrowArray** ptrs = otap_calloc((size_t)c->n_in, sizeof(*ptrs));
-    int64_t np = 0;
-    if (!pieces || !ptrs) rc = otap_error_set(err, ENOMEM, "batch: out of memory (pieces)");
-    for (int64_t i = 0; rc == 0 && i < c->n_in; i++) {
-      struct input* in = &c->in[i];
-      int64_t lo = in->row0 > start ? in->row0 : start;
-      int64_t hi = in->row0 + in->n_logs < start + n ? in->row0 + in->n_logs : start + n;
-      if (hi <= lo) continue;
-      rc = otap_array_slice(&in->conformed_logs, lo - in->row0, hi - lo, &pieces[np], err);
-      if (rc == 0) ptrs[np] = &pieces[np], np++;
-    }
-    if (rc == 0) rc = otap__batch_concat(&u->working, ptrs, np, &gathered, err);
-    for (int64_t q = 0; q < np; q++) otap_array_release(&pieces[q]);
-    otap_free(pieces);
-    otap_free(ptrs);
-    if (rc) return rc;
-  }
-  struct otap__idcols ids;
-  memset(&ids, 0, sizeof(ids));
-  for (int r = OTAP__ROLE_LOG_ID; r <= OTAP__ROLE_SCOPE_ID; r++) {
-    ids.values[r] = s->v[r];
-    ids.valid[r] = s->valid[r];
-  }
-  struct ArrowSchema os;
-  struct ArrowArray oa;
-  OTAP_RETURN_NOT_OK(otap__utable_finalize(u, &gathered, &ids, meta, &os, &oa, err));
-  otap_logs_payload_set_table(out, OTAP_LOGS_LOGS, &os, &oa);
-  return rc;
-}
-
-static int emit_output(struct ctx* c, struct out_scratch* s, int64_t k, int64_t start,
-                       int64_t n, const char* meta, struct otap_logs_payload* out,
-                       struct otap_error* err) {
-  for (int q = 0; q < K_N; q++) s->n_take[q] = 0;
-  s->n_used[0] = s->n_used[1] = 0;
-  int32_t next_log = 0;
-  for (int64_t j = 0; j < n; j++) {
-    int64_t g = c->order[start + j];
-    s->rows[j] = g;
-    int64_t input = c->row_input[g];
-    int32_t old = c->log_id[g];
-    if (old >= 0) {
-      s->v[OTAP__ROLE_LOG_ID][j] = (uint16_t)next_log;
-      s->valid[OTAP__ROLE_LOG_ID][j] = 1;
-      OTAP_RETURN_NOT_OK(push_attrs(c, s, K_LOG, input, old, (uint16_t)next_log, err));
-      next_log++;
-    } else {
-      s->v[OTAP__ROLE_LOG_ID][j] = 0;
-      s->valid[OTAP__ROLE_LOG_ID][j] = 0;
-    }
-    for (int q = 0; q < 2; q++) {
-      int role = q == 0 ? OTAP__ROLE_RESOURCE_ID : OTAP__ROLE_SCOPE_ID;
-      int32_t cl = c->cls[q][g];
-      if (s->stamp[q][cl] != (int32_t)k + 1) {
-        s->stamp[q][cl] = (int32_t)k + 1;
-        s->new_id[q][cl] = (int32_t)s->n_used[q];
-        s->used[q][s->n_used[q]++] = cl;
-      }
-      bool valid = c->local[q][g] >= 0;
-      s->v[role][j] = valid ? (uint16_t)s->new_id[q][cl] : 0;
-      s->valid[role][j] = valid;
-    }
-  }
-  for (int q = 0; q < 2; q++) {
-    int kind = q == 0 ? K_RES : K_SCOPE;
-    for (int64_t m = 0; m < s->n_used[q]; m++) {
-      int32_t cl = s->used[q][m];
-      int32_t local = c->rep_local[q][cl];
-      if (local < 0) continue;
-      OTAP_RETURN_NOT_OK(
-          push_attrs(c, s, kind, c->rep_input[q][cl], local, (uint16_t)m, err));
-    }
-  }
-  c->st->output_resources += s->n_used[0];
-  c->st->output_scopes += s->n_used[1];
-  OTAP_RETURN_NOT_OK(emit_logs_table(c, s, start, n, meta, out, err));
-  for (int q = 0; q < K_N; q++) OTAP_RETURN_NOT_OK(emit_attrs(c, s, q, out, err));
-  return 0;
-}
-
-// Conforms every input table and builds the combined tables (attributes always; LOGS only for
-// SORT). Attribute row offsets per input are recorded.
-static int build_tables(struct ctx* c, bool combine_logs, struct otap_error* err) {
-  int rc = 0;
-  struct ArrowArray* parts = otap_calloc((size_t)(c->n_in > 0 ? c->n_in : 1), sizeof(*parts));
-  const struct ArrowArray** ptrs = otap_calloc((size_t)(c->n_in > 0 ? c->n_in : 1),
-                                               sizeof(*ptrs));
-  if (!parts || !ptrs) {
-    rc = otap_error_set(err, ENOMEM, "batch: out of memory (tables)");
-    goto done;
-  }
+static void place_free(struct place* pl, int64_t n_in) {
   for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
-    struct otap__utable* u = &c->u[t];
-    if (!u->present) continue;
-    OTAP_GOTO_NOT_OK(rc, otap__utable_build(u, err));
-    {
-      const struct ArrowSchema** ss = otap_calloc((size_t)c->n_in + 1, sizeof(*ss));
-      const struct ArrowArray** aa = otap_calloc((size_t)c->n_in + 1, sizeof(*aa));
-      if (!ss || !aa) rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionaries)");
-      for (int64_t i = 0; rc == 0 && i < c->n_in; i++) {
-        struct input* in = &c->in[i];
-        if (!in->has[t] || (t == OTAP_LOGS_LOGS && in->n_logs == 0)) continue;
-        ss[i] = &in->p.schema[t];
-        aa[i] = &in->p.batch[t];
+    region_free(&pl->reg[t]);
+    for (int64_t i = 0; pl->runs[t] && i < n_in; i++) otap_free(pl->runs[t][i].r);
+    otap_free(pl->runs[t]);
+    otap_free(pl->n_rows[t]);
+  }
+  otap_free(pl->plog);
+  otap_free(pl->kout);
+  otap_free(pl->newid);
+  otap_free(pl->acur);
+  for (int q = 0; q < 2; q++) {
+    otap_free(pl->stamp[q]);
+    otap_free(pl->newc[q]);
+    otap_free(pl->used[q]);
+    otap_free(pl->used_off[q]);
+  }
+}
+
+static int place_logs(struct ctx* c, struct place* pl, int64_t K, int64_t max,
+                      struct otap_error* err) {
+  int64_t n = c->n_rows;
+  struct otap__tcols* tc = c->tc[OTAP_LOGS_LOGS];
+  for (int64_t k = 0; k < K; k++) {
+    pl->n_rows[OTAP_LOGS_LOGS][k] = n - k * max < max ? n - k * max : max;
+  }
+  OTAP_RETURN_NOT_OK(region_init(&pl->reg[OTAP_LOGS_LOGS], K, pl->n_rows[OTAP_LOGS_LOGS], err));
+  const struct otap__region* reg = &pl->reg[OTAP_LOGS_LOGS];
+  for (int64_t i = 0; i < c->n_in; i++) {
+    struct input* in = &c->in[i];
+    if (in->n_logs > 0) otap__tcols_bind(tc, i, &in->view[OTAP_LOGS_LOGS],
+                                         &in->p->schema[OTAP_LOGS_LOGS]);
+  }
+  OTAP_RETURN_NOT_OK(otap__tcols_alloc(tc, reg, err));
+  uint16_t* ids[3];
+  uint8_t* bits[3] = {NULL, NULL, NULL};
+  static const enum otap__col_role kRoles[3] = {OTAP__ROLE_LOG_ID, OTAP__ROLE_RESOURCE_ID,
+                                                OTAP__ROLE_SCOPE_ID};
+  for (int q = 0; q < 3; q++) ids[q] = otap__tcols_id_values(tc, kRoles[q]);
+  for (int q = 0; q < 2; q++) {
+    int64_t nc = c->classes[q].n > 0 ? c->classes[q].n : 1;
+    pl->stamp[q] = otap_calloc((size_t)nc, sizeof(int32_t));
+    pl->newc[q] = otap_malloc((size_t)nc * sizeof(int32_t));
+    pl->used[q] = otap_malloc((size_t)(n + 1) * sizeof(int32_t));
+    pl->used_off[q] = otap_calloc((size_t)K + 1, sizeof(int64_t));
+    OTAP_RETURN_IF(!pl->stamp[q] || !pl->newc[q] || !pl->used[q] || !pl->used_off[q], err,
+                   ENOMEM, "batch: out of memory (classes)");
+  }
+  int64_t* n_la = pl->n_rows[OTAP_LOGS_LOG_ATTRS];
+  int64_t n_used[2] = {0, 0};
+  for (int64_t k = 0; k < K; k++) {
+    int64_t p0 = reg->pstart[k], nk = reg->n[k];
+    const int32_t* ord = c->order + k * max;
+    int32_t next = 0;
+    int64_t acnt = 0;
+    int32_t tag = (int32_t)k + 1;
+    for (int64_t j = 0; j < nk; j++) {
+      int64_t g = ord[j];
+      int64_t P = p0 + j;
+      pl->plog[g] = P;
+      pl->kout[g] = (int32_t)k;
+      int32_t old = c->log_id[g];
+      if (old >= 0) {
+        const struct attr_index* a = &c->in[c->row_input[g]].ai[K_LOG];
+        pl->newid[g] = next;
+        if (ids[0]) ids[0][P] = (uint16_t)next;
+        next++;
+        pl->acur[g] = acnt;
+        acnt += attr_count(a, old);
+      } else {
+        pl->newid[g] = -1;
+        if (ids[0]) {
+          ids[0][P] = 0;
+          if (!bits[0]) bits[0] = otap__tcols_id_bits(tc, kRoles[0], true);
+          OTAP_RETURN_IF(!bits[0], err, ENOMEM, "batch: out of memory (id validity)");
+          otap_bit_clear(bits[0], P);
+        }
       }
-      if (rc == 0) rc = otap__utable_build_dicts(u, ss, aa, c->n_in, err);
-      otap_free(ss);
-      otap_free(aa);
-      if (rc) goto done;
+      for (int q = 0; q < 2; q++) {
+        int32_t cl = c->cls[q][g];
+        if (pl->stamp[q][cl] != tag) {
+          pl->stamp[q][cl] = tag;
+          pl->newc[q][cl] = (int32_t)(n_used[q] - pl->used_off[q][k]);
+          pl->used[q][n_used[q]++] = cl;
+        }
+        if (!ids[q + 1]) continue;
+        if (c->local[q][g] >= 0) {
+          ids[q + 1][P] = (uint16_t)pl->newc[q][cl];
+        } else {
+          ids[q + 1][P] = 0;
+          if (!bits[q + 1]) bits[q + 1] = otap__tcols_id_bits(tc, kRoles[q + 1], true);
+          OTAP_RETURN_IF(!bits[q + 1], err, ENOMEM, "batch: out of memory (id validity)");
+          otap_bit_clear(bits[q + 1], P);
+        }
+      }
     }
-    bool logs = t == OTAP_LOGS_LOGS;
-    int kind = -1;
-    for (int q = 0; q < K_N; q++) {
-      if (kAttrTable[q] == (enum otap_logs_table)t) kind = q;
+    n_la[k] = acnt;
+    for (int q = 0; q < 2; q++) {
+      pl->used_off[q][k + 1] = n_used[q];
+      int64_t cnt = 0;
+      for (int64_t m = pl->used_off[q][k]; m < n_used[q]; m++) {
+        int32_t cl = pl->used[q][m];
+        int32_t local = c->rep_local[q][cl];
+        if (local >= 0) {
+          cnt += attr_count(&c->in[c->rep_input[q][cl]].ai[q == 0 ? K_RES : K_SCOPE], local);
+        }
+      }
+      pl->n_rows[q == 0 ? OTAP_LOGS_RESOURCE_ATTRS : OTAP_LOGS_SCOPE_ATTRS][k] = cnt;
     }
-    int64_t np = 0, rows = 0;
+    c->st->output_resources += pl->used_off[0][k + 1] - pl->used_off[0][k];
+    c->st->output_scopes += pl->used_off[1][k + 1] - pl->used_off[1][k];
+  }
+  // Copy runs of every input's LOGS rows.
+  struct otap__runs* runs = pl->runs[OTAP_LOGS_LOGS];
+  for (int64_t i = 0; i < c->n_in; i++) {
+    struct input* in = &c->in[i];
+    const int64_t* P = pl->plog + in->row0;
+    for (int64_t r = 0; r < in->n_logs; r++) OTAP_RETURN_NOT_OK(otap__runs_push(&runs[i], r, P[r], err));
+  }
+  return 0;
+}
+
+static int place_attrs(struct ctx* c, struct place* pl, int kind, int64_t K,
+                       struct otap_error* err) {
+  enum otap_logs_table t = kAttrTable[kind];
+  struct otap__tcols* tc = c->tc[t];
+  if (!tc) return 0;
+  OTAP_RETURN_NOT_OK(region_init(&pl->reg[t], K, pl->n_rows[t], err));
+  const struct otap__region* reg = &pl->reg[t];
+  for (int64_t i = 0; i < c->n_in; i++) {
+    struct input* in = &c->in[i];
+    if (in->has[t] && in->n_logs > 0) otap__tcols_bind(tc, i, &in->view[t], &in->p->schema[t]);
+  }
+  OTAP_RETURN_NOT_OK(otap__tcols_alloc(tc, reg, err));
+  uint16_t* pid = otap__tcols_id_values(tc, OTAP__ROLE_PARENT_ID);
+  OTAP_RETURN_IF(!pid, err, EINVAL, "batch: table %s has no parent_id column",
+                 otap_logs_table_name(t));
+  struct otap__runs* runs = pl->runs[t];
+  if (kind == K_LOG) {
     for (int64_t i = 0; i < c->n_in; i++) {
       struct input* in = &c->in[i];
-      if (!in->has[t] || (logs && in->n_logs == 0)) continue;
-      int64_t n = in->view[t].length;
-      if (!logs) in->attr_row0[kind] = rows;
-      rows += n;
-      struct ArrowArray* dst = logs ? &in->conformed_logs : &parts[np];
-      rc = otap__utable_conform(u, i, &in->p.schema[t], &in->p.batch[t], n, dst, err);
-      if (rc) {
-        otap_error_prefix(err, rc, "batch: input %lld, table %s: ", (long long)i,
-                          otap_logs_table_name((enum otap_logs_table)t));
-        for (int64_t q = 0; q < np && !logs; q++) otap_array_release(&parts[q]);
-        goto done;
+      const struct attr_index* a = &in->ai[K_LOG];
+      if (!in->has[t] || in->n_logs == 0) continue;
+      for (int64_t p = 0; p <= a->max_id; p++) {
+        int32_t cnt = attr_count(a, p);
+        if (cnt == 0 || p > in->max_id || in->id2row[p] < 0) continue;
+        int64_t g = in->row0 + in->id2row[p];
+        int64_t base = reg->pstart[pl->kout[g]] + pl->acur[g];
+        uint16_t np = (uint16_t)pl->newid[g];
+        const int32_t* rows = a->rows + a->start[p];
+        for (int32_t q = 0; q < cnt; q++) {
+          OTAP_RETURN_NOT_OK(otap__runs_push(&runs[i], rows[q], base + q, err));
+          pid[base + q] = np;
+        }
       }
-      ptrs[np++] = dst;
     }
-    if (logs && !combine_logs) continue;
-    rc = otap__batch_concat(&u->working, ptrs, np, &c->combined[t], err);
-    for (int64_t q = 0; q < np && !logs; q++) otap_array_release(&parts[q]);
-    if (rc) goto done;
-    if (logs) {
-      for (int64_t i = 0; i < c->n_in; i++) otap_array_release(&c->in[i].conformed_logs);
+    return 0;
+  }
+  int q = kind == K_RES ? 0 : 1;
+  for (int64_t k = 0; k < K; k++) {
+    int64_t pos = reg->pstart[k];
+    for (int64_t m = pl->used_off[q][k]; m < pl->used_off[q][k + 1]; m++) {
+      int32_t cl = pl->used[q][m];
+      int32_t local = c->rep_local[q][cl];
+      if (local < 0) continue;
+      int64_t i = c->rep_input[q][cl];
+      const struct attr_index* a = &c->in[i].ai[kind];
+      int32_t cnt = attr_count(a, local);
+      if (cnt == 0) continue;
+      const int32_t* rows = a->rows + a->start[local];
+      uint16_t np = (uint16_t)(m - pl->used_off[q][k]);
+      for (int32_t x = 0; x < cnt; x++, pos++) {
+        OTAP_RETURN_NOT_OK(otap__runs_push(&runs[i], rows[x], pos, err));
+        pid[pos] = np;
+      }
     }
   }
-done:
-  otap_free(parts);
-  otap_free(ptrs);
-  return rc;
+  return 0;
 }
 
 static int encode_meta(struct ctx* c, struct otap_buffer* meta) {
@@ -996,37 +1172,6 @@ static int encode_meta(struct ctx* c, struct otap_buffer* meta) {
       {"otap.batch.dedup", 16, c->o->dedup ? "true" : "false", c->o->dedup ? 4 : 5},
   };
   return otap_metadata_encode(meta, e, 2);
-}
-
-static void ctx_free(struct ctx* c) {
-  for (int64_t i = 0; c->in && i < c->n_in; i++) {
-    struct input* in = &c->in[i];
-    for (int k = 0; k < K_N; k++) {
-      otap_free(in->ai[k].start);
-      otap_free(in->ai[k].rows);
-      otap_free(in->ai[k].aset);
-    }
-    for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) otap_array_view_reset(&in->view[t]);
-    otap_array_release(&in->conformed_logs);
-    otap_logs_payload_reset(&in->p);
-  }
-  otap_free(c->in);
-  otap_free(c->row_input);
-  otap_free(c->log_id);
-  for (int k = 0; k < 2; k++) {
-    otap_free(c->local[k]);
-    otap_free(c->cls[k]);
-    otap_free(c->rep_input[k]);
-    otap_free(c->rep_local[k]);
-    otap__bintern_reset(&c->classes[k]);
-  }
-  otap__bintern_reset(&c->asets);
-  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
-    otap__utable_reset(&c->u[t]);
-    otap_array_release(&c->combined[t]);
-  }
-  otap_free(c->order);
-  otap_buffer_reset(&c->scratch);
 }
 
 static int check_options(const struct otap_batch_options* o, struct otap_error* err) {
@@ -1052,6 +1197,36 @@ static int check_options(const struct otap_batch_options* o, struct otap_error* 
   return 0;
 }
 
+static void ctx_free(struct ctx* c) {
+  for (int64_t i = 0; c->in && i < c->n_in; i++) {
+    struct input* in = &c->in[i];
+    for (int k = 0; k < K_N; k++) {
+      otap_free(in->ai[k].start);
+      otap_free(in->ai[k].rows);
+      otap_free(in->ai[k].aset);
+    }
+    for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) otap_array_view_reset(&in->view[t]);
+    otap_free(in->id2row);
+    otap_logs_payload_reset(&in->dec);
+  }
+  otap_free(c->in);
+  otap_free(c->row_input);
+  otap_free(c->log_id);
+  for (int k = 0; k < 2; k++) {
+    otap_free(c->local[k]);
+    otap_free(c->cls[k]);
+    otap_free(c->rep_input[k]);
+    otap_free(c->rep_local[k]);
+    otap_free(c->memo_cls[k]);
+    otap_free(c->memo_row[k]);
+    otap__bintern_reset(&c->classes[k]);
+  }
+  otap__bintern_reset(&c->asets);
+  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) otap__tcols_free(c->tc[t]);
+  otap_free(c->order);
+  otap_buffer_reset(&c->scratch);
+}
+
 int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
                     const struct otap_batch_options* options, struct otap_logs_payload** out,
                     int64_t* n_out, struct otap_batch_stats* stats, struct otap_error* err) {
@@ -1074,23 +1249,29 @@ int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
   c.o = options;
   c.st = stats;
   c.n_in = n_in;
-  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) otap__utable_init(&c.u[t], (enum otap_logs_table)t);
   otap__bintern_init(&c.asets);
   otap__bintern_init(&c.classes[0]);
   otap__bintern_init(&c.classes[1]);
   struct otap_logs_payload* outs = NULL;
-  int64_t k_out = 0, n_outs = 0;
-  struct out_scratch s;
-  memset(&s, 0, sizeof(s));
+  int64_t n_outs = 0;
+  struct place pl;
+  memset(&pl, 0, sizeof(pl));
   uint8_t* seen = NULL;
   struct otap_buffer meta;
   otap_buffer_init(&meta);
   int rc = 0;
   c.in = otap_calloc((size_t)(n_in > 0 ? n_in : 1), sizeof(struct input));
   seen = otap_malloc(3 * 8192);
-  if (!c.in || !seen) {
+  for (int k = 0; k < 2; k++) {
+    c.memo_cls[k] = otap_malloc(65537 * sizeof(int32_t));
+    c.memo_row[k] = otap_malloc(65537 * sizeof(int32_t));
+  }
+  if (!c.in || !seen || !c.memo_cls[0] || !c.memo_cls[1] || !c.memo_row[0] || !c.memo_row[1]) {
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (%lld inputs)", (long long)n_in);
     goto done;
+  }
+  for (int k = 0; k < 2; k++) {
+    for (int q = 0; q < 65537; q++) c.memo_cls[k][q] = -1;
   }
   for (int64_t i = 0; i < n_in; i++) {
     OTAP_GOTO_NOT_OK(rc, prepare_input(&c, i, &in[i], err));
@@ -1116,47 +1297,46 @@ int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
   }
   for (int64_t i = 0; i < n_in; i++) OTAP_GOTO_NOT_OK(rc, index_rows(&c, i, seen, err));
   if (n == 0) goto done;
-  enum otap_batch_strategy strat = options->strategy;
-  if (strat == OTAP_BATCH_STRATEGY_AUTO) {
-    strat = options->n_sort_keys ? OTAP_BATCH_STRATEGY_SORT : OTAP_BATCH_STRATEGY_CONCAT;
-  }
-  OTAP_GOTO_NOT_OK(rc, build_tables(&c, strat == OTAP_BATCH_STRATEGY_SORT, err));
   OTAP_GOTO_NOT_OK(rc, build_order(&c, err));
   if (encode_meta(&c, &meta)) {
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (metadata)");
     goto done;
   }
-  // Scratch for outputs.
   int64_t max = options->max_items;
-  int64_t per = n < max ? n : max;
-  for (int r = OTAP__ROLE_LOG_ID; r <= OTAP__ROLE_SCOPE_ID; r++) {
-    s.v[r] = otap_malloc((size_t)per * sizeof(uint16_t));
-    s.valid[r] = otap_malloc((size_t)per);
-    if (!s.v[r] || !s.valid[r]) rc = ENOMEM;
-  }
-  for (int q = 0; q < 2; q++) {
-    int64_t nc = c.classes[q].n > 0 ? c.classes[q].n : 1;
-    s.stamp[q] = otap_calloc((size_t)nc, sizeof(int32_t));
-    s.new_id[q] = otap_malloc((size_t)nc * sizeof(int32_t));
-    s.used[q] = otap_malloc((size_t)nc * sizeof(int32_t));
-    if (!s.stamp[q] || !s.new_id[q] || !s.used[q]) rc = ENOMEM;
-  }
-  s.rows = otap_malloc((size_t)per * sizeof(int64_t));
   n_outs = (n + max - 1) / max;
+  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
+    pl.runs[t] = otap_calloc((size_t)(n_in > 0 ? n_in : 1), sizeof(struct otap__runs));
+    pl.n_rows[t] = otap_calloc((size_t)n_outs + 1, sizeof(int64_t));
+    if (!pl.runs[t] || !pl.n_rows[t]) rc = ENOMEM;
+  }
+  pl.plog = otap_malloc(rn * sizeof(int64_t));
+  pl.kout = otap_malloc(rn * sizeof(int32_t));
+  pl.newid = otap_malloc(rn * sizeof(int32_t));
+  pl.acur = otap_malloc(rn * sizeof(int64_t));
   outs = otap_calloc((size_t)n_outs, sizeof(*outs));
-  if (rc || !s.rows || !outs) {
-    rc = otap_error_set(err, ENOMEM, "batch: out of memory (output scratch)");
+  if (rc || !pl.plog || !pl.kout || !pl.newid || !pl.acur || !outs) {
+    rc = otap_error_set(err, ENOMEM, "batch: out of memory (output placement)");
     goto done;
   }
-  for (k_out = 0; k_out < n_outs; k_out++) {
-    int64_t start = k_out * max;
-    int64_t cnt = n - start < max ? n - start : max;
-    rc = emit_output(&c, &s, k_out, start, cnt, (const char*)meta.data, &outs[k_out], err);
-    if (rc) {
-      otap_error_prefix(err, rc, "batch: output %lld: ", (long long)k_out);
-      goto done;
+  OTAP_GOTO_NOT_OK(rc, place_logs(&c, &pl, n_outs, max, err));
+  for (int kind = 0; kind < K_N; kind++) OTAP_GOTO_NOT_OK(rc, place_attrs(&c, &pl, kind, n_outs, err));
+  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
+    if (c.tc[t] && pl.reg[t].n) OTAP_GOTO_NOT_OK(rc, otap__tcols_write(c.tc[t], pl.runs[t], err));
+  }
+  for (int64_t k = 0; k < n_outs; k++) {
+    for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
+      if (!c.tc[t] || !pl.reg[t].n || pl.reg[t].n[k] == 0) continue;
+      struct ArrowSchema os;
+      struct ArrowArray oa;
+      rc = otap__tcols_emit(c.tc[t], k, t == OTAP_LOGS_LOGS ? (const char*)meta.data : NULL, &os,
+                            &oa, err);
+      if (rc) {
+        otap_error_prefix(err, rc, "batch: output %lld: ", (long long)k);
+        goto done;
+      }
+      otap_logs_payload_set_table(&outs[k], (enum otap_logs_table)t, &os, &oa);
     }
-    stats->output_records += cnt;
+    stats->output_records += pl.reg[OTAP_LOGS_LOGS].n[k];
   }
   stats->outputs = n_outs;
 done:
@@ -1167,7 +1347,7 @@ done:
     *out = outs;
     *n_out = n_outs;
   }
-  out_scratch_free(&s);
+  place_free(&pl, n_in);
   otap_free(seen);
   otap_buffer_reset(&meta);
   ctx_free(&c);

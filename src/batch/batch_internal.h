@@ -38,7 +38,38 @@ int otap__radix_sort(const uint64_t* keys, int64_t n, int32_t words, int32_t* pe
                      struct otap_error* err);
 
 // ---------------------------------------------------------------------------------------------
-// Schema unification (batch_schema.c)
+// Output layout shared by the engine (batch.c) and the column writers (batch_cols.c).
+//
+// Every output table is written for all K outputs at once into one allocation per buffer:
+// output k owns the *region* of element positions [pstart[k], pstart[k] + n[k]] (one spare
+// element for string offsets), regions start at multiples of 64 elements, so bitmaps and
+// values of each output are aligned and each output's arrays point into the shared block at
+// offset 0. A source row goes to global position P (pstart[k] + row in output k); P >> 6
+// names the region block, kblock[P >> 6] the output.
+
+struct otap__region {
+  int64_t k;         // outputs
+  int64_t* n;        // rows per output
+  int64_t* pstart;   // first position of output k (multiple of 64)
+  int64_t total;     // positions in all regions (multiple of 64)
+  int32_t* kblock;   // output of each 64-position block
+};
+
+/// Copy instruction: source rows [src, src + len) of one input go to positions
+/// [dst, dst + len).
+struct otap__run {
+  int32_t src;
+  int32_t len;
+  int64_t dst;
+};
+
+/// Runs of one table and one input.
+struct otap__runs {
+  struct otap__run* r;
+  int64_t n;
+  int64_t cap;
+};
+int otap__runs_push(struct otap__runs* rs, int64_t src, int64_t dst, struct otap_error* err);
 
 enum otap__col_role {
   OTAP__ROLE_NONE = 0,
@@ -50,82 +81,31 @@ enum otap__col_role {
   OTAP__ROLE_COUNT_,
 };
 
-struct otap__ucol {
-  char* name;
-  char* format;      // native value format (dictionary value format when dictionary-encoded)
-  bool dict;         // working form dictionary<int32, value>
-  bool u16_only;     // dictionary keys may not be u8
-  bool is_struct;
-  enum otap__col_role role;
-  int64_t n_children;
-  struct otap__ucol* children;
-  // Dictionary columns: the global dictionary (every input's dictionary values, or native
-  // values, concatenated without deduplication) and each input's first index in it.
-  struct ArrowArray gdict;
-  struct otap_array_view gview;
-  bool gview_ready;
-  int64_t* gbase;
-  // Finalize scratch over the global dictionary, reused across outputs: remap[k] is valid
-  // when stamp[k] == gen.
-  int32_t* remap;
-  int32_t* stamp;
-  int32_t gen;
-};
+struct otap__tcols;  // one table's unified columns and their output buffers (batch_cols.c)
 
-/// The union of one table's columns over all inputs, and the working schema (struct) every
-/// input is conformed to.
-struct otap__utable {
-  enum otap_logs_table table;
-  bool present;  // some input has the table
-  int64_t n_cols;
-  struct otap__ucol* cols;
-  struct ArrowSchema working;  // "+s"; dict columns as dictionary<int32, value>
-};
-
-void otap__utable_init(struct otap__utable* u, enum otap_logs_table t);
-void otap__utable_reset(struct otap__utable* u);
-/// Adds the columns of one input's table (EINVAL on a type conflict, naming the column and
-/// the input).
-int otap__utable_add(struct otap__utable* u, const struct ArrowSchema* s, int64_t input,
+/// Creates the unified column tree of one table. `add` merges one input's schema (EINVAL on a
+/// type conflict naming table, column and input).
+int otap__tcols_new(struct otap__tcols** out, enum otap_logs_table t, int64_t n_in,
+                    struct otap_error* err);
+void otap__tcols_free(struct otap__tcols* c);
+int otap__tcols_add(struct otap__tcols* c, int64_t input, const struct ArrowSchema* s,
+                    struct otap_error* err);
+/// Points the columns at input `input`'s validated table view (rows 0..view->length-1).
+void otap__tcols_bind(struct otap__tcols* c, int64_t input, const struct otap_array_view* view,
+                      const struct ArrowSchema* schema);
+/// Id buffers the engine fills (u16 per position; validity bitmap or NULL when the role has no
+/// nulls) after otap__tcols_alloc; NULL when the table has no column of that role.
+int otap__tcols_alloc(struct otap__tcols* c, const struct otap__region* reg,
+                      struct otap_error* err);
+uint16_t* otap__tcols_id_values(struct otap__tcols* c, enum otap__col_role role);
+uint8_t* otap__tcols_id_bits(struct otap__tcols* c, enum otap__col_role role, bool needed);
+/// Writes every non-id column from every input following runs[input] (n_in entries).
+int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs,
+                      struct otap_error* err);
+/// Builds output k's table (schema + batch) from the written buffers; table_meta: encoded
+/// schema metadata or NULL.
+int otap__tcols_emit(struct otap__tcols* c, int64_t k, const char* table_meta,
+                     struct ArrowSchema* out_schema, struct ArrowArray* out,
                      struct otap_error* err);
-/// Builds u->working after every input was added.
-int otap__utable_build(struct otap__utable* u, struct otap_error* err);
-/// Builds the global dictionaries of the dictionary columns from every input's table (ss/aa
-/// NULL for inputs that do not contribute).
-int otap__utable_build_dicts(struct otap__utable* u, const struct ArrowSchema* const* ss,
-                             const struct ArrowArray* const* aa, int64_t n_in,
-                             struct otap_error* err);
-/// Conforms input `input`'s table (schema s / batch a, n rows) to the working schema:
-/// dictionary columns become int32 indices into the global dictionaries (no hashing).
-int otap__utable_conform(const struct otap__utable* u, int64_t input,
-                         const struct ArrowSchema* s, const struct ArrowArray* a, int64_t n,
-                         struct ArrowArray* out, struct otap_error* err);
-
-/// Replacement id columns for finalize, indexed by role (values NULL = keep the column).
-struct otap__idcols {
-  const uint16_t* values[OTAP__ROLE_COUNT_];
-  const uint8_t* valid[OTAP__ROLE_COUNT_];  // NULL = all valid
-};
-
-/// Turns a gathered working-form table into an output table: dictionary columns compacted to
-/// the referenced values and re-keyed (u8 <= 256 distinct, u16 <= 65536, else native), id
-/// columns replaced (ids), body.type nulls filled with 0, id fields marked `encoding=plain`,
-/// schema metadata `table_meta` (encoded, may be NULL). `in` is consumed.
-int otap__utable_finalize(struct otap__utable* u, struct ArrowArray* in,
-                          const struct otap__idcols* ids, const char* table_meta,
-                          struct ArrowSchema* out_schema, struct ArrowArray* out,
-                          struct otap_error* err);
-
-// ---------------------------------------------------------------------------------------------
-// Working-form gathers (batch_gather.c): one pass per column into preallocated buffers for the
-// layouts of the working form (struct, fixed width, bool, strings, shared dictionary<int32>);
-// other layouts fall back to otap_array_take / otap_array_concat. Outputs are finished
-// without validation (sources are validated at entry; rows must be in range).
-
-int otap__batch_take(const struct ArrowSchema* s, const struct ArrowArray* in,
-                     const int64_t* rows, int64_t n, struct ArrowArray* out,
-                     struct otap_error* err);
-int otap__batch_concat(const struct ArrowSchema* s, const struct ArrowArray* const* parts,
-                       int64_t np, struct ArrowArray* out, struct otap_error* err);
 
 #endif

@@ -310,6 +310,13 @@ static int check_type_column(const char* table, const char* path, int64_t n,
                              const struct otap_array_view* v, int64_t base,
                              const struct otap_array_view* parent, int64_t parent_base,
                              struct otap_error* err) {
+  // Fast path: plain uint8 without nulls: one scan for the largest value.
+  if (!v->dictionary && v->storage_type == OTAP_TYPE_UINT8 && v->null_count == 0) {
+    const uint8_t* p = v->buffers[1] + v->offset + base;
+    uint8_t mx = 0;
+    for (int64_t i = 0; i < n; i++) mx = p[i] > mx ? p[i] : mx;
+    if (mx <= 7) return 0;
+  }
   for (int64_t i = 0; i < n; i++) {
     if (parent && otap_view_is_null(parent, parent_base + i)) continue;
     if (otap_view_is_null(v, base + i)) {
@@ -329,6 +336,23 @@ static int check_type_column(const char* table, const char* path, int64_t n,
 static int check_not_null(const char* table, const char* path, int64_t n,
                           const struct otap_array_view* v, int64_t base, struct otap_error* err) {
   if (v->null_count == 0 && !v->dictionary) return 0;
+  // Fast path: dictionary without nulls in keys or values: every key must be in range.
+  if (v->dictionary && v->null_count == 0 && v->dictionary->null_count == 0 &&
+      (v->storage_type == OTAP_TYPE_UINT8 || v->storage_type == OTAP_TYPE_UINT16)) {
+    int64_t mx = -1;
+    if (v->storage_type == OTAP_TYPE_UINT8) {
+      const uint8_t* p = v->buffers[1] + v->offset + base;
+      uint8_t m = 0;
+      for (int64_t i = 0; i < n; i++) m = p[i] > m ? p[i] : m;
+      mx = n > 0 ? m : -1;
+    } else {
+      const uint16_t* p = (const uint16_t*)(const void*)v->buffers[1] + v->offset + base;
+      uint16_t m = 0;
+      for (int64_t i = 0; i < n; i++) m = p[i] > m ? p[i] : m;
+      mx = n > 0 ? m : -1;
+    }
+    if (mx < v->dictionary->length) return 0;
+  }
   for (int64_t i = 0; i < n; i++) {
     if (otap__view_is_null_any(v, base + i)) {
       return otap_error_set(err, EINVAL, "%s: required column '%s' is null at row %lld", table,
