@@ -7,7 +7,8 @@
 //       max_items 8192.
 //   W0: the upstream Rust flush shape: 8 inputs x 1024 logs, 1 resource (4 attributes), 1
 //       scope (2 attributes), 4 log attributes; max_items 8192.
-// Usage: bench_batch [reps] [--no-duckdb]
+// Usage: bench_batch [reps] [--no-duckdb] [--dict auto|always|never] [--only W0|W1]
+//                    [--policy none|resource,scope|resource,scope,trace_id]
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,7 +322,12 @@ static void run_duckdb(const char* csv, int reps, double ms[3]) {
   pclose(p);
 }
 
+// Profiling filters (--only W1 / --policy none|resource,scope|...): run just that case.
+static const char* g_only = NULL;
+static const char* g_policy = NULL;
+
 static void bench_workload(struct workload* w, int reps, bool duckdb) {
+  if (g_only && strcmp(g_only, w->name) != 0) return;
   make_workload(w);
   int64_t in_bytes = payload_bytes(w->in, w->inputs);
   printf("\n== %s: %" PRId64 " inputs x %" PRId64 " logs = %" PRId64
@@ -341,6 +347,7 @@ static void bench_workload(struct workload* w, int reps, bool duckdb) {
   printf("%-8s %-24s %9s %12s %11s %11s %8s %11s %8s\n", "strategy", "sort", "ms",
          "in rec/s", "out MB/s", "memcpy MB/s", "share", "duckdb ms", "vs duck");
   for (int pi = 0; pi < 3; pi++) {
+    if (g_policy && strcmp(g_policy, kNames[pi]) != 0) continue;
     for (int s = OTAP_BATCH_STRATEGY_CONCAT; s <= OTAP_BATCH_STRATEGY_SORT; s++) {
       if (s == OTAP_BATCH_STRATEGY_CONCAT && pi > 0) continue;
       struct result r = run_batch(w, kPolicies[pi], (enum otap_batch_strategy)s, reps);
@@ -362,6 +369,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--no-duckdb") == 0) {
       duckdb = false;
+    } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      g_only = argv[++i];
+    } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
+      g_policy = argv[++i];
     } else if (strcmp(argv[i], "--dict") == 0 && i + 1 < argc) {
       const char* d = argv[++i];
       dict = strcmp(d, "always") == 0 ? OTAP_LOGS_GEN_DICT_ALWAYS

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "batch/batch_internal.h"
+#include "logs/logs_internal.h"
 
 // ---------------------------------------------------------------------------------------------
 // Column access over validated views (native or dictionary, inside an optional struct)
@@ -237,10 +238,16 @@ static int index_attrs(struct input* in, int kind, int64_t input_no, struct otap
       pv->null_count == 0 && a->n > 0) {
     p16 = (const uint16_t*)pv->buffers[1] + pv->offset + a->parent_id.base;
   }
+  bool sorted = false;
   if (p16) {
     uint16_t mx = 0;
-    for (int64_t i = 0; i < a->n; i++) mx = p16[i] > mx ? p16[i] : mx;
+    int64_t desc = 0;  // number of descents (0: already ordered by parent_id)
+    for (int64_t i = 0; i < a->n; i++) {
+      mx = p16[i] > mx ? p16[i] : mx;
+      desc += i > 0 && p16[i] < p16[i - 1];
+    }
     a->max_id = mx;
+    sorted = desc == 0;
   }
   for (int64_t i = 0; !p16 && i < a->n; i++) {
     int64_t pid;
@@ -265,6 +272,10 @@ static int index_attrs(struct input* in, int kind, int64_t input_no, struct otap
     a->start[pid + 1]++;
   }
   for (int64_t p = 1; p < nb; p++) a->start[p] += a->start[p - 1];
+  if (sorted) {  // rows already grouped by parent, in order
+    for (int64_t i = 0; i < a->n; i++) a->rows[i] = (int32_t)i;
+    return 0;
+  }
   // Counting sort: fill using a moving cursor per parent (start[p] is the cursor, restored).
   int32_t* cur = otap_malloc((size_t)nb * sizeof(int32_t));
   OTAP_RETURN_IF(!cur, err, ENOMEM, "batch: out of memory (attribute index)");
@@ -480,19 +491,31 @@ static int prepare_input(struct ctx* c, int64_t i, const struct otap_logs_payloa
     rc = otap_logs_decode_ids(&in->dec, err);  // validates (structure, OTAP schema)
     if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
     in->p = &in->dec;
-  } else {
-    struct otap_logs_validate_options vo;
-    otap_logs_validate_options_init(&vo);
-    vo.level = OTAP_VALIDATE_DEFAULT;  // offsets and keys are checked as they are read
-    rc = otap_logs_validate(src, &vo, err);
-    if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
   }
+  // Views at DEFAULT level (buffer sizes, first/last offsets); every offset and dictionary key
+  // the writers read is checked as it is read. The OTAP checks (schema, required columns,
+  // type values) run over the same views.
+  const struct otap_array_view* views[OTAP_LOGS_N_TABLES] = {NULL, NULL, NULL, NULL};
   for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
     if (!otap_logs_payload_has_table(in->p, (enum otap_logs_table)t)) continue;
     OTAP_RETURN_NOT_OK(otap_array_view_init(&in->view[t], &in->p->schema[t], err));
     in->has[t] = true;
     rc = otap_array_view_set(&in->view[t], &in->p->batch[t], OTAP_VALIDATE_DEFAULT, err);
+    if (rc) {
+      return otap_error_prefix(err, rc, "batch: input %lld, table %s: ", (long long)i,
+                               otap_logs_table_name((enum otap_logs_table)t));
+    }
+    views[t] = &in->view[t];
+  }
+  if (in->p == src) {
+    struct otap_logs_validate_options vo;
+    otap_logs_validate_options_init(&vo);
+    vo.level = OTAP_VALIDATE_DEFAULT;
+    rc = otap__logs_validate_views(src, views, &vo, err);
     if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
+  }
+  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
+    if (!in->has[t]) continue;
     if (!c->tc[t]) OTAP_RETURN_NOT_OK(otap__tcols_new(&c->tc[t], (enum otap_logs_table)t,
                                                       c->n_in, err));
     OTAP_RETURN_NOT_OK(otap__tcols_add(c->tc[t], i, &in->p->schema[t], err));
@@ -920,14 +943,7 @@ done:
 // ---------------------------------------------------------------------------------------------
 // Placement: output positions, new ids, copy runs
 
-int otap__runs_push(struct otap__runs* rs, int64_t src, int64_t dst, struct otap_error* err) {
-  if (rs->n > 0) {
-    struct otap__run* l = &rs->r[rs->n - 1];
-    if ((int64_t)l->src + l->len == src && l->dst + l->len == dst && l->len < INT32_MAX) {
-      l->len++;
-      return 0;
-    }
-  }
+int otap__runs_add(struct otap__runs* rs, int64_t src, int64_t dst, struct otap_error* err) {
   if (rs->n == rs->cap) {
     int64_t nc = rs->cap ? rs->cap * 2 : 16;
     struct otap__run* g = otap_realloc(rs->r, (size_t)nc * sizeof(*g));

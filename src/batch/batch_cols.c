@@ -67,6 +67,9 @@ struct otap__tcols {
   struct bcol* cols;
   const struct otap__region* reg;
   bool* bound;  // per input: the input has rows of this table
+  // Dictionary columns resolve keys run by run (long runs: in-order outputs) instead of
+  // through per-position entry ids (short runs: sorted outputs).
+  bool run_mode;
 };
 
 static enum otap__col_role role_of(enum otap_logs_table t, const char* parent, const char* name) {
@@ -364,11 +367,9 @@ static int alloc_cols(struct otap__tcols* tc, struct bcol* cols, int64_t n,
       OTAP_RETURN_IF(c->ebase[tc->n_in] > INT32_MAX || c->nbase[tc->n_in] > INT32_MAX - 2, err,
                      EINVAL, "batch: column %s: more than %d values in one call", c->name,
                      INT32_MAX - 2);
-      c->gid = otap_malloc((size_t)total * sizeof(int32_t) + 4);
-      c->used = otap_malloc((size_t)total * sizeof(int32_t) + 4);
       c->dcount = otap_calloc((size_t)reg->k + 1, sizeof(int32_t));
-      OTAP_RETURN_IF(!c->gid || !c->used || !c->dcount, err, ENOMEM,
-                     "batch: out of memory (dictionary column %s)", c->name);
+      OTAP_RETURN_IF(!c->dcount, err, ENOMEM, "batch: out of memory (dictionary column %s)",
+                     c->name);
     } else if (c->kind == BK_FIXED) {
       vb = total * c->width;
     } else if (c->kind == BK_BOOL) {
@@ -507,6 +508,26 @@ static inline uint64_t hash_bytes(const uint8_t* p, int64_t len) {
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   return h;
+}
+
+static inline bool same_bytes(const uint8_t* a, const uint8_t* b, int64_t len) {
+  uint64_t x, y, u, v;
+  switch (len) {
+    case 0:
+      return true;
+    case 8:
+      memcpy(&x, a, 8);
+      memcpy(&y, b, 8);
+      return x == y;
+    case 16:
+      memcpy(&x, a, 8);
+      memcpy(&y, b, 8);
+      memcpy(&u, a + 8, 8);
+      memcpy(&v, b + 8, 8);
+      return ((x ^ y) | (u ^ v)) == 0;
+    default:
+      return memcmp(a, b, (size_t)len) == 0;
+  }
 }
 
 // Value of entry e; false when null. *hint caches the input found last.
@@ -668,22 +689,26 @@ static int finish_dict(struct otap__tcols* tc, struct bcol* c, struct otap_error
   int64_t ne = c->ebase[tc->n_in] > 0 ? c->ebase[tc->n_in] : 1;  // dictionary entries
   int64_t maxn = 1;
   for (int64_t k = 0; k < reg->k; k++) maxn = reg->n[k] > maxn ? reg->n[k] : maxn;
-  int64_t cap = 16;
-  while (cap < 2 * maxn) cap *= 2;
+  int64_t maxcap = 64;
+  while (maxcap < 2 * maxn) maxcap *= 2;
   int32_t* estamp = otap_calloc((size_t)ne, sizeof(int32_t));
   int32_t* eidx = otap_malloc((size_t)ne * sizeof(int32_t));
-  uint64_t* slots = otap_calloc((size_t)cap, sizeof(uint64_t));
+  uint64_t* slots = otap_calloc((size_t)maxcap, sizeof(uint64_t));
   int64_t* spos = otap_malloc((size_t)maxn * sizeof(int64_t));
+  uint64_t* vh = otap_malloc((size_t)maxn * sizeof(uint64_t));
   const uint8_t** vp = otap_malloc((size_t)maxn * sizeof(*vp));
   int64_t* vl = otap_malloc((size_t)maxn * sizeof(int64_t));
   int rc = 0;
-  if (!estamp || !eidx || !slots || !spos || !vp || !vl) {
+  if (!estamp || !eidx || !slots || !spos || !vp || !vl || !vh) {
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)", c->name);
     goto done;
   }
   uint16_t* keys = (uint16_t*)(void*)c->vals;
   bool wide = false;
   int64_t hint = 0;
+  // The table starts small (cache resident for low-cardinality columns) and doubles at half
+  // load, up to maxcap (2 x the largest output).
+  int64_t cap = 64 < maxcap ? 64 : maxcap;
   uint64_t mask = (uint64_t)cap - 1;
   for (int64_t k = 0; k < reg->k; k++) {
     int64_t p0 = reg->pstart[k], n = reg->n[k];
@@ -716,12 +741,24 @@ static int finish_dict(struct otap__tcols* tc, struct bcol* c, struct otap_error
                 spos[x] = (int64_t)at;
                 vp[x] = p;
                 vl[x] = len;
+                vh[x] = h;
                 used[x] = e;
+                if ((int64_t)cnt * 2 > cap && cap < maxcap) {  // grow and reinsert
+                  for (int32_t q = 0; q < cnt; q++) slots[spos[q]] = 0;
+                  cap *= 2;
+                  mask = (uint64_t)cap - 1;
+                  for (int32_t q = 0; q < cnt; q++) {
+                    uint64_t a2 = vh[q] & mask;
+                    while (slots[a2]) a2 = (a2 + 1) & mask;
+                    slots[a2] = ((vh[q] >> 32) << 32) | (uint64_t)(q + 1);
+                    spos[q] = (int64_t)a2;
+                  }
+                }
                 break;
               }
               if ((sl & ~0xffffffffULL) == tagh) {
                 int32_t cand = (int32_t)(sl & 0xffffffffULL) - 1;
-                if (vl[cand] == len && (len == 0 || memcmp(vp[cand], p, (size_t)len) == 0)) {
+                if (vl[cand] == len && same_bytes(vp[cand], p, len)) {
                   x = cand;
                   break;
                 }
@@ -764,6 +801,295 @@ done:
   otap_free(spos);
   otap_free(vp);
   otap_free(vl);
+  otap_free(vh);
+  return rc;
+}
+
+// Run mode. One table of distinct values per output (adaptive size); per input a key ->
+// output key memo tagged with the output, valid while the input's runs stay in one output.
+struct otab {
+  uint64_t* slots;  // (hash high 32 bits << 32) | (index + 1); 0 = empty
+  int64_t cap;
+  int32_t cnt;
+  int32_t vcap;
+  const uint8_t** vp;
+  int64_t* vl;
+  uint64_t* vh;
+};
+
+static void otab_free(struct otab* t) {
+  otap_free(t->slots);
+  otap_free(t->vp);
+  otap_free(t->vl);
+  otap_free(t->vh);
+  memset(t, 0, sizeof(*t));
+}
+
+static void otab_place(struct otab* t, uint64_t h, int32_t x) {
+  uint64_t mask = (uint64_t)t->cap - 1, at = h & mask;
+  while (t->slots[at]) at = (at + 1) & mask;
+  t->slots[at] = ((h >> 32) << 32) | (uint64_t)(x + 1);
+}
+
+static int otab_grow(struct otab* t) {
+  int64_t nc = t->cap ? t->cap * 2 : 64;
+  uint64_t* ns = otap_calloc((size_t)nc, sizeof(uint64_t));
+  if (!ns) return ENOMEM;
+  otap_free(t->slots);
+  t->slots = ns;
+  t->cap = nc;
+  for (int32_t q = 0; q < t->cnt; q++) otab_place(t, t->vh[q], q);
+  return 0;
+}
+
+// Sizes an unused table like a previous output's (outputs of one call are alike).
+static int otab_presize(struct otab* t, const struct otab* like) {
+  if (like->cap == 0) return 0;
+  t->slots = otap_calloc((size_t)like->cap, sizeof(uint64_t));
+  t->vp = otap_malloc((size_t)like->vcap * sizeof(*t->vp));
+  t->vl = otap_malloc((size_t)like->vcap * sizeof(*t->vl));
+  t->vh = otap_malloc((size_t)like->vcap * sizeof(*t->vh));
+  if (!t->slots || !t->vp || !t->vl || !t->vh) {
+    otab_free(t);
+    return ENOMEM;
+  }
+  t->cap = like->cap;
+  t->vcap = like->vcap;
+  return 0;
+}
+
+// Index of value p/len in t (added when new); -1 with ENOMEM in *rc.
+static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, int* nomem) {
+  if (OTAP_UNLIKELY((int64_t)(t->cnt + 1) * 2 > t->cap)) {
+    if (otab_grow(t) != 0) {
+      *nomem = 1;
+      return -1;
+    }
+  }
+  if (OTAP_UNLIKELY(t->cnt == t->vcap)) {
+    int32_t nv = t->vcap ? t->vcap * 2 : 64;
+    const uint8_t** vp = otap_realloc(t->vp, (size_t)nv * sizeof(*vp));
+    if (vp) t->vp = vp;
+    int64_t* vl = vp ? otap_realloc(t->vl, (size_t)nv * sizeof(*vl)) : NULL;
+    if (vl) t->vl = vl;
+    uint64_t* vh = vl ? otap_realloc(t->vh, (size_t)nv * sizeof(*vh)) : NULL;
+    if (vh) t->vh = vh;
+    if (!vh) {
+      *nomem = 1;
+      return -1;
+    }
+    t->vcap = nv;
+  }
+  uint64_t h = hash_bytes(p, len);
+  uint64_t tagh = (h >> 32) << 32, mask = (uint64_t)t->cap - 1, at = h & mask;
+  for (;;) {
+    uint64_t sl = t->slots[at];
+    if (!sl) break;
+    if ((sl & ~0xffffffffULL) == tagh) {
+      int32_t cand = (int32_t)(sl & 0xffffffffULL) - 1;
+      if (t->vl[cand] == len && same_bytes(t->vp[cand], p, len)) return cand;
+    }
+    at = (at + 1) & mask;
+  }
+  int32_t x = t->cnt++;
+  t->slots[at] = tagh | (uint64_t)(x + 1);
+  t->vp[x] = p;
+  t->vl[x] = len;
+  t->vh[x] = h;
+  return x;
+}
+
+struct dmiss {
+  struct bcol* c;
+  const struct otap_array_view* d;  // the input's dictionary
+  const uint8_t* dvb;               // its validity when it has nulls
+  struct otab* t;                   // the output's table
+  int32_t tag;
+  int32_t* memo;
+  int64_t input;
+  struct otap_error* err;
+  int* nomem;
+};
+
+// First use of dictionary key `key` in the current output (or a bad key): looks the value up
+// in the output's table and remembers it in the memo; *out receives the output key.
+#if defined(__GNUC__)
+#define BATCH_NOINLINE __attribute__((noinline))
+#else
+#define BATCH_NOINLINE
+#endif
+static BATCH_NOINLINE int dict_miss(struct dmiss* m, int64_t key, int64_t row, int64_t pos,
+                                   uint16_t* out) {
+  struct bcol* c = m->c;
+  const struct otap_array_view* d = m->d;
+  if (key >= d->length) {
+    return otap_error_set(m->err, EINVAL, "batch: input %lld, column %s, row %lld: dictionary "
+                          "index %lld out of range (dictionary has %lld values)",
+                          (long long)m->input, c->name, (long long)row, (long long)key,
+                          (long long)d->length);
+  }
+  int64_t el = d->offset + key;
+  int32_t o = -1;
+  if (!m->dvb || otap_bit_get(m->dvb, el)) {
+    if (c->kind == BK_VAR) {
+      const int32_t* of = (const int32_t*)(const void*)d->buffers[1];
+      if (of[el] < 0 || of[el + 1] < of[el] || of[el + 1] > d->buffer_sizes[2]) {
+        return otap_error_set(m->err, EINVAL, "batch: input %lld, column %s: dictionary "
+                              "offsets out of bounds at value %lld", (long long)m->input,
+                              c->name, (long long)key);
+      }
+    }
+    const uint8_t* p;
+    int64_t len;
+    value_bytes(c, d, el, &p, &len);
+    o = otab_find(m->t, p, len, m->nomem);
+    if (*m->nomem) return 0;
+  }
+  m->memo[2 * key] = m->tag;
+  m->memo[2 * key + 1] = o;
+  if (o < 0) {
+    *out = 0;
+    otap_bit_clear(c->bits, pos);
+  } else {
+    *out = (uint16_t)o;
+  }
+  return 0;
+}
+
+static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct otap__runs* runs,
+                           struct otap_error* err) {
+  const struct otap__region* reg = tc->reg;
+  int64_t K = reg->k;
+  struct otab* tabs = otap_calloc((size_t)K + 1, sizeof(struct otab));
+  int32_t* memo = NULL;  // per dictionary entry: (output + 1), then output key
+  int64_t memo_cap = 0;
+  uint16_t* keys = (uint16_t*)(void*)c->vals;
+  int rc = 0, nomem = 0;
+  if (!tabs) return otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
+                                   c->name);
+  for (int64_t i = 0; i < tc->n_in && rc == 0 && !nomem; i++) {
+    struct bsrc* s = &c->src[i];
+    const struct otap__runs* rs = &runs[i];
+    if (rs->n == 0) continue;
+    if (!s->v) {
+      for (int64_t q = 0; q < rs->n; q++) {
+        memset(keys + rs->r[q].dst, 0, (size_t)rs->r[q].len * 2);  // validity already cleared
+      }
+      continue;
+    }
+    const struct otap_array_view* v = s->v;
+    const uint8_t* vb = s->nulls ? v->buffers[0] : NULL;
+    const struct otap_array_view* d = v->dictionary;
+    if (d) {
+      bool k8 = v->storage_type == OTAP_TYPE_UINT8;
+      if (!k8 && v->storage_type != OTAP_TYPE_UINT16) {
+        rc = otap_error_set(err, EINVAL, "batch: input %lld, column %s: dictionary keys must "
+                            "be uint8 or uint16", (long long)i, c->name);
+        break;
+      }
+      int64_t dl = d->length;
+      if (dl * 2 > memo_cap) {
+        otap_free(memo);
+        memo_cap = dl * 2 > 64 ? dl * 2 : 64;
+        memo = otap_malloc((size_t)memo_cap * sizeof(int32_t));
+        if (!memo) {
+          rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
+                              c->name);
+          break;
+        }
+      }
+      for (int64_t q = 0; q < dl; q++) memo[2 * q] = 0;
+      const uint8_t* dvb = d->buffers[0] && d->null_count > 0 ? d->buffers[0] : NULL;
+      for (int64_t q = 0; q < rs->n && rc == 0 && !nomem; q++) {
+        const struct otap__run* r = &rs->r[q];
+        int64_t k = reg->kblock[r->dst >> 6];
+        int32_t tag = (int32_t)k + 1;
+        struct otab* t = &tabs[k];
+        if (t->cap == 0 && k > 0 && otab_presize(t, &tabs[k - 1])) nomem = 1;
+        int64_t e0 = s->base + r->src;
+        uint16_t* out = keys + r->dst;
+        struct dmiss dm = {c, d, dvb, t, tag, memo, i, err, &nomem};
+        // Hot loop: memo hits only; a miss (first use of the key in this output, a key out of
+        // range, a null) goes to dict_miss.
+#define DICT_LOOP(KT)                                                                   \
+  {                                                                                     \
+    const KT* kp = (const KT*)(const void*)v->buffers[1] + e0;                          \
+    for (int32_t x = 0; x < r->len; x++) {                                              \
+      int64_t key = kp[x];                                                              \
+      const int32_t* m = memo + 2 * key;                                                \
+      if (vb && !otap_bit_get(vb, e0 + x)) {                                            \
+        out[x] = 0;                                                                     \
+        continue;                                                                       \
+      }                                                                                 \
+      if (OTAP_LIKELY(key < dl && m[0] == tag)) {                                       \
+        out[x] = (uint16_t)m[1];                                                        \
+        continue;                                                                       \
+      }                                                                                 \
+      if ((rc = dict_miss(&dm, key, r->src + x, r->dst + x, &out[x])) != 0 || nomem) break; \
+    }                                                                                   \
+  }
+        if (k8) DICT_LOOP(uint8_t) else DICT_LOOP(uint16_t)
+#undef DICT_LOOP
+      }
+      continue;
+    }
+    // Native source: every row's value is looked up in its output's table, through a small
+    // direct-mapped cache of recent values (by length and first bytes) that spares the hash
+    // for repeated low-cardinality values.
+    struct vcache {
+      const uint8_t* p;
+      int64_t len;
+      int32_t tag;
+      int32_t key;
+    } cache[64];
+    memset(cache, 0, sizeof(cache));
+    for (int64_t q = 0; q < rs->n && rc == 0 && !nomem; q++) {
+      const struct otap__run* r = &rs->r[q];
+      int64_t k = reg->kblock[r->dst >> 6];
+      int32_t tag = (int32_t)k + 1;
+      struct otab* t = &tabs[k];
+      if (t->cap == 0 && k > 0 && otab_presize(t, &tabs[k - 1])) nomem = 1;
+      int64_t e0 = s->base + r->src;
+      if (c->kind == BK_VAR && (rc = check_offsets(c, v, e0, r->len, i, err)) != 0) break;
+      uint16_t* out = keys + r->dst;
+      for (int32_t x = 0; x < r->len && !nomem; x++) {
+        if (vb && !otap_bit_get(vb, e0 + x)) {
+          out[x] = 0;
+          continue;
+        }
+        const uint8_t* p;
+        int64_t len;
+        value_bytes(c, v, e0 + x, &p, &len);
+        uint64_t pre = 0;
+        if (len >= 8) {
+          memcpy(&pre, p, 8);
+        } else {
+          for (int64_t b = 0; b < len; b++) pre |= (uint64_t)p[b] << (8 * b);
+        }
+        struct vcache* ce = &cache[((pre ^ (uint64_t)len) * 0x9e3779b97f4a7c15ULL) >> 58];
+        if (ce->tag == tag && ce->len == len && same_bytes(ce->p, p, len)) {
+          out[x] = (uint16_t)ce->key;
+          continue;
+        }
+        int32_t o = otab_find(t, p, len, &nomem);
+        ce->p = p;
+        ce->len = len;
+        ce->tag = tag;
+        ce->key = o;
+        out[x] = (uint16_t)o;
+      }
+    }
+  }
+  if (nomem) rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
+                                 c->name);
+  for (int64_t k = 0; k < K && rc == 0; k++) {
+    c->dcount[k] = tabs[k].cnt;
+    rc = dict_values(c, k, tabs[k].cnt, tabs[k].vp, tabs[k].vl);
+    if (rc) rc = otap_error_set(err, rc, "batch: out of memory (dictionary column %s)", c->name);
+  }
+  for (int64_t k = 0; k < K; k++) otab_free(&tabs[k]);
+  otap_free(tabs);
+  otap_free(memo);
   return rc;
 }
 
@@ -779,9 +1105,19 @@ static int write_var_lengths(struct bcol* c, int64_t i, const struct otap__runs*
       continue;
     }
     int64_t e0 = s->base + r->src;
-    OTAP_RETURN_NOT_OK(check_offsets(c, s->v, e0, r->len, i, err));
     const int32_t* so = (const int32_t*)(const void*)s->v->buffers[1] + e0;
-    for (int32_t x = 0; x < r->len; x++) o[x] = so[x + 1] - so[x];
+    // Lengths, and a check that every offset is in order and inside the data buffer (a
+    // negative length shows up as a negative minimum).
+    int64_t mn = 0;
+    for (int32_t x = 0; x < r->len; x++) {
+      int64_t l = (int64_t)so[x + 1] - so[x];
+      mn = l < mn ? l : mn;
+      o[x] = (int32_t)l;
+    }
+    OTAP_RETURN_IF(mn < 0 || so[0] < 0 || so[r->len] > s->v->buffer_sizes[2], err, EINVAL,
+                   "batch: input %lld, column %s: string offsets out of order or out of bounds "
+                   "in rows %lld..%lld", (long long)i, c->name, (long long)r->src,
+                   (long long)(r->src + r->len));
   }
   return 0;
 }
@@ -795,10 +1131,9 @@ static int finish_var_offsets(struct otap__tcols* tc, struct bcol* c, struct ota
     int64_t n = reg->n[k];
     int64_t sum = 0;
     o[0] = 0;
-    for (int64_t j = 1; j <= n; j++) {
+    for (int64_t j = 1; j <= n; j++) {  // lengths are >= 0 (checked), so sum only grows
       sum += o[j];
-      o[j] = (int32_t)sum;
-      if (sum > INT32_MAX) break;
+      o[j] = (int32_t)(uint32_t)sum;
     }
     OTAP_RETURN_IF(sum > INT32_MAX, err, EINVAL,
                    "batch: output %lld, column %s: more than 2 GiB of string data (use a smaller "
@@ -915,6 +1250,12 @@ static int write_col(struct otap__tcols* tc, struct bcol* c, const struct otap__
   if (c->kind == BK_STRUCT) return write_cols(tc, c->children, c->n_children, runs, err);
   if (c->role != OTAP__ROLE_NONE && c->role != OTAP__ROLE_BODY_TYPE) return 0;
   if (c->dict) {
+    if (tc->run_mode) return write_dict_runs(tc, c, runs, err);
+    int64_t total = tc->reg->total;
+    c->gid = otap_malloc((size_t)total * sizeof(int32_t) + 4);
+    c->used = otap_malloc((size_t)total * sizeof(int32_t) + 4);
+    OTAP_RETURN_IF(!c->gid || !c->used, err, ENOMEM,
+                   "batch: out of memory (dictionary column %s)", c->name);
     for (int64_t i = 0; i < tc->n_in; i++) {
       OTAP_RETURN_NOT_OK(write_dict_entries(c, i, &runs[i], err));
     }
@@ -959,6 +1300,15 @@ static int share_cols(struct bcol* cols, int64_t n, struct otap_error* err) {
 
 int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs,
                       struct otap_error* err) {
+  int64_t nruns = 0, rows = 0, maxn = 0;
+  for (int64_t i = 0; i < c->n_in; i++) {
+    nruns += runs[i].n;
+    for (int64_t q = 0; q < runs[i].n; q++) rows += runs[i].r[q].len;
+  }
+  for (int64_t k = 0; k < c->reg->k; k++) maxn = c->reg->n[k] > maxn ? c->reg->n[k] : maxn;
+  // Run mode keeps one small table per output; outputs above 65,536 rows may need native
+  // fallback, which needs the entry ids.
+  c->run_mode = nruns * 8 <= rows && maxn <= 65536;
   OTAP_RETURN_NOT_OK(write_cols(c, c->cols, c->n_cols, runs, err));
   return share_cols(c->cols, c->n_cols, err);
 }

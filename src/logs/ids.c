@@ -121,6 +121,17 @@ void otap__ids_reset(struct otap__ids* ids) {
   memset(ids, 0, sizeof(*ids));
 }
 
+static int attrs_columns(struct otap__attrs* a, const struct ArrowSchema* schema,
+                         const struct ArrowArray* batch, const struct otap_array_view* v,
+                         const char* table, struct otap_error* err);
+
+int otap__attrs_bind(struct otap__attrs* a, const struct ArrowSchema* schema,
+                     const struct ArrowArray* batch, const struct otap_array_view* view,
+                     const char* table, struct otap_error* err) {
+  memset(a, 0, sizeof(*a));
+  return attrs_columns(a, schema, batch, view, table, err);
+}
+
 int otap__attrs_init(struct otap__attrs* a, const struct ArrowSchema* schema,
                      const struct ArrowArray* batch, enum otap_validation level, const char* table,
                      struct otap_error* err) {
@@ -133,17 +144,24 @@ int otap__attrs_init(struct otap__attrs* a, const struct ArrowSchema* schema,
     otap__attrs_reset(a);
     return otap_error_prefix(err, rc, "%s: ", table);
   }
+  return attrs_columns(a, schema, batch, &a->view, table, err);
+}
+
+static int attrs_columns(struct otap__attrs* a, const struct ArrowSchema* schema,
+                         const struct ArrowArray* batch, const struct otap_array_view* v,
+                         const char* table, struct otap_error* err) {
+  int rc;
   a->n = batch->length;
   a->base = batch->offset;
-  a->parent_id = otap__view_child(&a->view, schema, "parent_id");
-  a->key = otap__view_child(&a->view, schema, "key");
-  a->type = otap__view_child(&a->view, schema, "type");
-  a->str = otap__view_child(&a->view, schema, "str");
-  a->int_ = otap__view_child(&a->view, schema, "int");
-  a->dbl = otap__view_child(&a->view, schema, "double");
-  a->boolean = otap__view_child(&a->view, schema, "bool");
-  a->bytes = otap__view_child(&a->view, schema, "bytes");
-  a->ser = otap__view_child(&a->view, schema, "ser");
+  a->parent_id = otap__view_child(v, schema, "parent_id");
+  a->key = otap__view_child(v, schema, "key");
+  a->type = otap__view_child(v, schema, "type");
+  a->str = otap__view_child(v, schema, "str");
+  a->int_ = otap__view_child(v, schema, "int");
+  a->dbl = otap__view_child(v, schema, "double");
+  a->boolean = otap__view_child(v, schema, "bool");
+  a->bytes = otap__view_child(v, schema, "bytes");
+  a->ser = otap__view_child(v, schema, "ser");
   if (!a->parent_id || !a->key || !a->type) {
     otap__attrs_reset(a);
     return otap_error_set(err, EINVAL, "%s: required column '%s' is missing", table,

@@ -394,18 +394,23 @@ static int check_refs(const char* table, const struct otap__attrs* attrs, const 
 
 static int validate_logs_table(const struct otap_logs_payload* p,
                                const struct otap_logs_validate_options* o,
-                               uint8_t* present[3], struct otap_error* err) {
+                               uint8_t* present[3], const struct otap_array_view* given,
+                               struct otap_error* err) {
   const struct ArrowSchema* s = &p->schema[OTAP_LOGS_LOGS];
-  struct otap_array_view view;
-  memset(&view, 0, sizeof(view));
+  struct otap_array_view own;
+  memset(&own, 0, sizeof(own));
   int rc = 0;
   const char* table = "LOGS";
-  OTAP_GOTO_NOT_OK(rc, otap_array_view_init(&view, s, err));
-  rc = otap_array_view_set(&view, &p->batch[OTAP_LOGS_LOGS], o->level, err);
-  if (rc) {
-    otap_error_prefix(err, rc, "LOGS: ");
-    goto done;
+  if (!given) {
+    OTAP_GOTO_NOT_OK(rc, otap_array_view_init(&own, s, err));
+    rc = otap_array_view_set(&own, &p->batch[OTAP_LOGS_LOGS], o->level, err);
+    if (rc) {
+      otap_error_prefix(err, rc, "LOGS: ");
+      goto done;
+    }
   }
+  const struct otap_array_view* vw = given ? given : &own;
+#define view (*vw)
   int64_t n = p->batch[OTAP_LOGS_LOGS].length, base = p->batch[OTAP_LOGS_LOGS].offset;
   int64_t bi = otap__logs_child_index(s, "body");
   if (bi >= 0) {
@@ -456,13 +461,21 @@ static int validate_logs_table(const struct otap_logs_payload* p,
       }
     }
   }
+#undef view
 done:
-  otap_array_view_reset(&view);
+  otap_array_view_reset(&own);
   return rc;
 }
 
 int otap_logs_validate(const struct otap_logs_payload* p,
                        const struct otap_logs_validate_options* options, struct otap_error* err) {
+  return otap__logs_validate_views(p, NULL, options, err);
+}
+
+int otap__logs_validate_views(const struct otap_logs_payload* p,
+                              const struct otap_array_view* const* views,
+                              const struct otap_logs_validate_options* options,
+                              struct otap_error* err) {
   struct otap_logs_validate_options defaults;
   if (!options) {
     otap_logs_validate_options_init(&defaults);
@@ -490,7 +503,8 @@ int otap_logs_validate(const struct otap_logs_payload* p,
     }
   }
   if (otap_logs_payload_has_table(p, OTAP_LOGS_LOGS)) {
-    OTAP_GOTO_NOT_OK(rc, validate_logs_table(p, options, present, err));
+    OTAP_GOTO_NOT_OK(rc, validate_logs_table(p, options, present,
+                                             views ? views[OTAP_LOGS_LOGS] : NULL, err));
   }
   static const enum otap_logs_table kAttrTables[3] = {
       OTAP_LOGS_RESOURCE_ATTRS, OTAP_LOGS_SCOPE_ATTRS, OTAP_LOGS_LOG_ATTRS};
@@ -499,7 +513,11 @@ int otap_logs_validate(const struct otap_logs_payload* p,
     if (!otap_logs_payload_has_table(p, t)) continue;
     const char* table = otap_logs_table_name(t);
     struct otap__attrs a;
-    rc = otap__attrs_init(&a, &p->schema[t], &p->batch[t], options->level, table, err);
+    if (views && views[t]) {
+      rc = otap__attrs_bind(&a, &p->schema[t], &p->batch[t], views[t], table, err);
+    } else {
+      rc = otap__attrs_init(&a, &p->schema[t], &p->batch[t], options->level, table, err);
+    }
     if (rc) goto done;
     rc = check_type_column(table, "type", a.n, a.type, a.base, NULL, 0, err);
     if (!rc) rc = check_not_null(table, "parent_id", a.n, a.parent_id, a.base, err);

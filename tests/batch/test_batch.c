@@ -157,6 +157,63 @@ struct check {
 
 static int cmp_memhex(const char* a, const char* b) { return strcmp(a, b); }
 
+// Every dictionary of an output holds distinct values (deduplicated across inputs) and is
+// fully referenced (no unreferenced values).
+struct dval {
+  const uint8_t* p;
+  int64_t len;
+  bool null;
+};
+
+static int cmp_dval(const void* a, const void* b) {
+  const struct dval* x = a;
+  const struct dval* y = b;
+  if (x->null != y->null) return x->null ? -1 : 1;
+  int64_t m = x->len < y->len ? x->len : y->len;
+  int c = m > 0 ? memcmp(x->p, y->p, (size_t)m) : 0;
+  if (c) return c;
+  return (x->len > y->len) - (x->len < y->len);
+}
+
+static void check_dicts(const struct otap_array_view* v, int64_t rows, int64_t base) {
+  for (int64_t c = 0; c < v->n_children; c++) {
+    const struct otap_array_view* col = v->children[c];
+    if (col->storage_type == OTAP_TYPE_STRUCT) {
+      check_dicts(col, rows, base + col->offset);
+      continue;
+    }
+    const struct otap_array_view* d = col->dictionary;
+    if (!d) continue;
+    int64_t n = d->length;
+    struct dval* vals = calloc((size_t)(n > 0 ? n : 1), sizeof(*vals));
+    bool* used = calloc((size_t)(n > 0 ? n : 1), 1);
+    for (int64_t i = 0; i < n; i++) {
+      vals[i].null = otap_view_is_null(d, i);
+      if (!vals[i].null) otap_view_get_bytes(d, i, &vals[i].p, &vals[i].len);
+      if (d->storage_type != OTAP_TYPE_STRING && d->storage_type != OTAP_TYPE_BINARY &&
+          !vals[i].null) {
+        // fixed width: bytes of the value
+        int w = d->storage_type == OTAP_TYPE_INT32 ? 4 : d->storage_type == OTAP_TYPE_INT64 ? 8 : 0;
+        if (w) {
+          vals[i].p = d->buffers[1] + (d->offset + i) * w;
+          vals[i].len = w;
+        }
+      }
+    }
+    for (int64_t r = 0; r < rows; r++) {
+      if (otap_view_is_null(col, base + r)) continue;
+      int64_t k = otap_view_get_int(col, base + r);
+      assert_true(k >= 0 && k < n);
+      used[k] = true;
+    }
+    for (int64_t i = 0; i < n; i++) assert_true(used[i]);
+    qsort(vals, (size_t)n, sizeof(*vals), cmp_dval);
+    for (int64_t i = 1; i < n; i++) assert_true(cmp_dval(&vals[i - 1], &vals[i]) != 0);
+    free(vals);
+    free(used);
+  }
+}
+
 static void check_outputs(const struct otap_logs_payload* in, int64_t n_in,
                           const struct otap_logs_payload* out, int64_t n_out,
                           const struct otap_batch_options* o) {
@@ -195,6 +252,9 @@ static void check_outputs(const struct otap_logs_payload* in, int64_t n_in,
     assert_int_equal(rc, 0);
     struct tview tv;
     tview_open(&tv, p);
+    for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
+      if (tv.has[t]) check_dicts(&tv.v[t], tv.v[t].length, tv.v[t].offset);
+    }
     const struct ArrowSchema* ls = &p->schema[OTAP_LOGS_LOGS];
     struct otap_array_view* lv = &tv.v[OTAP_LOGS_LOGS];
     int64_t n = lv->length;
