@@ -106,6 +106,16 @@ static size_t path_push(struct vctx* c, const char* name, int64_t index) {
   int k;
   const char* sep = c->path_len ? "." : "";
   if (name && name[0]) {
+    // Plain appends (this runs for every node of every view; snprintf was most of its cost).
+    size_t sl = c->path_len ? 1 : 0, nl = strlen(name);
+    if (sl + nl < room) {
+      char* d = c->path + c->path_len;
+      if (sl) *d++ = '.';
+      memcpy(d, name, nl);
+      d[nl] = '\0';
+      c->path_len += sl + nl;
+      return saved;
+    }
     k = snprintf(c->path + c->path_len, room, "%s%s", sep, name);
   } else {
     k = snprintf(c->path + c->path_len, room, "%s[%" PRId64 "]", sep, index);

@@ -531,24 +531,36 @@ static inline uint64_t hash_bytes(const uint8_t* p, int64_t len) {
   return h;
 }
 
+static inline uint64_t ld64(const uint8_t* p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+static inline uint32_t ld32(const uint8_t* p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+// Equality of two byte strings of length len, with overlapping word loads up to 32 bytes.
 static inline bool same_bytes(const uint8_t* a, const uint8_t* b, int64_t len) {
-  uint64_t x, y, u, v;
-  switch (len) {
-    case 0:
-      return true;
-    case 8:
-      memcpy(&x, a, 8);
-      memcpy(&y, b, 8);
-      return x == y;
-    case 16:
-      memcpy(&x, a, 8);
-      memcpy(&y, b, 8);
-      memcpy(&u, a + 8, 8);
-      memcpy(&v, b + 8, 8);
-      return ((x ^ y) | (u ^ v)) == 0;
-    default:
-      return memcmp(a, b, (size_t)len) == 0;
+  if (len >= 8) {
+    if (len <= 16) {
+      return ((ld64(a) ^ ld64(b)) | (ld64(a + len - 8) ^ ld64(b + len - 8))) == 0;
+    }
+    if (len <= 32) {
+      return ((ld64(a) ^ ld64(b)) | (ld64(a + 8) ^ ld64(b + 8)) |
+              (ld64(a + len - 16) ^ ld64(b + len - 16)) |
+              (ld64(a + len - 8) ^ ld64(b + len - 8))) == 0;
+    }
+    return memcmp(a, b, (size_t)len) == 0;
   }
+  if (len >= 4) return ((ld32(a) ^ ld32(b)) | (ld32(a + len - 4) ^ ld32(b + len - 4))) == 0;
+  for (int64_t i = 0; i < len; i++) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
 }
 
 // Value of entry e; false when null. *hint caches the input found last.
@@ -880,6 +892,9 @@ static int otab_presize(struct otab* t, const struct otab* like) {
 }
 
 // Index of value p/len in t (added when new); -1 with ENOMEM in *rc.
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, int* nomem) {
   if (OTAP_UNLIKELY((int64_t)(t->cnt + 1) * 2 > t->cap)) {
     if (otab_grow(t) != 0) {
@@ -925,7 +940,8 @@ struct dmiss {
   const struct otap_array_view* d;  // the input's dictionary
   const uint8_t* dvb;               // its validity when it has nulls
   struct otab* t;                   // the output's table
-  int32_t tag;
+  int64_t k;                        // the output
+  int64_t nk;                       // outputs (memo stride)
   int32_t* memo;
   int64_t input;
   struct otap_error* err;
@@ -966,8 +982,7 @@ static BATCH_NOINLINE int dict_miss(struct dmiss* m, int64_t key, int64_t row, i
     o = otab_find(m->t, p, len, m->nomem);
     if (*m->nomem) return 0;
   }
-  m->memo[2 * key] = m->tag;
-  m->memo[2 * key + 1] = o;
+  m->memo[key * m->nk + m->k] = o;
   if (o < 0) {
     *out = 0;
     otap_bit_clear(c->bits, pos);
@@ -982,7 +997,7 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
   const struct otap__region* reg = tc->reg;
   int64_t K = reg->k;
   struct otab* tabs = otap_calloc((size_t)K + 1, sizeof(struct otab));
-  int32_t* memo = NULL;  // per dictionary entry: (output + 1), then output key
+  int32_t* memo = NULL;  // [key * K + k]: output key in output k, -1 null value, -2 not yet
   int64_t memo_cap = 0;
   uint16_t* keys = (uint16_t*)(void*)c->vals;
   int rc = 0, nomem = 0;
@@ -1009,9 +1024,17 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
         break;
       }
       int64_t dl = d->length;
-      if (dl * 2 > memo_cap) {
+      // The memo covers the outputs this input's runs reach: [kmin, kmin + span).
+      int64_t kmin = K, kmax = -1;
+      for (int64_t q = 0; q < rs->n; q++) {
+        int64_t kq = reg->kblock[rs->r[q].dst >> 6];
+        kmin = kq < kmin ? kq : kmin;
+        kmax = kq > kmax ? kq : kmax;
+      }
+      int64_t span = kmax - kmin + 1;
+      if (dl * span > memo_cap) {
         otap_free(memo);
-        memo_cap = dl * 2 > 64 ? dl * 2 : 64;
+        memo_cap = dl * span > 64 ? dl * span : 64;
         memo = otap_malloc((size_t)memo_cap * sizeof(int32_t));
         if (!memo) {
           rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
@@ -1019,34 +1042,47 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
           break;
         }
       }
-      for (int64_t q = 0; q < dl; q++) memo[2 * q] = 0;
+      for (int64_t q = 0; q < dl * span; q++) memo[q] = -2;
       const uint8_t* dvb = d->buffers[0] && d->null_count > 0 ? d->buffers[0] : NULL;
       for (int64_t q = 0; q < rs->n && rc == 0 && !nomem; q++) {
         const struct otap__run* r = &rs->r[q];
         int64_t k = reg->kblock[r->dst >> 6];
-        int32_t tag = (int32_t)k + 1;
         struct otab* t = &tabs[k];
         if (t->cap == 0 && k > 0 && otab_presize(t, &tabs[k - 1])) nomem = 1;
         int64_t e0 = s->base + r->src;
-        uint16_t* out = keys + r->dst;
-        struct dmiss dm = {c, d, dvb, t, tag, memo, i, err, &nomem};
+        uint16_t* restrict out = keys + r->dst;
+        struct dmiss dm = {c, d, dvb, t, k - kmin, span, memo, i, err, &nomem};
         // Hot loop: memo hits only; a miss (first use of the key in this output, a key out of
         // range, a null) goes to dict_miss.
 #define DICT_LOOP(KT)                                                                   \
   {                                                                                     \
-    const KT* kp = (const KT*)(const void*)v->buffers[1] + e0;                          \
-    for (int32_t x = 0; x < r->len; x++) {                                              \
-      int64_t key = kp[x];                                                              \
-      const int32_t* m = memo + 2 * key;                                                \
-      if (vb && !otap_bit_get(vb, e0 + x)) {                                            \
-        out[x] = 0;                                                                     \
-        continue;                                                                       \
+    const KT* restrict kp = (const KT*)(const void*)v->buffers[1] + e0;                 \
+    const int32_t* mm = memo + (k - kmin);                                              \
+    int32_t x = 0;                                                                      \
+    while (x < r->len) {                                                                \
+      if (!vb) {                                                                        \
+        for (; x < r->len; x++) {                                                       \
+          int64_t key = kp[x];                                                          \
+          int32_t mv;                                                                   \
+          if (OTAP_UNLIKELY(key >= dl || (mv = mm[key * span]) < 0)) break;             \
+          out[x] = (uint16_t)mv;                                                        \
+        }                                                                               \
+      } else {                                                                          \
+        for (; x < r->len; x++) {                                                       \
+          if (!otap_bit_get(vb, e0 + x)) {                                              \
+            out[x] = 0;                                                                 \
+            continue;                                                                   \
+          }                                                                             \
+          int64_t key = kp[x];                                                          \
+          int32_t mv;                                                                   \
+          if (OTAP_UNLIKELY(key >= dl || (mv = mm[key * span]) < 0)) break;             \
+          out[x] = (uint16_t)mv;                                                        \
+        }                                                                               \
       }                                                                                 \
-      if (OTAP_LIKELY(key < dl && m[0] == tag)) {                                       \
-        out[x] = (uint16_t)m[1];                                                        \
-        continue;                                                                       \
-      }                                                                                 \
-      if ((rc = dict_miss(&dm, key, r->src + x, r->dst + x, &out[x])) != 0 || nomem) break; \
+      if (x == r->len) break;                                                           \
+      if ((rc = dict_miss(&dm, kp[x], r->src + x, r->dst + x, &out[x])) != 0 || nomem)  \
+        break;                                                                          \
+      x++;                                                                              \
     }                                                                                   \
   }
         if (k8) DICT_LOOP(uint8_t) else DICT_LOOP(uint16_t)
@@ -1271,7 +1307,15 @@ static int write_col(struct otap__tcols* tc, struct bcol* c, const struct otap__
   if (c->kind == BK_STRUCT) return write_cols(tc, c->children, c->n_children, runs, err);
   if (c->role != OTAP__ROLE_NONE && c->role != OTAP__ROLE_BODY_TYPE) return 0;
   if (c->dict) {
-    if (tc->run_mode) return write_dict_runs(tc, c, runs, err);
+    bool memo_ok = tc->run_mode;
+    for (int64_t i = 0; memo_ok && i < tc->n_in; i++) {
+      const struct bsrc* sr = &c->src[i];
+      if (!tc->bound[i] || !sr->v || !sr->v->dictionary) continue;
+      int64_t dl = sr->v->dictionary->length;
+      // The per-input memo holds dictionary length x outputs entries.
+      memo_ok = dl * tc->reg->k <= 16 * (sr->n_rows > 4096 ? sr->n_rows : 4096);
+    }
+    if (memo_ok) return write_dict_runs(tc, c, runs, err);
     int64_t total = tc->reg->total;
     c->gid = otap_malloc((size_t)total * sizeof(int32_t) + 4);
     c->used = otap_malloc((size_t)total * sizeof(int32_t) + 4);
@@ -1329,7 +1373,9 @@ int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs,
   for (int64_t k = 0; k < c->reg->k; k++) maxn = c->reg->n[k] > maxn ? c->reg->n[k] : maxn;
   // Run mode keeps one small table per output; outputs above 65,536 rows may need native
   // fallback, which needs the entry ids.
-  c->run_mode = nruns * 8 <= rows && maxn <= 65536;
+  c->run_mode = maxn <= 65536 && c->reg->k <= 256;
+  (void)nruns;
+  (void)rows;
   OTAP_RETURN_NOT_OK(write_cols(c, c->cols, c->n_cols, runs, err));
   return share_cols(c->cols, c->n_cols, err);
 }

@@ -202,6 +202,20 @@ static const char* type_label(const char* format) {
 static int check_field(const char* table, const char* path, const struct ArrowSchema* f,
                        const struct otap__logs_column_spec* spec, struct otap_error* err);
 
+// "prefix.name" (or "name") into out, truncated; plain copies (this runs for every column of
+// every validated payload).
+static void join_path(char* out, size_t n, const char* prefix, const char* name) {
+  size_t o = 0;
+  const char* parts[3] = {prefix ? prefix : "", prefix ? "." : "", name ? name : ""};
+  for (int k = 0; k < 3; k++) {
+    size_t l = strlen(parts[k]);
+    if (l > n - 1 - o) l = n - 1 - o;
+    memcpy(out + o, parts[k], l);
+    o += l;
+  }
+  out[o] = '\0';
+}
+
 static int check_struct_children(const char* table, const char* prefix,
                                  const struct ArrowSchema* s,
                                  const struct otap__logs_column_spec* specs,
@@ -213,8 +227,7 @@ static int check_struct_children(const char* table, const char* prefix,
                             (long long)i, prefix ? prefix : "");
     }
     char path[256];
-    snprintf(path, sizeof(path), "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
-             c->name ? c->name : "");
+    join_path(path, sizeof(path), prefix, c->name);
     const struct otap__logs_column_spec* spec = otap__logs_find_spec(specs, c->name);
     if (!spec) {
       return otap_error_set(err, EINVAL,
