@@ -114,6 +114,14 @@ OTAP_API void otap_logs_validate_options_init(struct otap_logs_validate_options*
 OTAP_API int otap_logs_validate(const struct otap_logs_payload* p,
                                 const struct otap_logs_validate_options* options,
                                 struct otap_error* err) OTAP_WUR;
+/// The same checks over views the caller already built: views (OTAP_LOGS_N_TABLES entries)
+/// holds for each present table t a view set with otap_array_view_set at options->level or
+/// stricter (NULL entries, or views == NULL: the views are built here). Saves a second view
+/// tree when the caller keeps its views (the batcher does).
+OTAP_API int otap_logs_validate_views(const struct otap_logs_payload* p,
+                                      const struct otap_array_view* const* views,
+                                      const struct otap_logs_validate_options* options,
+                                      struct otap_error* err) OTAP_WUR;
 
 // ---------------------------------------------------------------------------------------------
 // Transport-optimized id encodings (spec section 6.4)

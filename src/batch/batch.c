@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "batch/batch_internal.h"
-#include "logs/logs_internal.h"
 
 // ---------------------------------------------------------------------------------------------
 // Column access over validated views (native or dictionary, inside an optional struct)
@@ -511,7 +510,7 @@ static int prepare_input(struct ctx* c, int64_t i, const struct otap_logs_payloa
     struct otap_logs_validate_options vo;
     otap_logs_validate_options_init(&vo);
     vo.level = OTAP_VALIDATE_DEFAULT;
-    rc = otap__logs_validate_views(src, views, &vo, err);
+    rc = otap_logs_validate_views(src, views, &vo, err);
     if (rc) return otap_error_prefix(err, rc, "batch: input %lld: ", (long long)i);
   }
   for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
@@ -619,7 +618,8 @@ static void fcmp_init(struct fcmp* f, const struct col* c, bool bytes) {
   if (!bytes && v->storage_type == OTAP_TYPE_UINT32) {
     f->kind = F_U32;
     f->p = v->buffers[1] + 4 * e0;
-  } else if (bytes && (v->storage_type == OTAP_TYPE_STRING || v->storage_type == OTAP_TYPE_BINARY)) {
+  } else if (bytes &&
+             (v->storage_type == OTAP_TYPE_STRING || v->storage_type == OTAP_TYPE_BINARY)) {
     f->kind = F_STR;
     f->o = (const int32_t*)(const void*)v->buffers[1] + e0;
     f->data = v->buffers[2] ? v->buffers[2] : (const uint8_t*)"";
@@ -1118,7 +1118,9 @@ static int place_logs(struct ctx* c, struct place* pl, int64_t K, int64_t max,
   for (int64_t i = 0; i < c->n_in; i++) {
     struct input* in = &c->in[i];
     const int64_t* P = pl->plog + in->row0;
-    for (int64_t r = 0; r < in->n_logs; r++) OTAP_RETURN_NOT_OK(otap__runs_push(&runs[i], r, P[r], err));
+    for (int64_t r = 0; r < in->n_logs; r++) {
+      OTAP_RETURN_NOT_OK(otap__runs_push(&runs[i], r, P[r], err));
+    }
   }
   return 0;
 }
@@ -1335,7 +1337,9 @@ int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
     goto done;
   }
   OTAP_GOTO_NOT_OK(rc, place_logs(&c, &pl, n_outs, max, err));
-  for (int kind = 0; kind < K_N; kind++) OTAP_GOTO_NOT_OK(rc, place_attrs(&c, &pl, kind, n_outs, err));
+  for (int kind = 0; kind < K_N; kind++) {
+    OTAP_GOTO_NOT_OK(rc, place_attrs(&c, &pl, kind, n_outs, err));
+  }
   for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
     if (c.tc[t] && pl.reg[t].n) OTAP_GOTO_NOT_OK(rc, otap__tcols_write(c.tc[t], pl.runs[t], err));
   }

@@ -298,12 +298,16 @@ static void copy_bits(uint8_t* dst, int64_t dpos, const uint8_t* src, int64_t sp
   if (((dpos | spos) & 7) == 0) {
     int64_t nb = n >> 3;
     memcpy(dst + (dpos >> 3), src + (spos >> 3), (size_t)nb);
-    for (int64_t i = nb * 8; i < n; i++) otap_bit_set_to(dst, dpos + i, otap_bit_get(src, spos + i));
+    for (int64_t i = nb * 8; i < n; i++) {
+      otap_bit_set_to(dst, dpos + i, otap_bit_get(src, spos + i));
+    }
     return;
   }
   int64_t i = 0;
   // Head: until dst is byte aligned.
-  for (; i < n && ((dpos + i) & 7); i++) otap_bit_set_to(dst, dpos + i, otap_bit_get(src, spos + i));
+  for (; i < n && ((dpos + i) & 7); i++) {
+    otap_bit_set_to(dst, dpos + i, otap_bit_get(src, spos + i));
+  }
   // Body: one output byte from two source bytes.
   int sh = (int)((spos + i) & 7);
   for (; i + 8 <= n; i += 8) {
@@ -1365,17 +1369,11 @@ static int share_cols(struct bcol* cols, int64_t n, struct otap_error* err) {
 
 int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs,
                       struct otap_error* err) {
-  int64_t nruns = 0, rows = 0, maxn = 0;
-  for (int64_t i = 0; i < c->n_in; i++) {
-    nruns += runs[i].n;
-    for (int64_t q = 0; q < runs[i].n; q++) rows += runs[i].r[q].len;
-  }
+  int64_t maxn = 0;
   for (int64_t k = 0; k < c->reg->k; k++) maxn = c->reg->n[k] > maxn ? c->reg->n[k] : maxn;
   // Run mode keeps one small table per output; outputs above 65,536 rows may need native
   // fallback, which needs the entry ids.
   c->run_mode = maxn <= 65536 && c->reg->k <= 256;
-  (void)nruns;
-  (void)rows;
   OTAP_RETURN_NOT_OK(write_cols(c, c->cols, c->n_cols, runs, err));
   return share_cols(c->cols, c->n_cols, err);
 }

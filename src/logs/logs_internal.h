@@ -63,12 +63,6 @@ int otap__attrs_init(struct otap__attrs* a, const struct ArrowSchema* schema,
                      const struct ArrowArray* batch, enum otap_validation level,
                      const char* table, struct otap_error* err);
 void otap__attrs_reset(struct otap__attrs* a);
-/// otap_logs_validate over views the caller already built and set (views[t] for each present
-/// table t, at least at options->level; NULL views = build them here).
-int otap__logs_validate_views(const struct otap_logs_payload* p,
-                              const struct otap_array_view* const* views,
-                              const struct otap_logs_validate_options* options,
-                              struct otap_error* err);
 /// Same over an already validated view of the table (borrowed; reset does not free it).
 int otap__attrs_bind(struct otap__attrs* a, const struct ArrowSchema* schema,
                      const struct ArrowArray* batch, const struct otap_array_view* view,

@@ -482,10 +482,10 @@ done:
 
 int otap_logs_validate(const struct otap_logs_payload* p,
                        const struct otap_logs_validate_options* options, struct otap_error* err) {
-  return otap__logs_validate_views(p, NULL, options, err);
+  return otap_logs_validate_views(p, NULL, options, err);
 }
 
-int otap__logs_validate_views(const struct otap_logs_payload* p,
+int otap_logs_validate_views(const struct otap_logs_payload* p,
                               const struct otap_array_view* const* views,
                               const struct otap_logs_validate_options* options,
                               struct otap_error* err) {

@@ -474,6 +474,27 @@ static void test_equiv_cases(void** state) {
 
 
 // OTLP defaults: a null body row is an Empty body; Empty differs from Str("").
+// otap_logs_validate_views over views built here (FULL); returns -1 when a view cannot be
+// built (the payload is structurally invalid, so only otap_logs_validate applies).
+static int validate_with_views(const struct otap_logs_payload* p, struct otap_error* err) {
+  struct otap_array_view v[OTAP_LOGS_N_TABLES];
+  const struct otap_array_view* vp[OTAP_LOGS_N_TABLES] = {NULL, NULL, NULL, NULL};
+  memset(v, 0, sizeof(v));
+  int rc = 0;
+  for (int t = 0; t < OTAP_LOGS_N_TABLES && rc == 0; t++) {
+    if (!otap_logs_payload_has_table(p, (enum otap_logs_table)t)) continue;
+    struct otap_error e2;
+    if (otap_array_view_init(&v[t], &p->schema[t], &e2) ||
+        otap_array_view_set(&v[t], &p->batch[t], OTAP_VALIDATE_FULL, &e2)) {
+      rc = -1;
+    }
+    vp[t] = &v[t];
+  }
+  if (rc == 0) rc = otap_logs_validate_views(p, vp, NULL, err);
+  for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) otap_array_view_reset(&v[t]);
+  return rc;
+}
+
 static void test_equiv_null_body(void** state) {
   (void)state;
   const struct log_row null_body[] = {{-1, 0, 0, "s", "", 1}};
@@ -488,6 +509,7 @@ static void test_equiv_null_body(void** state) {
   make_logs(&c, str_body, 1, true);
   struct otap_error err;
   if (otap_logs_validate(&a, NULL, &err)) fail_msg("%s", err.message);
+  if (validate_with_views(&a, &err)) fail_msg("with views: %s", err.message);
   assert_true(equiv(&a, 1, &b, 1, NULL));
   assert_false(equiv(&a, 1, &c, 1, NULL));
   otap_logs_payload_reset(&a);
@@ -568,6 +590,14 @@ static void expect_invalid(const struct otap_logs_payload* p, const char* table,
   assert_int_equal(otap_logs_validate(p, NULL, &err), EINVAL);
   if (!strstr(err.message, table) || !strstr(err.message, column)) {
     fail_msg("message does not name %s / %s: %s", table, column, err.message);
+  }
+  // The same verdict and message over caller-built views.
+  char first[sizeof(err.message)];
+  memcpy(first, err.message, sizeof(first));
+  int rc = validate_with_views(p, &err);
+  if (rc != -1) {
+    assert_int_equal(rc, EINVAL);
+    assert_string_equal(err.message, first);
   }
 }
 
