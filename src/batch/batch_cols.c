@@ -60,6 +60,17 @@ struct bcol {
   struct otap_shared* sh_data;
 };
 
+struct otab {
+  uint64_t* slots;  // (hash high 32 bits << 32) | (index + 1); 0 = empty
+  int64_t cap;      // slots in use (power of two; 0 = unused)
+  int64_t pcap;     // slots allocated; all zero beyond the occupied ones
+  int32_t cnt;
+  int32_t vcap;
+  const uint8_t** vp;
+  int64_t* vl;
+  uint64_t* vh;
+};
+
 struct otap__tcols {
   enum otap_logs_table table;
   int64_t n_in;
@@ -70,6 +81,10 @@ struct otap__tcols {
   // Dictionary columns resolve keys run by run (long runs: in-order outputs) instead of
   // through per-position entry ids (short runs: sorted outputs).
   bool run_mode;
+  struct otab* tabs;  // run mode: one table of distinct values per output, reused by columns
+  int64_t ntabs;
+  int32_t* memo;      // run mode: per-input key memo, reused
+  int64_t memo_cap;
 };
 
 static enum otap__col_role role_of(enum otap_logs_table t, const char* parent, const char* name) {
@@ -165,9 +180,14 @@ int otap__tcols_new(struct otap__tcols** out, enum otap_logs_table t, int64_t n_
   return 0;
 }
 
+static void otab_free(struct otab* t);
+
 void otap__tcols_free(struct otap__tcols* c) {
   if (!c) return;
   cols_free(c->cols, c->n_cols, c->n_in);
+  for (int64_t k = 0; c->tabs && k < c->ntabs; k++) otab_free(&c->tabs[k]);
+  otap_free(c->tabs);
+  otap_free(c->memo);
   otap_free(c->bound);
   otap_free(c);
 }
@@ -844,15 +864,6 @@ done:
 
 // Run mode. One table of distinct values per output (adaptive size); per input a key ->
 // output key memo tagged with the output, valid while the input's runs stay in one output.
-struct otab {
-  uint64_t* slots;  // (hash high 32 bits << 32) | (index + 1); 0 = empty
-  int64_t cap;
-  int32_t cnt;
-  int32_t vcap;
-  const uint8_t** vp;
-  int64_t* vl;
-  uint64_t* vh;
-};
 
 static void otab_free(struct otab* t) {
   otap_free(t->slots);
@@ -868,31 +879,52 @@ static void otab_place(struct otab* t, uint64_t h, int32_t x) {
   t->slots[at] = ((h >> 32) << 32) | (uint64_t)(x + 1);
 }
 
-static int otab_grow(struct otab* t) {
-  int64_t nc = t->cap ? t->cap * 2 : 64;
-  uint64_t* ns = otap_calloc((size_t)nc, sizeof(uint64_t));
-  if (!ns) return ENOMEM;
-  otap_free(t->slots);
-  t->slots = ns;
+// Makes room for `nc` slots in use, all empty (the occupied ones are cleared first).
+static int otab_resize(struct otab* t, int64_t nc) {
+  if (nc > t->pcap) {
+    uint64_t* ns = otap_calloc((size_t)nc, sizeof(uint64_t));
+    if (!ns) return ENOMEM;
+    otap_free(t->slots);
+    t->slots = ns;
+    t->pcap = nc;
+  } else if (t->cap > 0) {
+    memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
+  }
   t->cap = nc;
+  return 0;
+}
+
+static int otab_grow(struct otab* t) {
+  OTAP_RETURN_NOT_OK(otab_resize(t, t->cap ? t->cap * 2 : 64));
   for (int32_t q = 0; q < t->cnt; q++) otab_place(t, t->vh[q], q);
+  return 0;
+}
+
+static int otab_reserve_values(struct otab* t, int32_t nv) {
+  if (nv <= t->vcap) return 0;
+  const uint8_t** vp = otap_realloc(t->vp, (size_t)nv * sizeof(*vp));
+  if (vp) t->vp = vp;
+  int64_t* vl = vp ? otap_realloc(t->vl, (size_t)nv * sizeof(*vl)) : NULL;
+  if (vl) t->vl = vl;
+  uint64_t* vh = vl ? otap_realloc(t->vh, (size_t)nv * sizeof(*vh)) : NULL;
+  if (vh) t->vh = vh;
+  if (!vh) return ENOMEM;
+  t->vcap = nv;
   return 0;
 }
 
 // Sizes an unused table like a previous output's (outputs of one call are alike).
 static int otab_presize(struct otab* t, const struct otab* like) {
   if (like->cap == 0) return 0;
-  t->slots = otap_calloc((size_t)like->cap, sizeof(uint64_t));
-  t->vp = otap_malloc((size_t)like->vcap * sizeof(*t->vp));
-  t->vl = otap_malloc((size_t)like->vcap * sizeof(*t->vl));
-  t->vh = otap_malloc((size_t)like->vcap * sizeof(*t->vh));
-  if (!t->slots || !t->vp || !t->vl || !t->vh) {
-    otab_free(t);
-    return ENOMEM;
-  }
-  t->cap = like->cap;
-  t->vcap = like->vcap;
-  return 0;
+  OTAP_RETURN_NOT_OK(otab_resize(t, like->cap));
+  return otab_reserve_values(t, like->vcap);
+}
+
+// Empties a table for the next column, keeping its memory.
+static void otab_reset(struct otab* t) {
+  if (t->cap > 0) memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
+  t->cap = 0;
+  t->cnt = 0;
 }
 
 // Index of value p/len in t (added when new); -1 with ENOMEM in *rc.
@@ -907,18 +939,10 @@ static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, i
     }
   }
   if (OTAP_UNLIKELY(t->cnt == t->vcap)) {
-    int32_t nv = t->vcap ? t->vcap * 2 : 64;
-    const uint8_t** vp = otap_realloc(t->vp, (size_t)nv * sizeof(*vp));
-    if (vp) t->vp = vp;
-    int64_t* vl = vp ? otap_realloc(t->vl, (size_t)nv * sizeof(*vl)) : NULL;
-    if (vl) t->vl = vl;
-    uint64_t* vh = vl ? otap_realloc(t->vh, (size_t)nv * sizeof(*vh)) : NULL;
-    if (vh) t->vh = vh;
-    if (!vh) {
+    if (otab_reserve_values(t, t->vcap ? t->vcap * 2 : 64) != 0) {
       *nomem = 1;
       return -1;
     }
-    t->vcap = nv;
   }
   uint64_t h = hash_bytes(p, len);
   uint64_t tagh = (h >> 32) << 32, mask = (uint64_t)t->cap - 1, at = h & mask;
@@ -1000,9 +1024,13 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
                            struct otap_error* err) {
   const struct otap__region* reg = tc->reg;
   int64_t K = reg->k;
-  struct otab* tabs = otap_calloc((size_t)K + 1, sizeof(struct otab));
-  int32_t* memo = NULL;  // [key * K + k]: output key in output k, -1 null value, -2 not yet
-  int64_t memo_cap = 0;
+  if (!tc->tabs) {
+    tc->tabs = otap_calloc((size_t)K + 1, sizeof(struct otab));
+    tc->ntabs = tc->tabs ? K : 0;
+  }
+  struct otab* tabs = tc->tabs;  // kept across columns (emptied after each)
+  int32_t* memo = tc->memo;      // [key * span + k]: output key, -1 null value, -2 not yet
+  int64_t memo_cap = tc->memo_cap;
   uint16_t* keys = (uint16_t*)(void*)c->vals;
   int rc = 0, nomem = 0;
   if (!tabs) return otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
@@ -1148,9 +1176,9 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
     rc = dict_values(c, k, tabs[k].cnt, tabs[k].vp, tabs[k].vl);
     if (rc) rc = otap_error_set(err, rc, "batch: out of memory (dictionary column %s)", c->name);
   }
-  for (int64_t k = 0; k < K; k++) otab_free(&tabs[k]);
-  otap_free(tabs);
-  otap_free(memo);
+  for (int64_t k = 0; k < K; k++) otab_reset(&tabs[k]);
+  tc->memo = memo;
+  tc->memo_cap = memo_cap;
   return rc;
 }
 
