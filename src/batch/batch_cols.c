@@ -591,6 +591,9 @@ static inline bool same_bytes(const uint8_t* a, const uint8_t* b, int64_t len) {
 static inline int entry_value(const struct bcol* c, int64_t n_in, int64_t e, int64_t* hint,
                               const uint8_t** p, int64_t* len, bool* valid,
                               struct otap_error* err) {
+  *p = (const uint8_t*)"";
+  *len = 0;
+  *valid = false;
   const int64_t* eb = c->ebase;
   if (e < 0) {  // native row entry -(2 + index)
     eb = c->nbase;
@@ -1149,11 +1152,14 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
         const uint8_t* p;
         int64_t len;
         value_bytes(c, v, e0 + x, &p, &len);
-        uint64_t pre = 0;
+        uint64_t pre;
         if (len >= 8) {
-          memcpy(&pre, p, 8);
+          pre = ld64(p);
+        } else if (len >= 4) {
+          pre = ld32(p) | ((uint64_t)ld32(p + len - 4) << 32);
         } else {
-          for (int64_t b = 0; b < len; b++) pre |= (uint64_t)p[b] << (8 * b);
+          pre = len ? (uint64_t)p[0] | ((uint64_t)p[len / 2] << 8) | ((uint64_t)p[len - 1] << 16)
+                    : 0;
         }
         struct vcache* ce = &cache[((pre ^ (uint64_t)len) * 0x9e3779b97f4a7c15ULL) >> 58];
         if (ce->tag == tag && ce->len == len && same_bytes(ce->p, p, len)) {
