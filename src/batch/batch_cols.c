@@ -491,21 +491,25 @@ static inline void value_bytes(const struct bcol* c, const struct otap_array_vie
   }
 }
 
+static int bad_offsets(const struct bcol* c, int64_t input, int64_t e0,
+                       struct otap_error* err) {
+  return otap_error_set(err, EINVAL, "batch: input %lld, column %s: string offsets out of order "
+                        "or out of bounds near element %lld", (long long)input, c->name,
+                        (long long)e0);
+}
+
 // Checks string offsets of elements [e0, e0 + n) of a native var view.
-static int check_offsets(const struct bcol* c, const struct otap_array_view* v, int64_t e0,
-                         int64_t n, int64_t input, struct otap_error* err) {
-  const int32_t* o = (const int32_t*)(const void*)v->buffers[1];
-  int64_t dsize = v->buffer_sizes[2];
-  int32_t prev = o[e0];
-  bool bad = prev < 0;
-  for (int64_t q = 1; q <= n; q++) {
-    int32_t x = o[e0 + q];
-    bad |= x < prev;
-    prev = x;
+static inline int check_offsets(const struct bcol* c, const struct otap_array_view* v,
+                                int64_t e0, int64_t n, int64_t input, struct otap_error* err) {
+  const int32_t* o = (const int32_t*)(const void*)v->buffers[1] + e0;
+  int64_t mn = 0;
+  for (int64_t q = 0; q < n; q++) {
+    int64_t l = (int64_t)o[q + 1] - o[q];
+    mn = l < mn ? l : mn;
   }
-  bad |= prev > dsize;
-  OTAP_RETURN_IF(bad, err, EINVAL, "batch: input %lld, column %s: string offsets out of order or "
-                 "out of bounds near element %lld", (long long)input, c->name, (long long)e0);
+  if (OTAP_UNLIKELY(mn < 0 || o[0] < 0 || o[n] > v->buffer_sizes[2])) {
+    return bad_offsets(c, input, e0, err);
+  }
   return 0;
 }
 
@@ -1079,14 +1083,20 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
       }
       for (int64_t q = 0; q < dl * span; q++) memo[q] = -2;
       const uint8_t* dvb = d->buffers[0] && d->null_count > 0 ? d->buffers[0] : NULL;
+      struct dmiss dm = {c, d, dvb, NULL, 0, span, memo, i, err, &nomem};
+      int64_t last_k = -1;
       for (int64_t q = 0; q < rs->n && rc == 0 && !nomem; q++) {
         const struct otap__run* r = &rs->r[q];
         int64_t k = reg->kblock[r->dst >> 6];
-        struct otab* t = &tabs[k];
-        if (t->cap == 0 && k > 0 && otab_presize(t, &tabs[k - 1])) nomem = 1;
+        if (k != last_k) {  // runs of one input mostly stay in one output
+          struct otab* t = &tabs[k];
+          if (t->cap == 0 && k > 0 && otab_presize(t, &tabs[k - 1])) nomem = 1;
+          dm.t = t;
+          dm.k = k - kmin;
+          last_k = k;
+        }
         int64_t e0 = s->base + r->src;
         uint16_t* restrict out = keys + r->dst;
-        struct dmiss dm = {c, d, dvb, t, k - kmin, span, memo, i, err, &nomem};
         // Hot loop: memo hits only; a miss (first use of the key in this output, a key out of
         // range, a null) goes to dict_miss.
 #define DICT_LOOP(KT)                                                                   \
