@@ -968,13 +968,14 @@ static int region_init(struct otap__region* r, int64_t k, const int64_t* n,
   for (int64_t q = 0; q < k; q++) {
     r->n[q] = n[q];
     r->pstart[q] = total;
-    total += (n[q] + 1 + 63) & ~(int64_t)63;
+    total += (n[q] + 1 + OTAP__REGION_ALIGN - 1) & ~(int64_t)(OTAP__REGION_ALIGN - 1);
   }
   r->total = total;
-  r->kblock = otap_malloc((size_t)(total / 64 + 1) * sizeof(int32_t));
+  r->kblock = otap_malloc((size_t)(total / OTAP__REGION_ALIGN + 1) * sizeof(int32_t));
   OTAP_RETURN_IF(!r->kblock, err, ENOMEM, "batch: out of memory (regions)");
   for (int64_t q = 0; q < k; q++) {
-    int64_t b0 = r->pstart[q] / 64, b1 = (q + 1 < k ? r->pstart[q + 1] : total) / 64;
+    int64_t b0 = r->pstart[q] / OTAP__REGION_ALIGN;
+    int64_t b1 = (q + 1 < k ? r->pstart[q + 1] : total) / OTAP__REGION_ALIGN;
     for (int64_t b = b0; b < b1; b++) r->kblock[b] = (int32_t)q;
   }
   return 0;

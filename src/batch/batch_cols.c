@@ -1066,7 +1066,7 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
       // The memo covers the outputs this input's runs reach: [kmin, kmin + span).
       int64_t kmin = K, kmax = -1;
       for (int64_t q = 0; q < rs->n; q++) {
-        int64_t kq = reg->kblock[rs->r[q].dst >> 6];
+        int64_t kq = reg->kblock[rs->r[q].dst >> OTAP__REGION_SHIFT];
         kmin = kq < kmin ? kq : kmin;
         kmax = kq > kmax ? kq : kmax;
       }
@@ -1087,7 +1087,7 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
       int64_t last_k = -1;
       for (int64_t q = 0; q < rs->n && rc == 0 && !nomem; q++) {
         const struct otap__run* r = &rs->r[q];
-        int64_t k = reg->kblock[r->dst >> 6];
+        int64_t k = reg->kblock[r->dst >> OTAP__REGION_SHIFT];
         if (k != last_k) {  // runs of one input mostly stay in one output
           struct otab* t = &tabs[k];
           if (t->cap == 0 && k > 0 && otab_presize(t, &tabs[k - 1])) nomem = 1;
@@ -1147,7 +1147,7 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
     memset(cache, 0, sizeof(cache));
     for (int64_t q = 0; q < rs->n && rc == 0 && !nomem; q++) {
       const struct otap__run* r = &rs->r[q];
-      int64_t k = reg->kblock[r->dst >> 6];
+      int64_t k = reg->kblock[r->dst >> OTAP__REGION_SHIFT];
       int32_t tag = (int32_t)k + 1;
       struct otab* t = &tabs[k];
       if (t->cap == 0 && k > 0 && otab_presize(t, &tabs[k - 1])) nomem = 1;
@@ -1244,7 +1244,7 @@ static int finish_var_offsets(struct otap__tcols* tc, struct bcol* c, struct ota
                    "batch: output %lld, column %s: more than 2 GiB of string data (use a smaller "
                    "max_items)", (long long)k, c->name);
     c->dstart[k] = total;
-    total += (sum + 63) & ~(int64_t)63;
+    total += (sum + 7) & ~(int64_t)7;
   }
   c->data_size = total;
   c->data = otap_malloc((size_t)(total > 0 ? total : 1));
@@ -1265,7 +1265,7 @@ static void write_var_bytes(struct otap__tcols* tc, struct bcol* c, int64_t i,
   for (int64_t q = 0; q < rs->n; q++) {
     const struct otap__run* r = &rs->r[q];
     int64_t e0 = s->base + r->src;
-    int64_t k = reg->kblock[r->dst >> 6];
+    int64_t k = reg->kblock[r->dst >> OTAP__REGION_SHIFT];
     int64_t len = (int64_t)so[e0 + r->len] - so[e0];
     if (len > 0) memcpy(c->data + c->dstart[k] + off[r->dst], sd + so[e0], (size_t)len);
   }

@@ -42,16 +42,19 @@ int otap__radix_sort(const uint64_t* keys, int64_t n, int32_t words, int32_t* pe
 //
 // Every output table is written for all K outputs at once into one allocation per buffer:
 // output k owns the *region* of element positions [pstart[k], pstart[k] + n[k]] (one spare
-// element for string offsets), regions start at multiples of 64 elements, so bitmaps and
-// values of each output are aligned and each output's arrays point into the shared block at
-// offset 0. A source row goes to global position P (pstart[k] + row in output k); P >> 6
-// names the region block, kblock[P >> 6] the output.
+// element for string offsets), regions start at multiples of 8 elements, so each output's
+// bitmaps start on a byte and its values are naturally aligned, and each output's arrays point
+// into the shared block at offset 0 (8, not 64: a call with max_items 1 has one region per
+// record). A source row goes to global position P (pstart[k] + row in output k);
+// kblock[P >> OTAP__REGION_SHIFT] names its output.
+#define OTAP__REGION_SHIFT 3
+#define OTAP__REGION_ALIGN (1 << OTAP__REGION_SHIFT)
 
 struct otap__region {
   int64_t k;         // outputs
   int64_t* n;        // rows per output
-  int64_t* pstart;   // first position of output k (multiple of 64)
-  int64_t total;     // positions in all regions (multiple of 64)
+  int64_t* pstart;   // first position of output k (multiple of OTAP__REGION_ALIGN)
+  int64_t total;     // positions in all regions (multiple of OTAP__REGION_ALIGN)
   int32_t* kblock;   // output of each 64-position block
 };
 
