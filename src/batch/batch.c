@@ -626,6 +626,9 @@ static void fcmp_init(struct fcmp* f, const struct col* c, bool bytes) {
   }
 }
 
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline bool fcmp_eq(const struct fcmp* f, int64_t r1, int64_t r2) {
   switch (f->kind) {
     case F_ABSENT:
