@@ -1038,6 +1038,8 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
   struct otab* tabs = tc->tabs;  // kept across columns (emptied after each)
   int32_t* memo = tc->memo;      // [key * span + k]: output key, -1 null value, -2 not yet
   int64_t memo_cap = tc->memo_cap;
+  const struct otap_array_view* prev_d = NULL;  // dictionary the memo was filled from
+  int64_t prev_kmin = -1, prev_span = 0;
   uint16_t* keys = (uint16_t*)(void*)c->vals;
   int rc = 0, nomem = 0;
   if (!tabs) return otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
@@ -1071,7 +1073,14 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
         kmax = kq > kmax ? kq : kmax;
       }
       int64_t span = kmax - kmin + 1;
-      if (dl * span > memo_cap) {
+      // Inputs of one IPC stream share their dictionaries: when this input's dictionary is the
+      // previous input's (same buffers, offset and length) and its rows reach the same outputs,
+      // the memo is still right and nothing is looked up again.
+      bool same = memo && prev_d && prev_d->buffers[0] == d->buffers[0] &&
+                  prev_d->buffers[1] == d->buffers[1] && prev_d->buffers[2] == d->buffers[2] &&
+                  prev_d->offset == d->offset && prev_d->length == d->length &&
+                  prev_kmin == kmin && prev_span == span;
+      if (!same && dl * span > memo_cap) {
         otap_free(memo);
         memo_cap = dl * span > 64 ? dl * span : 64;
         memo = otap_malloc((size_t)memo_cap * sizeof(int32_t));
@@ -1081,7 +1090,12 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
           break;
         }
       }
-      for (int64_t q = 0; q < dl * span; q++) memo[q] = -2;
+      if (!same) {
+        for (int64_t q = 0; q < dl * span; q++) memo[q] = -2;
+      }
+      prev_d = d;
+      prev_kmin = kmin;
+      prev_span = span;
       const uint8_t* dvb = d->buffers[0] && d->null_count > 0 ? d->buffers[0] : NULL;
       struct dmiss dm = {c, d, dvb, NULL, 0, span, memo, i, err, &nomem};
       int64_t last_k = -1;

@@ -1271,6 +1271,53 @@ static void test_sliced_inputs(void** state) {
   }
 }
 
+// Inputs that share dictionary buffers (slices of one payload, as consecutive record batches
+// of one IPC stream share its dictionaries): the per-dictionary memo is carried from input to
+// input. Attribute tables are kept whole in each input, so the rows of other slices' records
+// are orphans there.
+static void test_shared_dictionaries(void** state) {
+  (void)state;
+  struct otap_logs_gen_options g;
+  otap_logs_gen_options_init(&g);
+  g.seed = 5;
+  g.records = 2000;
+  g.log_attrs = 3;
+  g.dict = OTAP_LOGS_GEN_DICT_ALWAYS;
+  struct otap_logs_payload full, in[4];
+  struct otap_error err;
+  assert_int_equal(otap_logs_gen(&g, 0, &full, &err), 0);
+  int64_t n = full.batch[OTAP_LOGS_LOGS].length;
+  for (int i = 0; i < 4; i++) {
+    otap_logs_payload_init(&in[i]);
+    for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
+      if (!otap_logs_payload_has_table(&full, (enum otap_logs_table)t)) continue;
+      int64_t off = 0, len = full.batch[t].length;
+      if (t == OTAP_LOGS_LOGS) {
+        off = n * i / 4;
+        len = n * (i + 1) / 4 - off;
+      }
+      struct ArrowSchema sc;
+      struct ArrowArray sl;
+      assert_int_equal(otap_schema_deep_copy(&full.schema[t], &sc, &err), 0);
+      assert_int_equal(otap_array_slice(&full.batch[t], off, len, &sl, &err), 0);
+      otap_logs_payload_set_table(&in[i], (enum otap_logs_table)t, &sc, &sl);
+    }
+  }
+  static const char* const kSorts[2] = {"", "resource,scope"};
+  static const int64_t kMax[3] = {2000, 700, 500};
+  for (int v = 0; v < 2; v++) {
+    for (int m = 0; m < 3; m++) {
+      struct otap_batch_options o;
+      opts(&o, kMax[m], kSorts[v]);
+      struct otap_batch_stats st;
+      assert_int_equal(run_batch(in, 4, &o, &st, true), 0);
+      assert_int_equal(st.output_records, n);
+    }
+  }
+  for (int i = 0; i < 4; i++) otap_logs_payload_reset(&in[i]);
+  otap_logs_payload_reset(&full);
+}
+
 static void test_alloc_failures(void** state) {
   (void)state;
   struct otap_logs_gen_options g;
@@ -1338,6 +1385,7 @@ int main(void) {
       cmocka_unit_test(test_null_ids_and_body),
       cmocka_unit_test(test_property),
       cmocka_unit_test(test_sliced_inputs),
+      cmocka_unit_test(test_shared_dictionaries),
       cmocka_unit_test(test_alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
