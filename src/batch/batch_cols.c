@@ -292,51 +292,10 @@ void otap__tcols_bind(struct otap__tcols* c, int64_t input, const struct otap_ar
 // Bits
 
 // Copies n bits from src (bit spos) to dst (bit dpos); other dst bits unchanged.
-// Up to 32 bits through one 64-bit word: reads only the source bytes the bits occupy, and
-// read-modify-writes only the destination bytes they go to.
-static inline void copy_bits_small(uint8_t* dst, int64_t dpos, const uint8_t* src, int64_t spos,
-                                   int64_t n) {
-  int64_t sb = spos >> 3, se = (spos + n - 1) >> 3;
-  uint64_t v = 0;
-  for (int64_t b = sb; b <= se; b++) v |= (uint64_t)src[b] << (8 * (b - sb));
-  uint64_t mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1));
-  v = (v >> (spos & 7)) & mask;
-  int64_t db = dpos >> 3, de = (dpos + n - 1) >> 3;
-  uint64_t w = 0;
-  for (int64_t b = db; b <= de; b++) w |= (uint64_t)dst[b] << (8 * (b - db));
-  int sh = (int)(dpos & 7);
-  w = (w & ~(mask << sh)) | (v << sh);
-  for (int64_t b = db; b <= de; b++) dst[b] = (uint8_t)(w >> (8 * (b - db)));
-}
-
-static void copy_bits(uint8_t* dst, int64_t dpos, const uint8_t* src, int64_t spos, int64_t n) {
-  if (n <= 0) return;
-  if (n <= 32) {
-    copy_bits_small(dst, dpos, src, spos, n);
-    return;
-  }
-  if (((dpos | spos) & 7) == 0) {
-    int64_t nb = n >> 3;
-    memcpy(dst + (dpos >> 3), src + (spos >> 3), (size_t)nb);
-    for (int64_t i = nb * 8; i < n; i++) {
-      otap_bit_set_to(dst, dpos + i, otap_bit_get(src, spos + i));
-    }
-    return;
-  }
-  int64_t i = 0;
-  // Head: until dst is byte aligned.
-  for (; i < n && ((dpos + i) & 7); i++) {
-    otap_bit_set_to(dst, dpos + i, otap_bit_get(src, spos + i));
-  }
-  // Body: one output byte from two source bytes.
-  int sh = (int)((spos + i) & 7);
-  for (; i + 8 <= n; i += 8) {
-    int64_t sb = (spos + i) >> 3;
-    unsigned lo = src[sb];
-    unsigned hi = sh ? src[sb + 1] : 0;  // sb + 1 holds bits < spos + n when sh != 0
-    dst[(dpos + i) >> 3] = (uint8_t)((lo >> sh) | (hi << (8 - sh)));
-  }
-  for (; i < n; i++) otap_bit_set_to(dst, dpos + i, otap_bit_get(src, spos + i));
+// Copies n bits from src (bit spos) to dst (bit dpos); other dst bits unchanged.
+static inline void copy_bits(uint8_t* dst, int64_t dpos, const uint8_t* src, int64_t spos,
+                             int64_t n) {
+  otap_bitmap_copy(dst, dpos, src, spos, n);
 }
 
 static void fill_bits(uint8_t* dst, int64_t pos, int64_t n, bool v) {

@@ -49,8 +49,29 @@ int64_t otap_bitmap_count_set(const uint8_t* bits, int64_t offset, int64_t lengt
   return count;
 }
 
+// Up to 32 bits through one 64-bit word: reads only the source bytes the bits occupy, and
+// read-modify-writes only the destination bytes they go to.
+static void copy_small(uint8_t* dst, int64_t dpos, const uint8_t* src, int64_t spos, int64_t n) {
+  int64_t sb = spos >> 3, se = (spos + n - 1) >> 3;
+  uint64_t v = 0;
+  for (int64_t b = sb; b <= se; b++) v |= (uint64_t)src[b] << (8 * (b - sb));
+  uint64_t mask = (1ULL << n) - 1;  // n <= 32
+  v = (v >> (spos & 7)) & mask;
+  int64_t db = dpos >> 3, de = (dpos + n - 1) >> 3;
+  uint64_t w = 0;
+  for (int64_t b = db; b <= de; b++) w |= (uint64_t)dst[b] << (8 * (b - db));
+  int sh = (int)(dpos & 7);
+  w = (w & ~(mask << sh)) | (v << sh);
+  for (int64_t b = db; b <= de; b++) dst[b] = (uint8_t)(w >> (8 * (b - db)));
+}
+
 void otap_bitmap_copy(uint8_t* dst, int64_t dst_offset, const uint8_t* src, int64_t src_offset,
                       int64_t length) {
+  if (length <= 0) return;
+  if (length <= 32) {
+    copy_small(dst, dst_offset, src, src_offset, length);
+    return;
+  }
   if (((dst_offset | src_offset) & 7) == 0) {
     int64_t whole = length >> 3;
     memcpy(dst + (dst_offset >> 3), src + (src_offset >> 3), (size_t)whole);
@@ -59,7 +80,21 @@ void otap_bitmap_copy(uint8_t* dst, int64_t dst_offset, const uint8_t* src, int6
     }
     return;
   }
-  for (int64_t i = 0; i < length; i++) {
+  int64_t i = 0;
+  // Head: until the destination is byte aligned.
+  for (; (dst_offset + i) & 7; i++) {
+    otap_bit_set_to(dst, dst_offset + i, otap_bit_get(src, src_offset + i));
+  }
+  // Body: one destination byte from two source bytes (the second is read only when the shift
+  // needs it, and then holds bits below src_offset + length).
+  int sh = (int)((src_offset + i) & 7);
+  for (; i + 8 <= length; i += 8) {
+    int64_t sb = (src_offset + i) >> 3;
+    unsigned lo = src[sb];
+    unsigned hi = sh ? src[sb + 1] : 0;
+    dst[(dst_offset + i) >> 3] = (uint8_t)((lo >> sh) | (hi << (8 - sh)));
+  }
+  for (; i < length; i++) {
     otap_bit_set_to(dst, dst_offset + i, otap_bit_get(src, src_offset + i));
   }
 }

@@ -91,6 +91,28 @@ static void test_bitmaps(void** state) {
   assert_false(otap_bit_get(bits, 0));
 }
 
+// otap_bitmap_copy against a bit-by-bit copy: every (source offset, destination offset, length)
+// up to 80 bits; destination bits outside the range must be untouched.
+static void test_bitmap_copy_matches_bit_by_bit(void** state) {
+  (void)state;
+  uint8_t src[24], dst[24], want[24];
+  uint64_t x = 0x243F6A8885A308D3ull;
+  for (size_t i = 0; i < sizeof(src); i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    src[i] = (uint8_t)(x >> 56);
+  }
+  for (int so = 0; so < 16; so++) {
+    for (int d0 = 0; d0 < 16; d0++) {
+      for (int n = 0; n <= 80; n++) {
+        for (size_t i = 0; i < sizeof(dst); i++) dst[i] = want[i] = (uint8_t)(0xA5 ^ i);
+        for (int i = 0; i < n; i++) otap_bit_set_to(want, d0 + i, otap_bit_get(src, so + i));
+        otap_bitmap_copy(dst, d0, src, so, n);
+        assert_memory_equal(dst, want, sizeof(dst));
+      }
+    }
+  }
+}
+
 static void test_bitmap_count_matches_bit_by_bit(void** state) {
   (void)state;
   uint8_t bits[512];
@@ -155,7 +177,10 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_error_set_and_prefix), cmocka_unit_test(test_buffer_grow_and_cap),
       cmocka_unit_test(test_failing_allocator),    cmocka_unit_test(test_shared_refcount),
-      cmocka_unit_test(test_bitmaps),              cmocka_unit_test(test_bitmap_count_matches_bit_by_bit),              cmocka_unit_test(test_file_sink_atomic_and_source),
+      cmocka_unit_test(test_bitmaps),
+      cmocka_unit_test(test_bitmap_count_matches_bit_by_bit),
+      cmocka_unit_test(test_bitmap_copy_matches_bit_by_bit),
+      cmocka_unit_test(test_file_sink_atomic_and_source),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
