@@ -78,8 +78,9 @@ struct otap__tcols {
   struct bcol* cols;
   const struct otap__region* reg;
   bool* bound;  // per input: the input has rows of this table
-  // Dictionary columns resolve keys run by run (long runs: in-order outputs) instead of
-  // through per-position entry ids (short runs: sorted outputs).
+  // Dictionary columns resolve keys run by run through a per-input key memo (write_dict_runs)
+  // unless an output exceeds 65,536 rows (it may need the native fallback, which needs entry
+  // ids), there are more than 256 outputs, or a memo would be too large (write_dict_entries).
   bool run_mode;
   struct otab* tabs;  // run mode: one table of distinct values per output, reused by columns
   int64_t ntabs;
@@ -1388,8 +1389,7 @@ int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs,
                       struct otap_error* err) {
   int64_t maxn = 0;
   for (int64_t k = 0; k < c->reg->k; k++) maxn = c->reg->n[k] > maxn ? c->reg->n[k] : maxn;
-  // Run mode keeps one small table per output; outputs above 65,536 rows may need native
-  // fallback, which needs the entry ids.
+  // Run mode keeps one table per output and a memo of dictionary length x outputs reached.
   c->run_mode = maxn <= 65536 && c->reg->k <= 256;
   OTAP_RETURN_NOT_OK(write_cols(c, c->cols, c->n_cols, runs, err));
   return share_cols(c->cols, c->n_cols, err);
