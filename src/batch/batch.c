@@ -996,7 +996,6 @@ struct place {
   struct otap__runs* runs[OTAP_LOGS_N_TABLES];  // per input
   int64_t* n_rows[OTAP_LOGS_N_TABLES];          // rows per output
   int64_t* plog;   // per global row: output position
-  int32_t* kout;   // per global row: output
   int32_t* newid;  // per global row: new LOGS.id (-1 null)
   int64_t* acur;   // per global row: first log attribute position within its output
   int32_t* stamp[2];
@@ -1013,7 +1012,6 @@ static void place_free(struct place* pl, int64_t n_in) {
     otap_free(pl->n_rows[t]);
   }
   otap_free(pl->plog);
-  otap_free(pl->kout);
   otap_free(pl->newid);
   otap_free(pl->acur);
   for (int q = 0; q < 2; q++) {
@@ -1065,7 +1063,6 @@ static int place_logs(struct ctx* c, struct place* pl, int64_t K, int64_t max,
       int64_t g = ord[j];
       int64_t P = p0 + j;
       pl->plog[g] = P;
-      pl->kout[g] = (int32_t)k;
       int32_t old = c->log_id[g];
       if (old >= 0) {
         const struct attr_index* a = &c->in[c->row_input[g]].ai[K_LOG];
@@ -1154,7 +1151,8 @@ static int place_attrs(struct ctx* c, struct place* pl, int kind, int64_t K,
         int32_t cnt = attr_count(a, p);
         if (cnt == 0 || p > in->max_id || in->id2row[p] < 0) continue;
         int64_t g = in->row0 + in->id2row[p];
-        int64_t base = reg->pstart[pl->kout[g]] + pl->acur[g];
+        int64_t kg = pl->reg[OTAP_LOGS_LOGS].kblock[pl->plog[g] >> OTAP__REGION_SHIFT];
+        int64_t base = reg->pstart[kg] + pl->acur[g];
         uint16_t np = (uint16_t)pl->newid[g];
         const int32_t* rows = a->rows + a->start[p];
         for (int32_t q = 0; q < cnt; q++) {
@@ -1332,11 +1330,10 @@ int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
     if (!pl.runs[t] || !pl.n_rows[t]) rc = ENOMEM;
   }
   pl.plog = otap_malloc(rn * sizeof(int64_t));
-  pl.kout = otap_malloc(rn * sizeof(int32_t));
   pl.newid = otap_malloc(rn * sizeof(int32_t));
   pl.acur = otap_malloc(rn * sizeof(int64_t));
   outs = otap_calloc((size_t)n_outs, sizeof(*outs));
-  if (rc || !pl.plog || !pl.kout || !pl.newid || !pl.acur || !outs) {
+  if (rc || !pl.plog || !pl.newid || !pl.acur || !outs) {
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (output placement)");
     goto done;
   }

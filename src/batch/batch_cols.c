@@ -293,11 +293,6 @@ void otap__tcols_bind(struct otap__tcols* c, int64_t input, const struct otap_ar
 // Bits
 
 // Copies n bits from src (bit spos) to dst (bit dpos); other dst bits unchanged.
-// Copies n bits from src (bit spos) to dst (bit dpos); other dst bits unchanged.
-static inline void copy_bits(uint8_t* dst, int64_t dpos, const uint8_t* src, int64_t spos,
-                             int64_t n) {
-  otap_bitmap_copy(dst, dpos, src, spos, n);
-}
 
 static void fill_bits(uint8_t* dst, int64_t pos, int64_t n, bool v) {
   int64_t i = 0;
@@ -479,46 +474,6 @@ static inline int check_offsets(const struct bcol* c, const struct otap_array_vi
 // its value is hashed into that output's small table (distinct values of one output, so the
 // table stays in cache); the entry's output key is remembered for the output's other rows.
 
-static inline uint64_t hash_bytes(const uint8_t* p, int64_t len) {
-  uint64_t a = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len, b = 0xc2b2ae3d27d4eb4fULL;
-  int64_t i = 0;
-  for (; i + 16 <= len; i += 16) {
-    uint64_t x, y;
-    memcpy(&x, p + i, 8);
-    memcpy(&y, p + i + 8, 8);
-    a = (a ^ x) * 0xff51afd7ed558ccdULL;
-    b = (b ^ y) * 0xc4ceb9fe1a85ec53ULL;
-    a ^= a >> 29;
-    b ^= b >> 31;
-  }
-  if (i < len) {
-    uint64_t x = 0, y = 0;
-    int64_t r = len - i;
-    if (len >= 16) {  // the last 16 bytes, overlapping
-      memcpy(&x, p + len - 16, 8);
-      memcpy(&y, p + len - 8, 8);
-    } else if (r >= 8) {
-      memcpy(&x, p + i, 8);
-      memcpy(&y, p + len - 8, 8);
-    } else if (r >= 4) {
-      uint32_t u, v;
-      memcpy(&u, p + i, 4);
-      memcpy(&v, p + len - 4, 4);
-      x = u;
-      y = v;
-    } else {
-      x = (uint64_t)p[i] | ((uint64_t)p[i + r / 2] << 8) | ((uint64_t)p[len - 1] << 16);
-    }
-    a = (a ^ x) * 0xff51afd7ed558ccdULL;
-    b = (b ^ y) * 0xc4ceb9fe1a85ec53ULL;
-  }
-  uint64_t h = a ^ (b >> 32) ^ (b << 32);
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  return h;
-}
-
 static inline uint64_t ld64(const uint8_t* p) {
   uint64_t v;
   memcpy(&v, p, 8);
@@ -549,6 +504,107 @@ static inline bool same_bytes(const uint8_t* a, const uint8_t* b, int64_t len) {
     if (a[i] != b[i]) return false;
   }
   return true;
+}
+
+// Run mode. One table of distinct values per output (adaptive size); per input a key ->
+// output key memo tagged with the output, valid while the input's runs stay in one output.
+
+static void otab_free(struct otab* t) {
+  otap_free(t->slots);
+  otap_free(t->vp);
+  otap_free(t->vl);
+  otap_free(t->vh);
+  memset(t, 0, sizeof(*t));
+}
+
+static void otab_place(struct otab* t, uint64_t h, int32_t x) {
+  uint64_t mask = (uint64_t)t->cap - 1, at = h & mask;
+  while (t->slots[at]) at = (at + 1) & mask;
+  t->slots[at] = ((h >> 32) << 32) | (uint64_t)(x + 1);
+}
+
+// Makes room for `nc` slots in use, all empty (the occupied ones are cleared first).
+static int otab_resize(struct otab* t, int64_t nc) {
+  if (nc > t->pcap) {
+    uint64_t* ns = otap_calloc((size_t)nc, sizeof(uint64_t));
+    if (!ns) return ENOMEM;
+    otap_free(t->slots);
+    t->slots = ns;
+    t->pcap = nc;
+  } else if (t->cap > 0) {
+    memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
+  }
+  t->cap = nc;
+  return 0;
+}
+
+static int otab_grow(struct otab* t) {
+  OTAP_RETURN_NOT_OK(otab_resize(t, t->cap ? t->cap * 2 : 64));
+  for (int32_t q = 0; q < t->cnt; q++) otab_place(t, t->vh[q], q);
+  return 0;
+}
+
+static int otab_reserve_values(struct otab* t, int32_t nv) {
+  if (nv <= t->vcap) return 0;
+  const uint8_t** vp = otap_realloc(t->vp, (size_t)nv * sizeof(*vp));
+  if (vp) t->vp = vp;
+  int64_t* vl = vp ? otap_realloc(t->vl, (size_t)nv * sizeof(*vl)) : NULL;
+  if (vl) t->vl = vl;
+  uint64_t* vh = vl ? otap_realloc(t->vh, (size_t)nv * sizeof(*vh)) : NULL;
+  if (vh) t->vh = vh;
+  if (!vh) return ENOMEM;
+  t->vcap = nv;
+  return 0;
+}
+
+// Sizes an unused table like a previous output's (outputs of one call are alike).
+static int otab_presize(struct otab* t, const struct otab* like) {
+  if (like->cap == 0) return 0;
+  OTAP_RETURN_NOT_OK(otab_resize(t, like->cap));
+  return otab_reserve_values(t, like->vcap);
+}
+
+// Empties a table for the next column, keeping its memory.
+static void otab_reset(struct otab* t) {
+  if (t->cap > 0) memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
+  t->cap = 0;
+  t->cnt = 0;
+}
+
+// Index of value p/len in t (added when new); -1 with ENOMEM in *rc.
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, int* nomem) {
+  if (OTAP_UNLIKELY((int64_t)(t->cnt + 1) * 2 > t->cap)) {
+    if (otab_grow(t) != 0) {
+      *nomem = 1;
+      return -1;
+    }
+  }
+  if (OTAP_UNLIKELY(t->cnt == t->vcap)) {
+    if (otab_reserve_values(t, t->vcap ? t->vcap * 2 : 64) != 0) {
+      *nomem = 1;
+      return -1;
+    }
+  }
+  uint64_t h = otap__batch_hash(p, len);
+  uint64_t tagh = (h >> 32) << 32, mask = (uint64_t)t->cap - 1, at = h & mask;
+  for (;;) {
+    uint64_t sl = t->slots[at];
+    if (!sl) break;
+    if ((sl & ~0xffffffffULL) == tagh) {
+      int32_t cand = (int32_t)(sl & 0xffffffffULL) - 1;
+      if (t->vl[cand] == len && same_bytes(t->vp[cand], p, len)) return cand;
+    }
+    at = (at + 1) & mask;
+  }
+  int32_t x = t->cnt++;
+  t->slots[at] = tagh | (uint64_t)(x + 1);
+  t->vp[x] = p;
+  t->vl[x] = len;
+  t->vh[x] = h;
+  return x;
 }
 
 // Value of entry e; false when null. *hint caches the input found last.
@@ -711,32 +767,20 @@ static int dict_values(struct bcol* c, int64_t k, int32_t cnt, const uint8_t* co
 static int finish_dict(struct otap__tcols* tc, struct bcol* c, struct otap_error* err) {
   const struct otap__region* reg = tc->reg;
   int64_t ne = c->ebase[tc->n_in] > 0 ? c->ebase[tc->n_in] : 1;  // dictionary entries
-  int64_t maxn = 1;
-  for (int64_t k = 0; k < reg->k; k++) maxn = reg->n[k] > maxn ? reg->n[k] : maxn;
-  int64_t maxcap = 64;
-  while (maxcap < 2 * maxn) maxcap *= 2;
   int32_t* estamp = otap_calloc((size_t)ne, sizeof(int32_t));
   int32_t* eidx = otap_malloc((size_t)ne * sizeof(int32_t));
-  uint64_t* slots = otap_calloc((size_t)maxcap, sizeof(uint64_t));
-  int64_t* spos = otap_malloc((size_t)maxn * sizeof(int64_t));
-  uint64_t* vh = otap_malloc((size_t)maxn * sizeof(uint64_t));
-  const uint8_t** vp = otap_malloc((size_t)maxn * sizeof(*vp));
-  int64_t* vl = otap_malloc((size_t)maxn * sizeof(int64_t));
-  int rc = 0;
-  if (!estamp || !eidx || !slots || !spos || !vp || !vl || !vh) {
+  struct otab t;  // this output's distinct values, emptied between outputs
+  memset(&t, 0, sizeof(t));
+  int rc = 0, nomem = 0;
+  if (!estamp || !eidx) {
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)", c->name);
     goto done;
   }
   uint16_t* keys = (uint16_t*)(void*)c->vals;
   bool wide = false;
   int64_t hint = 0;
-  // The table starts small (cache resident for low-cardinality columns) and doubles at half
-  // load, up to maxcap (2 x the largest output).
-  int64_t cap = 64 < maxcap ? 64 : maxcap;
-  uint64_t mask = (uint64_t)cap - 1;
   for (int64_t k = 0; k < reg->k; k++) {
     int64_t p0 = reg->pstart[k], n = reg->n[k];
-    int32_t cnt = 0;
     int32_t* used = c->used + p0;
     const int32_t* eid = c->gid + p0;
     uint16_t* kk = keys + p0;
@@ -754,41 +798,14 @@ static int finish_dict(struct otap__tcols* tc, struct bcol* c, struct otap_error
           rc = entry_value(c, tc->n_in, e, &hint, &p, &len, &valid, err);
           if (rc) goto done;
           if (valid) {
-            uint64_t h = hash_bytes(p, len);
-            uint64_t tagh = (h >> 32) << 32;
-            uint64_t at = h & mask;
-            for (;;) {
-              uint64_t sl = slots[at];
-              if (!sl) {
-                x = cnt++;
-                slots[at] = tagh | (uint64_t)(x + 1);
-                spos[x] = (int64_t)at;
-                vp[x] = p;
-                vl[x] = len;
-                vh[x] = h;
-                used[x] = e;
-                if ((int64_t)cnt * 2 > cap && cap < maxcap) {  // grow and reinsert
-                  for (int32_t q = 0; q < cnt; q++) slots[spos[q]] = 0;
-                  cap *= 2;
-                  mask = (uint64_t)cap - 1;
-                  for (int32_t q = 0; q < cnt; q++) {
-                    uint64_t a2 = vh[q] & mask;
-                    while (slots[a2]) a2 = (a2 + 1) & mask;
-                    slots[a2] = ((vh[q] >> 32) << 32) | (uint64_t)(q + 1);
-                    spos[q] = (int64_t)a2;
-                  }
-                }
-                break;
-              }
-              if ((sl & ~0xffffffffULL) == tagh) {
-                int32_t cand = (int32_t)(sl & 0xffffffffULL) - 1;
-                if (vl[cand] == len && same_bytes(vp[cand], p, len)) {
-                  x = cand;
-                  break;
-                }
-              }
-              at = (at + 1) & mask;
+            int32_t before = t.cnt;
+            x = otab_find(&t, p, len, &nomem);
+            if (nomem) {
+              rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
+                                  c->name);
+              goto done;
             }
+            if (t.cnt > before) used[x] = e;
           }
           if (e >= 0) {
             estamp[e] = tag;
@@ -803,16 +820,18 @@ static int finish_dict(struct otap__tcols* tc, struct bcol* c, struct otap_error
         kk[j] = (uint16_t)x;
       }
     }
-    for (int32_t q = 0; q < cnt; q++) slots[spos[q]] = 0;
+    int32_t cnt = t.cnt;
     c->dcount[k] = cnt;
     if (cnt <= 65536) {
-      rc = dict_values(c, k, cnt, vp, vl);
+      rc = dict_values(c, k, cnt, t.vp, t.vl);
       if (rc) {
         rc = otap_error_set(err, rc, "batch: out of memory (dictionary column %s)", c->name);
         goto done;
       }
+    } else {
+      wide = true;
     }
-    if (cnt > 65536) wide = true;
+    otab_reset(&t);
   }
   if (!wide) {  // outputs with more than 65,536 distinct values are emitted native from entries
     otap_free(c->gid);
@@ -821,113 +840,8 @@ static int finish_dict(struct otap__tcols* tc, struct bcol* c, struct otap_error
 done:
   otap_free(estamp);
   otap_free(eidx);
-  otap_free(slots);
-  otap_free(spos);
-  otap_free(vp);
-  otap_free(vl);
-  otap_free(vh);
+  otab_free(&t);
   return rc;
-}
-
-// Run mode. One table of distinct values per output (adaptive size); per input a key ->
-// output key memo tagged with the output, valid while the input's runs stay in one output.
-
-static void otab_free(struct otab* t) {
-  otap_free(t->slots);
-  otap_free(t->vp);
-  otap_free(t->vl);
-  otap_free(t->vh);
-  memset(t, 0, sizeof(*t));
-}
-
-static void otab_place(struct otab* t, uint64_t h, int32_t x) {
-  uint64_t mask = (uint64_t)t->cap - 1, at = h & mask;
-  while (t->slots[at]) at = (at + 1) & mask;
-  t->slots[at] = ((h >> 32) << 32) | (uint64_t)(x + 1);
-}
-
-// Makes room for `nc` slots in use, all empty (the occupied ones are cleared first).
-static int otab_resize(struct otab* t, int64_t nc) {
-  if (nc > t->pcap) {
-    uint64_t* ns = otap_calloc((size_t)nc, sizeof(uint64_t));
-    if (!ns) return ENOMEM;
-    otap_free(t->slots);
-    t->slots = ns;
-    t->pcap = nc;
-  } else if (t->cap > 0) {
-    memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
-  }
-  t->cap = nc;
-  return 0;
-}
-
-static int otab_grow(struct otab* t) {
-  OTAP_RETURN_NOT_OK(otab_resize(t, t->cap ? t->cap * 2 : 64));
-  for (int32_t q = 0; q < t->cnt; q++) otab_place(t, t->vh[q], q);
-  return 0;
-}
-
-static int otab_reserve_values(struct otab* t, int32_t nv) {
-  if (nv <= t->vcap) return 0;
-  const uint8_t** vp = otap_realloc(t->vp, (size_t)nv * sizeof(*vp));
-  if (vp) t->vp = vp;
-  int64_t* vl = vp ? otap_realloc(t->vl, (size_t)nv * sizeof(*vl)) : NULL;
-  if (vl) t->vl = vl;
-  uint64_t* vh = vl ? otap_realloc(t->vh, (size_t)nv * sizeof(*vh)) : NULL;
-  if (vh) t->vh = vh;
-  if (!vh) return ENOMEM;
-  t->vcap = nv;
-  return 0;
-}
-
-// Sizes an unused table like a previous output's (outputs of one call are alike).
-static int otab_presize(struct otab* t, const struct otab* like) {
-  if (like->cap == 0) return 0;
-  OTAP_RETURN_NOT_OK(otab_resize(t, like->cap));
-  return otab_reserve_values(t, like->vcap);
-}
-
-// Empties a table for the next column, keeping its memory.
-static void otab_reset(struct otab* t) {
-  if (t->cap > 0) memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
-  t->cap = 0;
-  t->cnt = 0;
-}
-
-// Index of value p/len in t (added when new); -1 with ENOMEM in *rc.
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, int* nomem) {
-  if (OTAP_UNLIKELY((int64_t)(t->cnt + 1) * 2 > t->cap)) {
-    if (otab_grow(t) != 0) {
-      *nomem = 1;
-      return -1;
-    }
-  }
-  if (OTAP_UNLIKELY(t->cnt == t->vcap)) {
-    if (otab_reserve_values(t, t->vcap ? t->vcap * 2 : 64) != 0) {
-      *nomem = 1;
-      return -1;
-    }
-  }
-  uint64_t h = hash_bytes(p, len);
-  uint64_t tagh = (h >> 32) << 32, mask = (uint64_t)t->cap - 1, at = h & mask;
-  for (;;) {
-    uint64_t sl = t->slots[at];
-    if (!sl) break;
-    if ((sl & ~0xffffffffULL) == tagh) {
-      int32_t cand = (int32_t)(sl & 0xffffffffULL) - 1;
-      if (t->vl[cand] == len && same_bytes(t->vp[cand], p, len)) return cand;
-    }
-    at = (at + 1) & mask;
-  }
-  int32_t x = t->cnt++;
-  t->slots[at] = tagh | (uint64_t)(x + 1);
-  t->vp[x] = p;
-  t->vl[x] = len;
-  t->vh[x] = h;
-  return x;
 }
 
 struct dmiss {
@@ -936,7 +850,7 @@ struct dmiss {
   const uint8_t* dvb;               // its validity when it has nulls
   struct otab* t;                   // the output's table
   int64_t k;                        // the output
-  int64_t nk;                       // outputs (memo stride)
+  int64_t nk;                       // outputs the input reaches (memo stride)
   int32_t* memo;
   int64_t input;
   struct otap_error* err;
@@ -1256,7 +1170,7 @@ static void write_validity(struct bcol* c, int64_t i, const struct otap__runs* r
     } else if (r->len == 1) {
       otap_bit_set_to(c->bits, r->dst, otap_bit_get(s->v->buffers[0], s->base + r->src));
     } else {
-      copy_bits(c->bits, r->dst, s->v->buffers[0], s->base + r->src, r->len);
+      otap_bitmap_copy(c->bits, r->dst, s->v->buffers[0], s->base + r->src, r->len);
     }
   }
 }
@@ -1315,7 +1229,7 @@ static void write_bool(struct bcol* c, int64_t i, const struct otap__runs* rs) {
     } else if (r->len == 1) {
       otap_bit_set_to(c->vals, r->dst, otap_bit_get(s->v->buffers[1], s->base + r->src));
     } else {
-      copy_bits(c->vals, r->dst, s->v->buffers[1], s->base + r->src, r->len);
+      otap_bitmap_copy(c->vals, r->dst, s->v->buffers[1], s->base + r->src, r->len);
     }
   }
 }

@@ -2,6 +2,8 @@
 #ifndef OTAP_BATCH_INTERNAL_H
 #define OTAP_BATCH_INTERNAL_H
 
+#include <string.h>
+
 #include "otap/batch.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -19,7 +21,48 @@ struct otap__bintern {
   struct otap_buffer arena;
 };
 
-uint64_t otap__batch_hash(const void* data, int64_t len);
+// 64-bit hash of a byte string: two 8-byte lanes over 16-byte blocks, an overlapping tail,
+// then a final mix (good enough for open addressing with full compares).
+static inline uint64_t otap__batch_hash(const void* data, int64_t len) {
+  const uint8_t* p = (const uint8_t*)data;
+  uint64_t a = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len, b = 0xc2b2ae3d27d4eb4fULL;
+  int64_t i = 0;
+  for (; i + 16 <= len; i += 16) {
+    uint64_t x, y;
+    memcpy(&x, p + i, 8);
+    memcpy(&y, p + i + 8, 8);
+    a = (a ^ x) * 0xff51afd7ed558ccdULL;
+    b = (b ^ y) * 0xc4ceb9fe1a85ec53ULL;
+    a ^= a >> 29;
+    b ^= b >> 31;
+  }
+  if (i < len) {
+    uint64_t x = 0, y = 0;
+    int64_t r = len - i;
+    if (len >= 16) {  // the last 16 bytes, overlapping
+      memcpy(&x, p + len - 16, 8);
+      memcpy(&y, p + len - 8, 8);
+    } else if (r >= 8) {
+      memcpy(&x, p + i, 8);
+      memcpy(&y, p + len - 8, 8);
+    } else if (r >= 4) {
+      uint32_t u, v;
+      memcpy(&u, p + i, 4);
+      memcpy(&v, p + len - 4, 4);
+      x = u;
+      y = v;
+    } else {
+      x = (uint64_t)p[i] | ((uint64_t)p[i + r / 2] << 8) | ((uint64_t)p[len - 1] << 16);
+    }
+    a = (a ^ x) * 0xff51afd7ed558ccdULL;
+    b = (b ^ y) * 0xc4ceb9fe1a85ec53ULL;
+  }
+  uint64_t h = a ^ (b >> 32) ^ (b << 32);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
 void otap__bintern_init(struct otap__bintern* t);
 void otap__bintern_reset(struct otap__bintern* t);
 /// Finds or adds `data`; *id receives its id, *added whether it was new.

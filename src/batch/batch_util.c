@@ -6,48 +6,6 @@
 #include "batch/batch_internal.h"
 
 // ---------------------------------------------------------------------------------------------
-// Hashing (64-bit, word at a time; quality is enough for hash tables with full compares)
-
-static inline uint64_t rd64(const uint8_t* p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
-uint64_t otap__batch_hash(const void* data, int64_t len) {
-  const uint8_t* p = data;
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len;
-  int64_t i = 0;
-  for (; i + 8 <= len; i += 8) h = (h ^ rd64(p + i)) * 0x100000001b3ULL + (h >> 29);
-  // Tail: the last 8 bytes (overlapping) when len >= 8, else two overlapping 4-byte reads or
-  // three single bytes; len is mixed in above, so different lengths do not collide trivially.
-  uint64_t tail = 0;
-  if (i < len) {
-    if (len >= 8) {
-      tail = rd64(p + len - 8);
-    } else if (len >= 4) {
-      uint32_t a, b;
-      memcpy(&a, p, 4);
-      memcpy(&b, p + len - 4, 4);
-      tail = (uint64_t)a | ((uint64_t)b << 32);
-    } else {
-      tail = (uint64_t)p[0] | ((uint64_t)p[len / 2] << 8) | ((uint64_t)p[len - 1] << 16);
-    }
-  }
-  h ^= tail;
-  return mix64(h);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Interner
 
 void otap__bintern_init(struct otap__bintern* t) { memset(t, 0, sizeof(*t)); }
