@@ -457,12 +457,9 @@ static int bad_offsets(const struct bcol* c, int64_t input, int64_t e0,
 static inline int check_offsets(const struct bcol* c, const struct otap_array_view* v,
                                 int64_t e0, int64_t n, int64_t input, struct otap_error* err) {
   const int32_t* o = (const int32_t*)(const void*)v->buffers[1] + e0;
-  int64_t mn = 0;
-  for (int64_t q = 0; q < n; q++) {
-    int64_t l = (int64_t)o[q + 1] - o[q];
-    mn = l < mn ? l : mn;
-  }
-  if (OTAP_UNLIKELY(mn < 0 || o[0] < 0 || o[n] > v->buffer_sizes[2])) {
+  uint32_t bad = 0;
+  for (int64_t q = 0; q < n; q++) bad |= (uint32_t)(o[q + 1] < o[q]);
+  if (OTAP_UNLIKELY(bad || o[0] < 0 || o[n] > v->buffer_sizes[2])) {
     return bad_offsets(c, input, e0, err);
   }
   return 0;
@@ -1098,16 +1095,17 @@ static int write_var_lengths(struct bcol* c, int64_t i, const struct otap__runs*
       continue;
     }
     int64_t e0 = s->base + r->src;
-    const int32_t* so = (const int32_t*)(const void*)s->v->buffers[1] + e0;
-    // Lengths, and a check that every offset is in order and inside the data buffer (a
-    // negative length shows up as a negative minimum).
-    int64_t mn = 0;
-    for (int32_t x = 0; x < r->len; x++) {
-      int64_t l = (int64_t)so[x + 1] - so[x];
-      mn = l < mn ? l : mn;
-      o[x] = (int32_t)l;
+    const int32_t* restrict so = (const int32_t*)(const void*)s->v->buffers[1] + e0;
+    int32_t* restrict ol = o;
+    // Lengths, and a check that every offset is in order (then every difference fits an
+    // int32) and inside the data buffer. Written to vectorize.
+    uint32_t bad = 0;
+    const int32_t len = r->len;
+    for (int32_t x = 0; x < len; x++) {
+      bad |= (uint32_t)(so[x + 1] < so[x]);
+      ol[x] = (int32_t)((uint32_t)so[x + 1] - (uint32_t)so[x]);
     }
-    OTAP_RETURN_IF(mn < 0 || so[0] < 0 || so[r->len] > s->v->buffer_sizes[2], err, EINVAL,
+    OTAP_RETURN_IF(bad || so[0] < 0 || so[r->len] > s->v->buffer_sizes[2], err, EINVAL,
                    "batch: input %lld, column %s: string offsets out of order or out of bounds "
                    "in rows %lld..%lld", (long long)i, c->name, (long long)r->src,
                    (long long)(r->src + r->len));
@@ -1124,7 +1122,16 @@ static int finish_var_offsets(struct otap__tcols* tc, struct bcol* c, struct ota
     int64_t n = reg->n[k];
     int64_t sum = 0;
     o[0] = 0;
-    for (int64_t j = 1; j <= n; j++) {  // lengths are >= 0 (checked), so sum only grows
+    int64_t j = 1;
+    for (; j + 4 <= n + 1; j += 4) {  // lengths are >= 0 (checked), so sum only grows
+      int64_t a = sum + o[j], b = a + o[j + 1], d = b + o[j + 2], e = d + o[j + 3];
+      o[j] = (int32_t)(uint32_t)a;
+      o[j + 1] = (int32_t)(uint32_t)b;
+      o[j + 2] = (int32_t)(uint32_t)d;
+      o[j + 3] = (int32_t)(uint32_t)e;
+      sum = e;
+    }
+    for (; j <= n; j++) {
       sum += o[j];
       o[j] = (int32_t)(uint32_t)sum;
     }
@@ -1426,7 +1433,8 @@ static int emit_cols(const struct otap__tcols* tc, struct bcol* cols, int64_t n,
         struct otap_buffer* kb = otap_array_buffer(a, 1);
         if (!kb) return EINVAL;
         OTAP_RETURN_NOT_OK(otap_buffer_resize(kb, len, false));
-        for (int64_t j = 0; j < len; j++) kb->data[j] = (uint8_t)keys[j];
+        uint8_t* restrict kd = kb->data;
+        for (int64_t j = 0; j < len; j++) kd[j] = (uint8_t)keys[j];
       } else {
         OTAP_RETURN_NOT_OK(share(a, 1, c->sh_vals, (const uint8_t*)keys, len * 2));
       }
