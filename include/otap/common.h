@@ -180,6 +180,42 @@ static inline void otap_bit_set_to(uint8_t* bits, int64_t i, bool v) {
 }
 static inline int64_t otap_bytes_for_bits(int64_t n) { return (n + 7) >> 3; }
 
+static inline uint64_t otap__bits_load(const uint8_t* p, int64_t extra) {
+  uint64_t v = p[0];
+  switch (extra) {
+    case 4: v |= (uint64_t)p[4] << 32; /* fall through */
+    case 3: v |= (uint64_t)p[3] << 24; /* fall through */
+    case 2: v |= (uint64_t)p[2] << 16; /* fall through */
+    case 1: v |= (uint64_t)p[1] << 8; /* fall through */
+    default: break;
+  }
+  return v;
+}
+static inline void otap__bits_store(uint8_t* p, int64_t extra, uint64_t v) {
+  switch (extra) {
+    case 4: p[4] = (uint8_t)(v >> 32); /* fall through */
+    case 3: p[3] = (uint8_t)(v >> 24); /* fall through */
+    case 2: p[2] = (uint8_t)(v >> 16); /* fall through */
+    case 1: p[1] = (uint8_t)(v >> 8); /* fall through */
+    default: break;
+  }
+  p[0] = (uint8_t)v;
+}
+/// Copies 1..32 bits (inline: short runs are common when rows are gathered one or a few at a
+/// time). Reads only the source bytes the bits occupy and read-modify-writes only the
+/// destination bytes they go to.
+static inline void otap_bitmap_copy_short(uint8_t* dst, int64_t dst_offset, const uint8_t* src,
+                                          int64_t src_offset, int64_t length) {
+  int64_t sb = src_offset >> 3, db = dst_offset >> 3;
+  uint64_t mask = (1ULL << length) - 1;
+  uint64_t v = (otap__bits_load(src + sb, ((src_offset + length - 1) >> 3) - sb) >>
+                (src_offset & 7)) & mask;
+  int64_t dx = ((dst_offset + length - 1) >> 3) - db;
+  int sh = (int)(dst_offset & 7);
+  uint64_t w = otap__bits_load(dst + db, dx);
+  otap__bits_store(dst + db, dx, (w & ~(mask << sh)) | (v << sh));
+}
+
 /// Number of set bits in bits[offset, offset+length).
 OTAP_API int64_t otap_bitmap_count_set(const uint8_t* bits, int64_t offset, int64_t length);
 /// Copies length bits from src at src_offset to dst at dst_offset.

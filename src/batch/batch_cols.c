@@ -503,6 +503,23 @@ static inline bool same_bytes(const uint8_t* a, const uint8_t* b, int64_t len) {
   return true;
 }
 
+// memcpy of n >= 0 bytes, inline for short strings (overlapping word moves inside both ranges).
+static inline void copy_bytes(uint8_t* d, const uint8_t* s, int64_t n) {
+  if (n > 16) {
+    memcpy(d, s, (size_t)n);
+  } else if (n >= 8) {
+    uint64_t a = ld64(s), b = ld64(s + n - 8);
+    memcpy(d, &a, 8);
+    memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a = ld32(s), b = ld32(s + n - 4);
+    memcpy(d, &a, 4);
+    memcpy(d + n - 4, &b, 4);
+  } else {
+    for (int64_t i = 0; i < n; i++) d[i] = s[i];
+  }
+}
+
 // Run mode. One table of distinct values per output (adaptive size); per input a key ->
 // output key memo tagged with the output, valid while the input's runs stay in one output.
 
@@ -1101,9 +1118,14 @@ static int write_var_lengths(struct bcol* c, int64_t i, const struct otap__runs*
     // int32) and inside the data buffer. Written to vectorize.
     uint32_t bad = 0;
     const int32_t len = r->len;
-    for (int32_t x = 0; x < len; x++) {
-      bad |= (uint32_t)(so[x + 1] < so[x]);
-      ol[x] = (int32_t)((uint32_t)so[x + 1] - (uint32_t)so[x]);
+    if (len == 1) {  // sorted rows come one at a time
+      bad = (uint32_t)(so[1] < so[0]);
+      ol[0] = (int32_t)((uint32_t)so[1] - (uint32_t)so[0]);
+    } else {
+      for (int32_t x = 0; x < len; x++) {
+        bad |= (uint32_t)(so[x + 1] < so[x]);
+        ol[x] = (int32_t)((uint32_t)so[x + 1] - (uint32_t)so[x]);
+      }
     }
     OTAP_RETURN_IF(bad || so[0] < 0 || so[r->len] > s->v->buffer_sizes[2], err, EINVAL,
                    "batch: input %lld, column %s: string offsets out of order or out of bounds "
@@ -1162,7 +1184,7 @@ static void write_var_bytes(struct otap__tcols* tc, struct bcol* c, int64_t i,
     int64_t e0 = s->base + r->src;
     int64_t k = reg->kblock[r->dst >> OTAP__REGION_SHIFT];
     int64_t len = (int64_t)so[e0 + r->len] - so[e0];
-    if (len > 0) memcpy(c->data + c->dstart[k] + off[r->dst], sd + so[e0], (size_t)len);
+    copy_bytes(c->data + c->dstart[k] + off[r->dst], sd + so[e0], len);
   }
 }
 
@@ -1176,6 +1198,8 @@ static void write_validity(struct bcol* c, int64_t i, const struct otap__runs* r
       fill_bits(c->bits, r->dst, r->len, false);
     } else if (r->len == 1) {
       otap_bit_set_to(c->bits, r->dst, otap_bit_get(s->v->buffers[0], s->base + r->src));
+    } else if (r->len <= 32) {
+      otap_bitmap_copy_short(c->bits, r->dst, s->v->buffers[0], s->base + r->src, r->len);
     } else {
       otap_bitmap_copy(c->bits, r->dst, s->v->buffers[0], s->base + r->src, r->len);
     }
@@ -1235,6 +1259,8 @@ static void write_bool(struct bcol* c, int64_t i, const struct otap__runs* rs) {
       fill_bits(c->vals, r->dst, r->len, false);
     } else if (r->len == 1) {
       otap_bit_set_to(c->vals, r->dst, otap_bit_get(s->v->buffers[1], s->base + r->src));
+    } else if (r->len <= 32) {
+      otap_bitmap_copy_short(c->vals, r->dst, s->v->buffers[1], s->base + r->src, r->len);
     } else {
       otap_bitmap_copy(c->vals, r->dst, s->v->buffers[1], s->base + r->src, r->len);
     }

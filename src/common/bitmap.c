@@ -49,47 +49,11 @@ int64_t otap_bitmap_count_set(const uint8_t* bits, int64_t offset, int64_t lengt
   return count;
 }
 
-// Up to 32 bits through one 64-bit word: reads only the source bytes the bits occupy (1 to 5),
-// and read-modify-writes only the destination bytes they go to (no loops: short runs are the
-// common case when sorted rows are gathered one or a few at a time).
-static inline uint64_t load_le(const uint8_t* p, int64_t extra) {
-  uint64_t v = p[0];
-  switch (extra) {
-    case 4: v |= (uint64_t)p[4] << 32; /* fall through */
-    case 3: v |= (uint64_t)p[3] << 24; /* fall through */
-    case 2: v |= (uint64_t)p[2] << 16; /* fall through */
-    case 1: v |= (uint64_t)p[1] << 8; /* fall through */
-    default: break;
-  }
-  return v;
-}
-
-static inline void store_le(uint8_t* p, int64_t extra, uint64_t v) {
-  switch (extra) {
-    case 4: p[4] = (uint8_t)(v >> 32); /* fall through */
-    case 3: p[3] = (uint8_t)(v >> 24); /* fall through */
-    case 2: p[2] = (uint8_t)(v >> 16); /* fall through */
-    case 1: p[1] = (uint8_t)(v >> 8); /* fall through */
-    default: break;
-  }
-  p[0] = (uint8_t)v;
-}
-
-static void copy_small(uint8_t* dst, int64_t dpos, const uint8_t* src, int64_t spos, int64_t n) {
-  int64_t sb = spos >> 3, db = dpos >> 3;
-  uint64_t mask = (1ULL << n) - 1;  // n <= 32
-  uint64_t v = (load_le(src + sb, ((spos + n - 1) >> 3) - sb) >> (spos & 7)) & mask;
-  int64_t dx = ((dpos + n - 1) >> 3) - db;
-  int sh = (int)(dpos & 7);
-  uint64_t w = load_le(dst + db, dx);
-  store_le(dst + db, dx, (w & ~(mask << sh)) | (v << sh));
-}
-
 void otap_bitmap_copy(uint8_t* dst, int64_t dst_offset, const uint8_t* src, int64_t src_offset,
                       int64_t length) {
   if (length <= 0) return;
   if (length <= 32) {
-    copy_small(dst, dst_offset, src, src_offset, length);
+    otap_bitmap_copy_short(dst, dst_offset, src, src_offset, length);
     return;
   }
   if (((dst_offset | src_offset) & 7) == 0) {
