@@ -651,7 +651,7 @@ static inline bool fcmp_eq(const struct fcmp* f, int64_t r1, int64_t r2) {
     }
     case F_STR: {
       int32_t s1 = f->o[r1], l1 = f->o[r1 + 1] - s1, s2 = f->o[r2], l2 = f->o[r2 + 1] - s2;
-      return l1 == l2 && (s1 == s2 || memcmp(f->data + s1, f->data + s2, (size_t)l1) == 0);
+      return l1 == l2 && (s1 == s2 || otap__same_bytes(f->data + s1, f->data + s2, l1));
     }
     default:
       break;

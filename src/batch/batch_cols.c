@@ -471,48 +471,16 @@ static inline int check_offsets(const struct bcol* c, const struct otap_array_vi
 // its value is hashed into that output's small table (distinct values of one output, so the
 // table stays in cache); the entry's output key is remembered for the output's other rows.
 
-static inline uint64_t ld64(const uint8_t* p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static inline uint32_t ld32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-// Equality of two byte strings of length len, with overlapping word loads up to 32 bytes.
-static inline bool same_bytes(const uint8_t* a, const uint8_t* b, int64_t len) {
-  if (len >= 8) {
-    if (len <= 16) {
-      return ((ld64(a) ^ ld64(b)) | (ld64(a + len - 8) ^ ld64(b + len - 8))) == 0;
-    }
-    if (len <= 32) {
-      return ((ld64(a) ^ ld64(b)) | (ld64(a + 8) ^ ld64(b + 8)) |
-              (ld64(a + len - 16) ^ ld64(b + len - 16)) |
-              (ld64(a + len - 8) ^ ld64(b + len - 8))) == 0;
-    }
-    return memcmp(a, b, (size_t)len) == 0;
-  }
-  if (len >= 4) return ((ld32(a) ^ ld32(b)) | (ld32(a + len - 4) ^ ld32(b + len - 4))) == 0;
-  for (int64_t i = 0; i < len; i++) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
 // memcpy of n >= 0 bytes, inline for short strings (overlapping word moves inside both ranges).
 static inline void copy_bytes(uint8_t* d, const uint8_t* s, int64_t n) {
   if (n > 16) {
     memcpy(d, s, (size_t)n);
   } else if (n >= 8) {
-    uint64_t a = ld64(s), b = ld64(s + n - 8);
+    uint64_t a = otap__ld64(s), b = otap__ld64(s + n - 8);
     memcpy(d, &a, 8);
     memcpy(d + n - 8, &b, 8);
   } else if (n >= 4) {
-    uint32_t a = ld32(s), b = ld32(s + n - 4);
+    uint32_t a = otap__ld32(s), b = otap__ld32(s + n - 4);
     memcpy(d, &a, 4);
     memcpy(d + n - 4, &b, 4);
   } else {
@@ -578,9 +546,19 @@ static int otab_presize(struct otab* t, const struct otab* like) {
   return otab_reserve_values(t, like->vcap);
 }
 
-// Empties a table for the next column, keeping its memory.
+// Empties a table for the next column, keeping its memory. A sparse table clears just its
+// occupied slots (each value's probe from its home slot finds it, whatever was cleared before).
 static void otab_reset(struct otab* t) {
-  if (t->cap > 0) memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
+  if (t->cnt > 0 && (int64_t)t->cnt * 16 < t->cap) {
+    uint64_t mask = (uint64_t)t->cap - 1;
+    for (int32_t x = 0; x < t->cnt; x++) {
+      uint64_t want = ((t->vh[x] >> 32) << 32) | (uint64_t)(x + 1), at = t->vh[x] & mask;
+      while (t->slots[at] != want) at = (at + 1) & mask;
+      t->slots[at] = 0;
+    }
+  } else if (t->cnt > 0) {
+    memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
+  }
   t->cap = 0;
   t->cnt = 0;
 }
@@ -609,7 +587,7 @@ static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, i
     if (!sl) break;
     if ((sl & ~0xffffffffULL) == tagh) {
       int32_t cand = (int32_t)(sl & 0xffffffffULL) - 1;
-      if (t->vl[cand] == len && same_bytes(t->vp[cand], p, len)) return cand;
+      if (t->vl[cand] == len && otap__same_bytes(t->vp[cand], p, len)) return cand;
     }
     at = (at + 1) & mask;
   }
@@ -760,7 +738,7 @@ static int dict_values(struct bcol* c, int64_t k, int32_t cnt, const uint8_t* co
     int64_t pos = 0;
     o[0] = 0;
     for (int32_t j = 0; j < cnt; j++) {
-      if (vl[j]) memcpy(db->data + pos, vp[j], (size_t)vl[j]);
+      copy_bytes(db->data + pos, vp[j], vl[j]);
       pos += vl[j];
       o[j + 1] = (int32_t)pos;
     }
@@ -772,7 +750,13 @@ static int dict_values(struct bcol* c, int64_t k, int32_t cnt, const uint8_t* co
   } else {
     int w = c->width;
     OTAP_RETURN_NOT_OK(otap_buffer_resize(vb, (int64_t)cnt * w, false));
-    for (int32_t j = 0; j < cnt; j++) memcpy(vb->data + (int64_t)j * w, vp[j], (size_t)w);
+    uint8_t* d = vb->data;
+    switch (w) {  // constant widths become plain moves
+      case 4: for (int32_t j = 0; j < cnt; j++) memcpy(d + (int64_t)j * 4, vp[j], 4); break;
+      case 8: for (int32_t j = 0; j < cnt; j++) memcpy(d + (int64_t)j * 8, vp[j], 8); break;
+      case 16: for (int32_t j = 0; j < cnt; j++) memcpy(d + (int64_t)j * 16, vp[j], 16); break;
+      default: for (int32_t j = 0; j < cnt; j++) memcpy(d + (int64_t)j * w, vp[j], (size_t)w);
+    }
   }
   return 0;
 }
@@ -968,9 +952,10 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
                   prev_d->buffers[1] == d->buffers[1] && prev_d->buffers[2] == d->buffers[2] &&
                   prev_d->offset == d->offset && prev_d->length == d->length &&
                   prev_kmin == kmin && prev_span == span;
-      if (!same && dl * span > memo_cap) {
+      int64_t msize = dl * span;
+      if (!same && msize > memo_cap) {
         otap_free(memo);
-        memo_cap = dl * span > 64 ? dl * span : 64;
+        memo_cap = msize > 64 ? msize : 64;
         memo = otap_malloc((size_t)memo_cap * sizeof(int32_t));
         if (!memo) {
           rc = otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
@@ -979,7 +964,7 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
         }
       }
       if (!same) {
-        for (int64_t q = 0; q < dl * span; q++) memo[q] = -2;
+        for (int64_t q = 0; q < msize; q++) memo[q] = -2;
       }
       prev_d = d;
       prev_kmin = kmin;
@@ -1066,15 +1051,15 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
         value_bytes(c, v, e0 + x, &p, &len);
         uint64_t pre;
         if (len >= 8) {
-          pre = ld64(p);
+          pre = otap__ld64(p);
         } else if (len >= 4) {
-          pre = ld32(p) | ((uint64_t)ld32(p + len - 4) << 32);
+          pre = otap__ld32(p) | ((uint64_t)otap__ld32(p + len - 4) << 32);
         } else {
           pre = len ? (uint64_t)p[0] | ((uint64_t)p[len / 2] << 8) | ((uint64_t)p[len - 1] << 16)
                     : 0;
         }
         struct vcache* ce = &cache[((pre ^ (uint64_t)len) * 0x9e3779b97f4a7c15ULL) >> 58];
-        if (ce->tag == tag && ce->len == len && same_bytes(ce->p, p, len)) {
+        if (ce->tag == tag && ce->len == len && otap__same_bytes(ce->p, p, len)) {
           out[x] = (uint16_t)ce->key;
           continue;
         }
