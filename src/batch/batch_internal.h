@@ -109,9 +109,10 @@ static inline const uint8_t* otap__bintern_data(const struct otap__bintern* t, i
   return t->arena.data + t->offs[id];
 }
 
-/// Stable LSD radix sort of row numbers 0..n-1 by row-major keys (words u64 per row, compared
-/// as unsigned, word 0 most significant). perm receives the sorted row numbers. Byte
-/// positions equal in every row are skipped.
+/// Stable radix sort of row numbers 0..n-1 by row-major keys (words u64 per row, compared as
+/// unsigned, word 0 most significant). perm receives the sorted row numbers. Byte positions
+/// equal in every row are skipped; LSD passes over at most 8 bytes, then groups still equal
+/// are sorted by the remaining bytes (recursively; insertion sort for small groups).
 int otap__radix_sort(const uint64_t* keys, int64_t n, int32_t words, int32_t* perm,
                      struct otap_error* err);
 

@@ -90,15 +90,108 @@ int otap__bintern_get(struct otap__bintern* t, const void* data, int64_t len, in
 // ---------------------------------------------------------------------------------------------
 // Radix sort
 
+// A byte position of the key: word w, bits [shift, shift + 8).
+struct rdig {
+  int32_t w;
+  int32_t shift;
+};
+
+struct rsort {
+  const uint64_t* keys;
+  int32_t words;
+  int32_t* tmp;  // scratch as long as perm, same offsets
+  int32_t* perm;
+};
+
+static inline uint32_t rbyte(const struct rsort* rs, int32_t row, const struct rdig* d) {
+  return (uint32_t)((rs->keys[(int64_t)row * rs->words + d->w] >> d->shift) & 0xff);
+}
+
+// Full-key order of two rows (unsigned words, word 0 most significant).
+static inline int rcmp(const struct rsort* rs, int32_t a, int32_t b) {
+  const uint64_t* ka = rs->keys + (int64_t)a * rs->words;
+  const uint64_t* kb = rs->keys + (int64_t)b * rs->words;
+  for (int32_t w = 0; w < rs->words; w++) {
+    if (ka[w] != kb[w]) return ka[w] < kb[w] ? -1 : 1;
+  }
+  return 0;
+}
+
+// Sorts perm[lo, lo + n) (already in stable order for the digits before dg) by the digits dg
+// (most significant first). LSD passes over at most 8 digits, then each group of rows equal in
+// them is sorted by the remaining digits: random keys are ordered after 8 passes, however
+// many bytes they have. Small groups use insertion sort.
+static void rsort_range(const struct rsort* rs, int64_t lo, int64_t n, const struct rdig* dg,
+                        int32_t nd, uint32_t (*given)[256]) {
+  int32_t* rows = rs->perm + lo;
+  if (n <= 1 || nd <= 0) return;
+  if (n <= 24) {
+    for (int64_t i = 1; i < n; i++) {
+      int32_t r = rows[i];
+      int64_t j = i;
+      while (j > 0 && rcmp(rs, rows[j - 1], r) > 0) {
+        rows[j] = rows[j - 1];
+        j--;
+      }
+      rows[j] = r;
+    }
+    return;
+  }
+  int32_t top = nd < 8 ? nd : 8;
+  uint32_t local[8][256];
+  uint32_t (*h)[256] = given;
+  if (!h) {
+    h = local;
+    memset(local, 0, sizeof(uint32_t) * 256 * (size_t)top);
+    for (int64_t i = 0; i < n; i++) {
+      for (int32_t d = 0; d < top; d++) h[d][rbyte(rs, rows[i], &dg[d])]++;
+    }
+  }
+  int32_t* src = rows;
+  int32_t* dst = rs->tmp + lo;
+  for (int32_t d = top - 1; d >= 0; d--) {
+    uint32_t* hd = h[d];
+    if (hd[rbyte(rs, src[0], &dg[d])] == (uint32_t)n) continue;  // constant here
+    uint32_t sum = 0;
+    for (int b = 0; b < 256; b++) {
+      uint32_t c = hd[b];
+      hd[b] = sum;
+      sum += c;
+    }
+    for (int64_t i = 0; i < n; i++) {
+      int32_t r = src[i];
+      dst[hd[rbyte(rs, r, &dg[d])]++] = r;
+    }
+    int32_t* t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != rows) memcpy(rows, src, (size_t)n * sizeof(int32_t));
+  if (top == nd) return;
+  for (int64_t g = 0; g < n;) {  // groups equal in the top digits
+    int64_t e = g + 1;
+    while (e < n) {
+      int32_t d = 0;
+      while (d < top && rbyte(rs, rows[e], &dg[d]) == rbyte(rs, rows[g], &dg[d])) d++;
+      if (d < top) break;
+      e++;
+    }
+    if (e - g > 1) rsort_range(rs, lo + g, e - g, dg + top, nd - top, NULL);
+    g = e;
+  }
+}
+
 int otap__radix_sort(const uint64_t* keys, int64_t n, int32_t words, int32_t* perm,
                      struct otap_error* err) {
   for (int64_t i = 0; i < n; i++) perm[i] = (int32_t)i;
   if (n <= 1 || words <= 0) return 0;
-  int64_t nd = (int64_t)words * 8;  // digits, 0 = least significant byte of the last word
-  uint32_t* hist = otap_calloc((size_t)nd * 256, sizeof(uint32_t));
+  int64_t nd = (int64_t)words * 8;  // digits, 0 = most significant byte of word 0
+  uint32_t (*hist)[256] = otap_calloc((size_t)nd, sizeof(*hist));
+  struct rdig* dg = otap_malloc((size_t)nd * sizeof(*dg));
   int32_t* tmp = otap_malloc((size_t)n * sizeof(int32_t));
-  if (!hist || !tmp) {
+  if (!hist || !dg || !tmp) {
     otap_free(hist);
+    otap_free(dg);
     otap_free(tmp);
     return otap_error_set(err, ENOMEM, "batch sort: out of memory (%lld rows)", (long long)n);
   }
@@ -107,36 +200,23 @@ int otap__radix_sort(const uint64_t* keys, int64_t n, int32_t words, int32_t* pe
     const uint64_t* k = keys + i * words;
     for (int32_t w = 0; w < words; w++) {
       uint64_t v = k[w];
-      uint32_t* h = hist + (int64_t)(words - 1 - w) * 8 * 256;
-      for (int b = 0; b < 8; b++) h[b * 256 + ((v >> (8 * b)) & 0xff)]++;
+      uint32_t (*hw)[256] = hist + (int64_t)w * 8;
+      for (int b = 0; b < 8; b++) hw[7 - b][(v >> (8 * b)) & 0xff]++;
     }
   }
-  int32_t* src = perm;
-  int32_t* dst = tmp;
+  // The digits where rows differ, most significant first, with their histograms.
+  int32_t nv = 0;
   for (int64_t d = 0; d < nd; d++) {
-    uint32_t* h = hist + d * 256;
-    int32_t w = words - 1 - (int32_t)(d / 8);
-    int shift = (int)(d % 8) * 8;
-    // Skip digits where every row has the same byte.
-    uint64_t first = (keys[w] >> shift) & 0xff;
-    if (h[first] == (uint32_t)n) continue;
-    uint32_t sum = 0;
-    for (int b = 0; b < 256; b++) {
-      uint32_t c = h[b];
-      h[b] = sum;
-      sum += c;
-    }
-    for (int64_t i = 0; i < n; i++) {
-      int32_t r = src[i];
-      uint32_t b = (uint32_t)((keys[(int64_t)r * words + w] >> shift) & 0xff);
-      dst[h[b]++] = r;
-    }
-    int32_t* t = src;
-    src = dst;
-    dst = t;
+    struct rdig x = {(int32_t)(d / 8), (int32_t)(7 - d % 8) * 8};
+    if (hist[d][(keys[x.w] >> x.shift) & 0xff] == (uint32_t)n) continue;
+    dg[nv] = x;
+    if (nv != d) memcpy(hist[nv], hist[d], sizeof(hist[0]));
+    nv++;
   }
-  if (src != perm) memcpy(perm, src, (size_t)n * sizeof(int32_t));
+  struct rsort rs = {keys, words, tmp, perm};
+  rsort_range(&rs, 0, n, dg, nv, hist);
   otap_free(hist);
+  otap_free(dg);
   otap_free(tmp);
   return 0;
 }
