@@ -99,8 +99,11 @@ struct rdig {
 struct rsort {
   const uint64_t* keys;
   int32_t words;
-  int32_t* tmp;  // scratch as long as perm, same offsets
   int32_t* perm;
+  int32_t* tmp;        // row scratch, same offsets as perm
+  uint64_t* pre;       // per row: its top (up to 8) digits packed, same offsets
+  uint64_t* pre2;      // scratch for pre
+  uint32_t (*hist)[256];  // 8 histograms per recursion level
 };
 
 static inline uint32_t rbyte(const struct rsort* rs, int32_t row, const struct rdig* d) {
@@ -117,12 +120,13 @@ static inline int rcmp(const struct rsort* rs, int32_t a, int32_t b) {
   return 0;
 }
 
-// Sorts perm[lo, lo + n) (already in stable order for the digits before dg) by the digits dg
-// (most significant first). LSD passes over at most 8 digits, then each group of rows equal in
-// them is sorted by the remaining digits: random keys are ordered after 8 passes, however
-// many bytes they have. Small groups use insertion sort.
+// Sorts perm[lo, lo + n) (rows in stable order, equal in every digit before dg) by the digits
+// dg (most significant first): the top 8 are packed into one word per row and sorted by LSD
+// passes over (word, row) pairs, which reads sequentially; each group of rows still equal is
+// then sorted by the remaining digits. Random keys are ordered after 8 passes, however long.
+// Small groups use insertion sort.
 static void rsort_range(const struct rsort* rs, int64_t lo, int64_t n, const struct rdig* dg,
-                        int32_t nd, uint32_t (*given)[256]) {
+                        int32_t nd, int32_t depth) {
   int32_t* rows = rs->perm + lo;
   if (n <= 1 || nd <= 0) return;
   if (n <= 24) {
@@ -138,45 +142,48 @@ static void rsort_range(const struct rsort* rs, int64_t lo, int64_t n, const str
     return;
   }
   int32_t top = nd < 8 ? nd : 8;
-  uint32_t local[8][256];
-  uint32_t (*h)[256] = given;
-  if (!h) {
-    h = local;
-    memset(local, 0, sizeof(uint32_t) * 256 * (size_t)top);
-    for (int64_t i = 0; i < n; i++) {
-      for (int32_t d = 0; d < top; d++) h[d][rbyte(rs, rows[i], &dg[d])]++;
-    }
+  uint32_t (*h)[256] = rs->hist + (int64_t)depth * 8;
+  memset(h, 0, sizeof(uint32_t) * 256 * 8);
+  uint64_t* pa = rs->pre + lo;
+  uint64_t* pb = rs->pre2 + lo;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t v = 0;
+    for (int32_t d = 0; d < top; d++) v = (v << 8) | rbyte(rs, rows[i], &dg[d]);
+    pa[i] = v;
+    for (int32_t b = 0; b < top; b++) h[b][(v >> (8 * b)) & 0xff]++;
   }
-  int32_t* src = rows;
-  int32_t* dst = rs->tmp + lo;
-  for (int32_t d = top - 1; d >= 0; d--) {
-    uint32_t* hd = h[d];
-    if (hd[rbyte(rs, src[0], &dg[d])] == (uint32_t)n) continue;  // constant here
+  int32_t* ra = rows;
+  int32_t* rb = rs->tmp + lo;
+  for (int32_t b = 0; b < top; b++) {  // least significant packed byte first
+    uint32_t* hb = h[b];
+    int sh = 8 * b;
+    if (hb[(pa[0] >> sh) & 0xff] == (uint32_t)n) continue;  // constant in this range
     uint32_t sum = 0;
-    for (int b = 0; b < 256; b++) {
-      uint32_t c = hd[b];
-      hd[b] = sum;
+    for (int x = 0; x < 256; x++) {
+      uint32_t c = hb[x];
+      hb[x] = sum;
       sum += c;
     }
     for (int64_t i = 0; i < n; i++) {
-      int32_t r = src[i];
-      dst[hd[rbyte(rs, r, &dg[d])]++] = r;
+      uint64_t v = pa[i];
+      uint32_t at = hb[(v >> sh) & 0xff]++;
+      pb[at] = v;
+      rb[at] = ra[i];
     }
-    int32_t* t = src;
-    src = dst;
-    dst = t;
+    uint64_t* tp = pa;
+    pa = pb;
+    pb = tp;
+    int32_t* tr = ra;
+    ra = rb;
+    rb = tr;
   }
-  if (src != rows) memcpy(rows, src, (size_t)n * sizeof(int32_t));
+  if (ra != rows) memcpy(rows, ra, (size_t)n * sizeof(int32_t));
   if (top == nd) return;
   for (int64_t g = 0; g < n;) {  // groups equal in the top digits
     int64_t e = g + 1;
-    while (e < n) {
-      int32_t d = 0;
-      while (d < top && rbyte(rs, rows[e], &dg[d]) == rbyte(rs, rows[g], &dg[d])) d++;
-      if (d < top) break;
-      e++;
-    }
-    if (e - g > 1) rsort_range(rs, lo + g, e - g, dg + top, nd - top, NULL);
+    while (e < n && pa[e] == pa[g]) e++;
+    // The group's recursion reuses pre/pre2/tmp over [g, e) only: pa beyond e stays valid.
+    if (e - g > 1) rsort_range(rs, lo + g, e - g, dg + top, nd - top, depth + 1);
     g = e;
   }
 }
@@ -186,39 +193,35 @@ int otap__radix_sort(const uint64_t* keys, int64_t n, int32_t words, int32_t* pe
   for (int64_t i = 0; i < n; i++) perm[i] = (int32_t)i;
   if (n <= 1 || words <= 0) return 0;
   int64_t nd = (int64_t)words * 8;  // digits, 0 = most significant byte of word 0
-  uint32_t (*hist)[256] = otap_calloc((size_t)nd, sizeof(*hist));
+  int64_t levels = (nd + 7) / 8;
+  // Which digits vary: a first row's byte seen everywhere means constant.
   struct rdig* dg = otap_malloc((size_t)nd * sizeof(*dg));
+  uint64_t* diff = otap_calloc((size_t)words, sizeof(uint64_t));
   int32_t* tmp = otap_malloc((size_t)n * sizeof(int32_t));
-  if (!hist || !dg || !tmp) {
-    otap_free(hist);
-    otap_free(dg);
-    otap_free(tmp);
-    return otap_error_set(err, ENOMEM, "batch sort: out of memory (%lld rows)", (long long)n);
+  uint64_t* pre = otap_malloc((size_t)n * 2 * sizeof(uint64_t));
+  uint32_t (*hist)[256] = otap_malloc((size_t)levels * 8 * sizeof(*hist));
+  int rc = 0;
+  if (!dg || !diff || !tmp || !pre || !hist) {
+    rc = otap_error_set(err, ENOMEM, "batch sort: out of memory (%lld rows)", (long long)n);
+    goto done;
   }
-  // One pass for every digit's histogram.
-  for (int64_t i = 0; i < n; i++) {
-    const uint64_t* k = keys + i * words;
-    for (int32_t w = 0; w < words; w++) {
-      uint64_t v = k[w];
-      uint32_t (*hw)[256] = hist + (int64_t)w * 8;
-      for (int b = 0; b < 8; b++) hw[7 - b][(v >> (8 * b)) & 0xff]++;
-    }
+  for (int64_t i = 1; i < n; i++) {
+    for (int32_t w = 0; w < words; w++) diff[w] |= keys[i * words + w] ^ keys[w];
   }
-  // The digits where rows differ, most significant first, with their histograms.
   int32_t nv = 0;
   for (int64_t d = 0; d < nd; d++) {
     struct rdig x = {(int32_t)(d / 8), (int32_t)(7 - d % 8) * 8};
-    if (hist[d][(keys[x.w] >> x.shift) & 0xff] == (uint32_t)n) continue;
-    dg[nv] = x;
-    if (nv != d) memcpy(hist[nv], hist[d], sizeof(hist[0]));
-    nv++;
+    if ((diff[x.w] >> x.shift) & 0xff) dg[nv++] = x;
   }
-  struct rsort rs = {keys, words, tmp, perm};
-  rsort_range(&rs, 0, n, dg, nv, hist);
-  otap_free(hist);
+  struct rsort rs = {keys, words, perm, tmp, pre, pre + n, hist};
+  rsort_range(&rs, 0, n, dg, nv, 0);
+done:
   otap_free(dg);
+  otap_free(diff);
   otap_free(tmp);
-  return 0;
+  otap_free(pre);
+  otap_free(hist);
+  return rc;
 }
 
 // ---------------------------------------------------------------------------------------------
