@@ -476,11 +476,15 @@ static inline void copy_bytes(uint8_t* d, const uint8_t* s, int64_t n) {
   if (n > 16) {
     memcpy(d, s, (size_t)n);
   } else if (n >= 8) {
-    uint64_t a = otap__ld64(s), b = otap__ld64(s + n - 8);
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
     memcpy(d, &a, 8);
     memcpy(d + n - 8, &b, 8);
   } else if (n >= 4) {
-    uint32_t a = otap__ld32(s), b = otap__ld32(s + n - 4);
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + n - 4, 4);
     memcpy(d, &a, 4);
     memcpy(d + n - 4, &b, 4);
   } else {
@@ -1051,9 +1055,9 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
         value_bytes(c, v, e0 + x, &p, &len);
         uint64_t pre;
         if (len >= 8) {
-          pre = otap__ld64(p);
+          pre = otap_load_u64le(p);
         } else if (len >= 4) {
-          pre = otap__ld32(p) | ((uint64_t)otap__ld32(p + len - 4) << 32);
+          pre = otap_load_u32le(p) | ((uint64_t)otap_load_u32le(p + len - 4) << 32);
         } else {
           pre = len ? (uint64_t)p[0] | ((uint64_t)p[len / 2] << 8) | ((uint64_t)p[len - 1] << 16)
                     : 0;

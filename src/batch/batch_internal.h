@@ -63,33 +63,21 @@ static inline uint64_t otap__batch_hash(const void* data, int64_t len) {
   h ^= h >> 33;
   return h;
 }
-static inline uint64_t otap__ld64(const uint8_t* p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-
-static inline uint32_t otap__ld32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
 // Equality of two byte strings of length len, with overlapping word loads up to 32 bytes.
 static inline bool otap__same_bytes(const uint8_t* a, const uint8_t* b, int64_t len) {
   if (len >= 8) {
     if (len > 32) return memcmp(a, b, (size_t)len) == 0;
-    uint64_t d = (otap__ld64(a) ^ otap__ld64(b)) |
-                 (otap__ld64(a + len - 8) ^ otap__ld64(b + len - 8));
+    uint64_t d = (otap_load_u64le(a) ^ otap_load_u64le(b)) |
+                 (otap_load_u64le(a + len - 8) ^ otap_load_u64le(b + len - 8));
     if (len > 16) {
-      d |= (otap__ld64(a + 8) ^ otap__ld64(b + 8)) |
-           (otap__ld64(a + len - 16) ^ otap__ld64(b + len - 16));
+      d |= (otap_load_u64le(a + 8) ^ otap_load_u64le(b + 8)) |
+           (otap_load_u64le(a + len - 16) ^ otap_load_u64le(b + len - 16));
     }
     return d == 0;
   }
   if (len >= 4) {
-    uint32_t d = (otap__ld32(a) ^ otap__ld32(b)) |
-                 (otap__ld32(a + len - 4) ^ otap__ld32(b + len - 4));
+    uint32_t d = (otap_load_u32le(a) ^ otap_load_u32le(b)) |
+                 (otap_load_u32le(a + len - 4) ^ otap_load_u32le(b + len - 4));
     return d == 0;
   }
   for (int64_t i = 0; i < len; i++) {
