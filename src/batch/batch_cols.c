@@ -1028,7 +1028,8 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
     }
     // Native source: every row's value is looked up in its output's table, through a small
     // direct-mapped cache of recent values (by length and first bytes) that spares the hash
-    // for repeated low-cardinality values.
+    // for repeated low-cardinality values. When the cache keeps missing (distinct values such
+    // as bodies or trace ids), it is switched off for the rest of the input.
     struct vcache {
       const uint8_t* p;
       int64_t len;
@@ -1036,6 +1037,8 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
       int32_t key;
     } cache[64];
     memset(cache, 0, sizeof(cache));
+    int64_t probes = 0, hits = 0;
+    bool use_cache = true;
     for (int64_t q = 0; q < rs->n && rc == 0 && !nomem; q++) {
       const struct otap__run* r = &rs->r[q];
       int64_t k = reg->kblock[r->dst >> OTAP__REGION_SHIFT];
@@ -1053,6 +1056,11 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
         const uint8_t* p;
         int64_t len;
         value_bytes(c, v, e0 + x, &p, &len);
+        if (!use_cache) {
+          out[x] = (uint16_t)otab_find(t, p, len, &nomem);
+          continue;
+        }
+        if (++probes == 256) use_cache = hits * 4 >= probes;  // keep it at 25% hits or more
         uint64_t pre;
         if (len >= 8) {
           pre = otap_load_u64le(p);
@@ -1065,6 +1073,7 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
         struct vcache* ce = &cache[((pre ^ (uint64_t)len) * 0x9e3779b97f4a7c15ULL) >> 58];
         if (ce->tag == tag && ce->len == len && otap__same_bytes(ce->p, p, len)) {
           out[x] = (uint16_t)ce->key;
+          hits++;
           continue;
         }
         int32_t o = otab_find(t, p, len, &nomem);
