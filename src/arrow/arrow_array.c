@@ -156,8 +156,7 @@ static int init_from_schema(struct ArrowArray* out, const struct ArrowSchema* sc
   p->bit_width = sv.bit_width;
   p->fixed_size = sv.fixed_size;
   p->has_validity = otap__type_has_validity(sv.storage_type);
-  p->n_union_type_ids = sv.n_union_type_ids;
-  memcpy(p->union_type_ids, sv.union_type_ids, sizeof(p->union_type_ids));
+  p->union_null_type_id = sv.n_union_type_ids > 0 ? sv.union_type_ids[0] : 0;
   for (int64_t i = 0; i < schema->n_children; i++) {
     rc = init_from_schema(p->children[i], schema->children[i], depth + 1, err);
     if (rc) goto fail;
@@ -443,7 +442,7 @@ static int data_fill(struct ArrowArray* a, struct otap__array_private* p, bool n
       struct otap_buffer* t = owned(p, 0);
       if (!t || t->size < a->length) return EINVAL;
       OTAP_RETURN_NOT_OK(otap_buffer_resize(t, a->length + n, false));
-      memset(t->data + a->length, (uint8_t)p->union_type_ids[0], (size_t)n);
+      memset(t->data + a->length, (uint8_t)p->union_null_type_id, (size_t)n);
       if (p->storage_type == OTAP_TYPE_SPARSE_UNION) {
         for (int64_t i = 0; i < p->n_children; i++) {
           OTAP_RETURN_NOT_OK(child_fill(p->children[i], null, n));

@@ -21,8 +21,7 @@ struct otap__array_private {
   int32_t bit_width;            // fixed-width value width in bits (0 otherwise)
   int32_t fixed_size;           // fixed_size_list size
   bool has_validity;            // buffer 0 is a validity bitmap
-  int32_t n_union_type_ids;
-  int8_t union_type_ids[128];
+  int8_t union_null_type_id;    // unions: type id of child 0 (what appended nulls point at)
   int64_t n_slots;              // C Data Interface buffers except the synthesized view sizes
   struct otap__slot* slots;
   const void** ptrs;            // published buffers pointers (n_slots + 1 for views)

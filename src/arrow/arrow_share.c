@@ -64,8 +64,7 @@ static int ref_node(const struct ArrowArray* src, struct ArrowArray* out, int de
   p->bit_width = sp->bit_width;
   p->fixed_size = sp->fixed_size;
   p->has_validity = sp->has_validity;
-  p->n_union_type_ids = sp->n_union_type_ids;
-  memcpy(p->union_type_ids, sp->union_type_ids, sizeof(p->union_type_ids));
+  p->union_null_type_id = sp->union_null_type_id;
   atomic_init(&p->share_state, 2);  // its non-empty slots are all shared references
   out->private_data = p;
   out->release = otap__array_release;
@@ -208,8 +207,7 @@ static int mirror(const struct otap_array_view* v, const struct ArrowArray* f,
   p->bit_width = v->schema.bit_width;
   p->fixed_size = v->schema.fixed_size;
   p->has_validity = otap__type_has_validity(v->storage_type);
-  p->n_union_type_ids = v->schema.n_union_type_ids;
-  memcpy(p->union_type_ids, v->schema.union_type_ids, sizeof(p->union_type_ids));
+  p->union_null_type_id = v->schema.n_union_type_ids > 0 ? v->schema.union_type_ids[0] : 0;
   otap_shared_ref(keep);
   p->keepalive = keep;
   int rc = ENOMEM;

@@ -433,6 +433,31 @@ static void test_metadata(void** state) {
 // ---------------------------------------------------------------------------------------------
 // Round trips through build -> finish -> view
 
+// Nulls appended to a union point at its first child's type id (not at 0).
+static void test_union_append_null(void** state) {
+  (void)state;
+  static const char* const formats[] = {"+us:5,9", "+ud:5,9"};
+  static const char* const kids[] = {"i", "u"};
+  static const char* const names[] = {"a", "b"};
+  for (int k = 0; k < 2; k++) {
+    struct ArrowSchema s;
+    make_schema(&s, formats[k], "v");
+    OK(otap_schema_allocate_children(&s, 2));
+    for (int i = 0; i < 2; i++) make_schema(s.children[i], kids[i], names[i]);
+    struct ArrowArray a;
+    OK(otap_array_init_from_schema(&a, &s, NULL));
+    OK(otap_array_append_null(&a, 3));
+    struct otap_array_view v;
+    finish_view(&a, &s, &v);
+    assert_int_equal(a.length, 3);
+    const int8_t* ids = (const int8_t*)a.buffers[0];
+    for (int i = 0; i < 3; i++) assert_int_equal(ids[i], 5);
+    otap_array_view_reset(&v);
+    a.release(&a);
+    s.release(&s);
+  }
+}
+
 static void test_roundtrip_primitives(void** state) {
   (void)state;
   static const char* const formats[] = {"c", "C", "s", "S", "i", "I", "l", "L", "tdD", "tdm",
@@ -2038,6 +2063,7 @@ int main(void) {
       cmocka_unit_test(test_schema_view_bad_formats),
       cmocka_unit_test(test_schema_build_copy_equal),
       cmocka_unit_test(test_metadata),
+      cmocka_unit_test(test_union_append_null),
       cmocka_unit_test(test_roundtrip_primitives),
       cmocka_unit_test(test_roundtrip_bool_float_fixed),
       cmocka_unit_test(test_half_float_exhaustive),
