@@ -63,7 +63,11 @@ static inline uint64_t otap__batch_hash(const void* data, int64_t len) {
   h ^= h >> 33;
   return h;
 }
-// Equality of two byte strings of length len, with overlapping word loads up to 32 bytes.
+// Equality of two byte strings of length len, with overlapping word loads up to 32 bytes
+// (always inlined: it sits in the hash-table probes and the per-row value caches).
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline bool otap__same_bytes(const uint8_t* a, const uint8_t* b, int64_t len) {
   if (len >= 8) {
     if (len > 32) return memcmp(a, b, (size_t)len) == 0;
