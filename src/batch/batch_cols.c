@@ -920,6 +920,25 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
   int rc = 0, nomem = 0;
   if (!tabs) return otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
                                    c->name);
+  // Output 0 has no previous output to size its table like: its dictionary sources bound its
+  // distinct values (up to its row count), which spares the table's doublings.
+  if (K > 0 && tabs[0].cap == 0) {
+    int64_t hint = 0;
+    for (int64_t i = 0; i < tc->n_in && hint < reg->n[0]; i++) {
+      const struct otap_array_view* v = c->src[i].v;
+      if (v && v->dictionary && runs[i].n > 0 &&  // runs go in position order
+          reg->kblock[runs[i].r[0].dst >> OTAP__REGION_SHIFT] == 0) {
+        hint += v->dictionary->length;
+      }
+    }
+    hint = hint < reg->n[0] ? hint : reg->n[0];
+    int64_t cap = 64;
+    while (cap < 2 * hint) cap *= 2;
+    if (hint > 32 && (otab_resize(&tabs[0], cap) != 0 ||
+                      otab_reserve_values(&tabs[0], (int32_t)hint) != 0)) {
+      nomem = 1;
+    }
+  }
   for (int64_t i = 0; i < tc->n_in && rc == 0 && !nomem; i++) {
     struct bsrc* s = &c->src[i];
     const struct otap__runs* rs = &runs[i];
