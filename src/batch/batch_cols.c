@@ -292,7 +292,18 @@ void otap__tcols_bind(struct otap__tcols* c, int64_t input, const struct otap_ar
 // ---------------------------------------------------------------------------------------------
 // Bits
 
-// Copies n bits from src (bit spos) to dst (bit dpos); other dst bits unchanged.
+// Copies n >= 1 bits from src (bit spos) to dst (bit dpos); other dst bits unchanged. Runs
+// of one row (sorted outputs) and short runs stay inline.
+static inline void copy_bits(uint8_t* dst, int64_t dpos, const uint8_t* src, int64_t spos,
+                             int64_t n) {
+  if (n == 1) {
+    otap_bit_set_to(dst, dpos, otap_bit_get(src, spos));
+  } else if (n <= 32) {
+    otap_bitmap_copy_short(dst, dpos, src, spos, n);
+  } else {
+    otap_bitmap_copy(dst, dpos, src, spos, n);
+  }
+}
 
 static void fill_bits(uint8_t* dst, int64_t pos, int64_t n, bool v) {
   int64_t i = 0;
@@ -543,6 +554,14 @@ static int otab_reserve_values(struct otab* t, int32_t nv) {
   return 0;
 }
 
+// Sizes an unused table for about n values (the size it would grow to holding them).
+static int otab_presize_values(struct otab* t, int64_t n) {
+  int64_t cap = 64;
+  while (cap < 2 * n) cap *= 2;
+  OTAP_RETURN_NOT_OK(otab_resize(t, cap));
+  return otab_reserve_values(t, (int32_t)n);
+}
+
 // Sizes an unused table like a previous output's (outputs of one call are alike).
 static int otab_presize(struct otab* t, const struct otab* like) {
   if (like->cap == 0) return 0;
@@ -567,7 +586,7 @@ static void otab_reset(struct otab* t) {
   t->cnt = 0;
 }
 
-// Index of value p/len in t (added when new); -1 with ENOMEM in *rc.
+// Index of value p/len in t (added when new); -1 with *nomem set when out of memory.
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -932,12 +951,7 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
       }
     }
     hint = hint < reg->n[0] ? hint : reg->n[0];
-    int64_t cap = 64;
-    while (cap < 2 * hint) cap *= 2;
-    if (hint > 32 && (otab_resize(&tabs[0], cap) != 0 ||
-                      otab_reserve_values(&tabs[0], (int32_t)hint) != 0)) {
-      nomem = 1;
-    }
+    if (hint > 32 && otab_presize_values(&tabs[0], hint) != 0) nomem = 1;
   }
   for (int64_t i = 0; i < tc->n_in && rc == 0 && !nomem; i++) {
     struct bsrc* s = &c->src[i];
@@ -1213,12 +1227,8 @@ static void write_validity(struct bcol* c, int64_t i, const struct otap__runs* r
     const struct otap__run* r = &rs->r[q];
     if (!s->v) {
       fill_bits(c->bits, r->dst, r->len, false);
-    } else if (r->len == 1) {
-      otap_bit_set_to(c->bits, r->dst, otap_bit_get(s->v->buffers[0], s->base + r->src));
-    } else if (r->len <= 32) {
-      otap_bitmap_copy_short(c->bits, r->dst, s->v->buffers[0], s->base + r->src, r->len);
     } else {
-      otap_bitmap_copy(c->bits, r->dst, s->v->buffers[0], s->base + r->src, r->len);
+      copy_bits(c->bits, r->dst, s->v->buffers[0], s->base + r->src, r->len);
     }
   }
 }
@@ -1274,12 +1284,8 @@ static void write_bool(struct bcol* c, int64_t i, const struct otap__runs* rs) {
     const struct otap__run* r = &rs->r[q];
     if (!s->v) {
       fill_bits(c->vals, r->dst, r->len, false);
-    } else if (r->len == 1) {
-      otap_bit_set_to(c->vals, r->dst, otap_bit_get(s->v->buffers[1], s->base + r->src));
-    } else if (r->len <= 32) {
-      otap_bitmap_copy_short(c->vals, r->dst, s->v->buffers[1], s->base + r->src, r->len);
     } else {
-      otap_bitmap_copy(c->vals, r->dst, s->v->buffers[1], s->base + r->src, r->len);
+      copy_bits(c->vals, r->dst, s->v->buffers[1], s->base + r->src, r->len);
     }
   }
 }
