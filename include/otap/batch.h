@@ -60,6 +60,14 @@ struct otap_batch_options {
   /// version, typed attribute set, dropped count) with equal content. Default true.
   bool dedup;
   enum otap_batch_strategy strategy;  // default AUTO
+  /// Dictionary values of an output column. Default false (adaptive): values are looked up so
+  /// that each is held once, until the column has more than 256 distinct values (u16 keys are
+  /// then needed whatever follows) and fewer than 1 in 8 of at least 512 lookups found a value
+  /// already held; the rest of that output's values are then appended without lookup, so a
+  /// value may appear twice in a u16 dictionary of mostly distinct values (bodies, trace ids).
+  /// true: every value is looked up and held once. The key width follows the exact distinct
+  /// count either way (u8 up to 256, u16 up to 65,536, else native).
+  bool exact_dictionaries;
 };
 OTAP_API void otap_batch_options_init(struct otap_batch_options* o);
 

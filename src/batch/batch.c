@@ -1342,7 +1342,8 @@ int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
     OTAP_GOTO_NOT_OK(rc, place_attrs(&c, &pl, kind, n_outs, err));
   }
   for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
-    if (c.tc[t] && pl.reg[t].n) OTAP_GOTO_NOT_OK(rc, otap__tcols_write(c.tc[t], pl.runs[t], err));
+    if (!c.tc[t] || !pl.reg[t].n) continue;
+    OTAP_GOTO_NOT_OK(rc, otap__tcols_write(c.tc[t], pl.runs[t], c.o->exact_dictionaries, err));
   }
   for (int64_t k = 0; k < n_outs; k++) {
     for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {

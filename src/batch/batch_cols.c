@@ -66,6 +66,13 @@ struct otab {
   int64_t pcap;     // slots allocated; all zero beyond the occupied ones
   int32_t cnt;
   int32_t vcap;
+  // Adaptive lookups (may_append): once more than 256 values are held and fewer than 1 in 8
+  // of at least 512 lookups found one, values are appended without lookup (append).
+  bool may_append;
+  bool append;
+  int32_t nhashed;  // values placed in slots (the first nhashed)
+  int32_t probes;   // lookups
+  int32_t hits;     // lookups that found a value
   const uint8_t** vp;
   int64_t* vl;
   uint64_t* vh;
@@ -82,6 +89,7 @@ struct otap__tcols {
   // unless an output exceeds 65,536 rows (it may need the native fallback, which needs entry
   // ids), there are more than 256 outputs, or a memo would be too large (write_dict_entries).
   bool run_mode;
+  bool exact_dicts;   // otap_batch_options.exact_dictionaries
   struct otab* tabs;  // run mode: one table of distinct values per output, reused by columns
   int64_t ntabs;
   int32_t* memo;      // run mode: per-input key memo, reused
@@ -537,7 +545,7 @@ static int otab_resize(struct otab* t, int64_t nc) {
 
 static int otab_grow(struct otab* t) {
   OTAP_RETURN_NOT_OK(otab_resize(t, t->cap ? t->cap * 2 : 64));
-  for (int32_t q = 0; q < t->cnt; q++) otab_place(t, t->vh[q], q);
+  for (int32_t q = 0; q < t->nhashed; q++) otab_place(t, t->vh[q], q);
   return 0;
 }
 
@@ -572,37 +580,49 @@ static int otab_presize(struct otab* t, const struct otab* like) {
 // Empties a table for the next column, keeping its memory. A sparse table clears just its
 // occupied slots (each value's probe from its home slot finds it, whatever was cleared before).
 static void otab_reset(struct otab* t) {
-  if (t->cnt > 0 && (int64_t)t->cnt * 16 < t->cap) {
+  if (t->nhashed > 0 && (int64_t)t->nhashed * 16 < t->cap) {
     uint64_t mask = (uint64_t)t->cap - 1;
-    for (int32_t x = 0; x < t->cnt; x++) {
+    for (int32_t x = 0; x < t->nhashed; x++) {
       uint64_t want = ((t->vh[x] >> 32) << 32) | (uint64_t)(x + 1), at = t->vh[x] & mask;
       while (t->slots[at] != want) at = (at + 1) & mask;
       t->slots[at] = 0;
     }
-  } else if (t->cnt > 0) {
+  } else if (t->nhashed > 0) {
     memset(t->slots, 0, (size_t)t->cap * sizeof(uint64_t));
   }
   t->cap = 0;
   t->cnt = 0;
+  t->nhashed = 0;
+  t->append = false;
+  t->probes = 0;
+  t->hits = 0;
 }
 
-// Index of value p/len in t (added when new); -1 with *nomem set when out of memory.
+// Index of value p/len in t (added when new, or appended unlooked in append mode); -1 with
+// *nomem set when out of memory.
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, int* nomem) {
-  if (OTAP_UNLIKELY((int64_t)(t->cnt + 1) * 2 > t->cap)) {
-    if (otab_grow(t) != 0) {
-      *nomem = 1;
-      return -1;
-    }
-  }
   if (OTAP_UNLIKELY(t->cnt == t->vcap)) {
     if (otab_reserve_values(t, t->vcap ? t->vcap * 2 : 64) != 0) {
       *nomem = 1;
       return -1;
     }
   }
+  if (t->append) {
+    int32_t x = t->cnt++;
+    t->vp[x] = p;
+    t->vl[x] = len;
+    return x;
+  }
+  if (OTAP_UNLIKELY((int64_t)(t->cnt + 1) * 2 > t->cap)) {
+    if (otab_grow(t) != 0) {
+      *nomem = 1;
+      return -1;
+    }
+  }
+  t->probes++;
   uint64_t h = otap__batch_hash(p, len);
   uint64_t tagh = (h >> 32) << 32, mask = (uint64_t)t->cap - 1, at = h & mask;
   for (;;) {
@@ -610,7 +630,10 @@ static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, i
     if (!sl) break;
     if ((sl & ~0xffffffffULL) == tagh) {
       int32_t cand = (int32_t)(sl & 0xffffffffULL) - 1;
-      if (t->vl[cand] == len && otap__same_bytes(t->vp[cand], p, len)) return cand;
+      if (t->vl[cand] == len && otap__same_bytes(t->vp[cand], p, len)) {
+        t->hits++;
+        return cand;
+      }
     }
     at = (at + 1) & mask;
   }
@@ -619,6 +642,12 @@ static inline int32_t otab_find(struct otab* t, const uint8_t* p, int64_t len, i
   t->vp[x] = p;
   t->vl[x] = len;
   t->vh[x] = h;
+  t->nhashed = t->cnt;
+  // More than 256 distinct values settle u16 keys; when lookups rarely find a value, the
+  // rest are appended.
+  if (OTAP_UNLIKELY(x >= 256) && t->may_append && t->probes >= 512 && t->hits < t->probes / 8) {
+    t->append = true;
+  }
   return x;
 }
 
@@ -939,6 +968,7 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
   int rc = 0, nomem = 0;
   if (!tabs) return otap_error_set(err, ENOMEM, "batch: out of memory (dictionary column %s)",
                                    c->name);
+  for (int64_t k = 0; k < K; k++) tabs[k].may_append = !tc->exact_dicts;
   // Output 0 has no previous output to size its table like: its dictionary sources bound its
   // distinct values (up to its row count), which spares the table's doublings.
   if (K > 0 && tabs[0].cap == 0) {
@@ -1355,8 +1385,9 @@ static int share_cols(struct bcol* cols, int64_t n, struct otap_error* err) {
   return 0;
 }
 
-int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs,
+int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs, bool exact_dicts,
                       struct otap_error* err) {
+  c->exact_dicts = exact_dicts;
   int64_t maxn = 0;
   for (int64_t k = 0; k < c->reg->k; k++) maxn = c->reg->n[k] > maxn ? c->reg->n[k] : maxn;
   // Run mode keeps one table per output and a memo of dictionary length x outputs reached.

@@ -186,7 +186,8 @@ int otap__tcols_alloc(struct otap__tcols* c, const struct otap__region* reg,
 uint16_t* otap__tcols_id_values(struct otap__tcols* c, enum otap__col_role role);
 uint8_t* otap__tcols_id_bits(struct otap__tcols* c, enum otap__col_role role, bool needed);
 /// Writes every non-id column from every input following runs[input] (n_in entries).
-int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs,
+/// exact_dicts: see otap_batch_options.exact_dictionaries.
+int otap__tcols_write(struct otap__tcols* c, const struct otap__runs* runs, bool exact_dicts,
                       struct otap_error* err);
 /// Builds output k's table (schema + batch) from the written buffers; table_meta: encoded
 /// schema metadata or NULL.

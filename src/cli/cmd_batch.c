@@ -9,8 +9,8 @@
 
 static void help(FILE* out) {
   fprintf(out,
-          "Usage: otap batch --max-items N [--sort KEYS] [--no-dedup] [--strategy S] [--json]\n"
-          "                  IN... -o OUT\n"
+          "Usage: otap batch --max-items N [--sort KEYS] [--no-dedup] [--strategy S]\n"
+          "                  [--exact-dicts] [--json] IN... -o OUT\n"
           "\n"
           "Reads every payload of the OTAP records files IN (in order), rebatches all their log\n"
           "records in one pass and writes OUT: every output payload holds exactly N records\n"
@@ -31,6 +31,10 @@ static void help(FILE* out) {
           "                  those with equal typed content within each output)\n"
           "  --strategy S    auto (default), concat (in-order slices; no --sort) or sort\n"
           "                  (sort-then-split over the combined table)\n"
+          "  --exact-dicts   hold every dictionary value once per output column (default:\n"
+          "                  a column with more than 256 distinct values whose values rarely\n"
+          "                  repeat stops deduplicating them, which is faster; key widths\n"
+          "                  follow the distinct count either way)\n"
           "  -o OUT          output OTAP records file (written atomically)\n"
           "  --json          print the summary as one JSON object on stderr\n"
           "\n"
@@ -55,11 +59,13 @@ static void print_summary(const struct otap_batch_stats* st, const struct otap_b
             (long long)o->max_items);
     otap_cli_json_string(stderr, sort, -1);
     fprintf(stderr,
-            ",\"dedup\":%s,\"input_records\":%lld,\"output_records\":%lld,"
+            ",\"dedup\":%s,\"exact_dictionaries\":%s,\"input_records\":%lld,"
+            "\"output_records\":%lld,"
             "\"input_resources\":%lld,\"output_resources\":%lld,\"input_scopes\":%lld,"
             "\"output_scopes\":%lld,\"orphan_log_attrs\":%lld,\"orphan_resource_attrs\":%lld,"
             "\"orphan_scope_attrs\":%lld,\"decoded_inputs\":%lld}\n",
-            o->dedup ? "true" : "false", (long long)st->input_records,
+            o->dedup ? "true" : "false", o->exact_dictionaries ? "true" : "false",
+            (long long)st->input_records,
             (long long)st->output_records, (long long)st->input_resources,
             (long long)st->output_resources, (long long)st->input_scopes,
             (long long)st->output_scopes, (long long)st->orphan_log_attrs,
@@ -116,6 +122,8 @@ static int run(int argc, char** argv) {
       i++;
     } else if (strcmp(a, "--no-dedup") == 0) {
       o.dedup = false;
+    } else if (strcmp(a, "--exact-dicts") == 0) {
+      o.exact_dictionaries = true;
     } else if (strcmp(a, "--strategy") == 0) {
       const char* s = has_val ? argv[i + 1] : "";
       if (strcmp(s, "auto") == 0) {

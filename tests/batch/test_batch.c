@@ -157,8 +157,10 @@ struct check {
 
 static int cmp_memhex(const char* a, const char* b) { return strcmp(a, b); }
 
-// Every dictionary of an output holds distinct values (deduplicated across inputs) and is
-// fully referenced (no unreferenced values).
+// Every dictionary of an output is fully referenced (no unreferenced values) and holds
+// distinct values (deduplicated across inputs), except that adaptive dictionaries (the
+// default) may hold a value twice once the column has more than 256 distinct values: the key
+// width always follows the distinct count (u8 keys only up to 256).
 struct dval {
   const uint8_t* p;
   int64_t len;
@@ -175,11 +177,11 @@ static int cmp_dval(const void* a, const void* b) {
   return (x->len > y->len) - (x->len < y->len);
 }
 
-static void check_dicts(const struct otap_array_view* v, int64_t rows, int64_t base) {
+static void check_dicts(const struct otap_array_view* v, int64_t rows, int64_t base, bool exact) {
   for (int64_t c = 0; c < v->n_children; c++) {
     const struct otap_array_view* col = v->children[c];
     if (col->storage_type == OTAP_TYPE_STRUCT) {
-      check_dicts(col, rows, base + col->offset);
+      check_dicts(col, rows, base + col->offset, exact);
       continue;
     }
     const struct otap_array_view* d = col->dictionary;
@@ -208,7 +210,10 @@ static void check_dicts(const struct otap_array_view* v, int64_t rows, int64_t b
     }
     for (int64_t i = 0; i < n; i++) assert_true(used[i]);
     qsort(vals, (size_t)n, sizeof(*vals), cmp_dval);
-    for (int64_t i = 1; i < n; i++) assert_true(cmp_dval(&vals[i - 1], &vals[i]) != 0);
+    int64_t distinct = n > 0 ? 1 : 0;
+    for (int64_t i = 1; i < n; i++) distinct += cmp_dval(&vals[i - 1], &vals[i]) != 0;
+    if (exact || distinct <= 256) assert_int_equal(distinct, n);
+    if (col->storage_type == OTAP_TYPE_UINT8) assert_true(n <= 256);
     free(vals);
     free(used);
   }
@@ -253,7 +258,8 @@ static void check_outputs(const struct otap_logs_payload* in, int64_t n_in,
     struct tview tv;
     tview_open(&tv, p);
     for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) {
-      if (tv.has[t]) check_dicts(&tv.v[t], tv.v[t].length, tv.v[t].offset);
+      if (tv.has[t]) check_dicts(&tv.v[t], tv.v[t].length, tv.v[t].offset,
+                                 o->exact_dictionaries);
     }
     const struct ArrowSchema* ls = &p->schema[OTAP_LOGS_LOGS];
     struct otap_array_view* lv = &tv.v[OTAP_LOGS_LOGS];
@@ -1098,6 +1104,83 @@ static void test_dictionary_native_fallback(void** state) {
   for (int i = 0; i < 2; i++) otap_logs_payload_reset(&in[i]);
 }
 
+// Adaptive dictionaries: a column whose values mostly differ stops deduplicating after its
+// first 512 lookups (u16 keys are settled), so values seen again later are held twice; exact
+// dictionaries hold each once; a repetitive column stays deduplicated either way.
+static void adaptive_input(struct otap_logs_payload* p, int n, int distinct) {
+  static int ids[2048], z[2048];
+  assert_true(n <= 2048);
+  for (int i = 0; i < n; i++) ids[i] = i, z[i] = 0;
+  otap_logs_payload_init(p);
+  make_logs(p, n, ids, z, z, "S");
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  struct otap_error err;
+  assert_int_equal(otap_schema_init(&s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(&s, 4), 0);
+  field(s.children[0], "S", "parent_id");
+  set_plain_meta(s.children[0]);
+  field(s.children[1], "u", "key");
+  field(s.children[2], "C", "type");
+  field(s.children[3], "u", "str");
+  assert_int_equal(otap_array_init_from_schema(&a, &s, &err), 0);
+  for (int r = 0; r < n; r++) {
+    char v[32];
+    snprintf(v, sizeof(v), "value-%d", r % distinct);
+    assert_int_equal(otap_array_append_int(a.children[0], r), 0);
+    assert_int_equal(otap_array_append_bytes(a.children[1], "k", 1), 0);
+    assert_int_equal(otap_array_append_int(a.children[2], 1), 0);
+    assert_int_equal(otap_array_append_bytes(a.children[3], v, (int64_t)strlen(v)), 0);
+    assert_int_equal(otap_array_finish_element(&a), 0);
+  }
+  assert_int_equal(otap_array_finish(&a, OTAP_VALIDATE_FULL, &s, &err), 0);
+  struct ArrowSchema ds;
+  struct ArrowArray da;
+  assert_int_equal(otap_dict_encode(s.children[3], a.children[3], OTAP_TYPE_UINT16, &ds, &da,
+                                    &err), 0);
+  assert_int_equal(otap_schema_set_name(&ds, "str"), 0);
+  otap_schema_release(s.children[3]);
+  otap_schema_move(&ds, s.children[3]);
+  otap_array_release(a.children[3]);
+  otap_array_move(&da, a.children[3]);
+  otap_logs_payload_set_table(p, OTAP_LOGS_LOG_ATTRS, &s, &a);
+}
+
+static int64_t adaptive_str_dict(struct otap_logs_payload* in, int n_in, bool exact) {
+  struct otap_batch_options o;
+  opts(&o, 65536, "");
+  o.exact_dictionaries = exact;
+  struct otap_logs_payload* out = NULL;
+  int64_t n_out = 0;
+  struct otap_error err;
+  assert_int_equal(otap_batch_logs(in, n_in, &o, &out, &n_out, NULL, &err), 0);
+  assert_int_equal(n_out, 1);
+  check_outputs(in, n_in, out, n_out, &o);
+  const struct ArrowSchema* as = &out[0].schema[OTAP_LOGS_LOG_ATTRS];
+  assert_string_equal(field_format(as, "str", NULL), "S");
+  int64_t j = fidx(as, "str");
+  assert_true(j >= 0);
+  int64_t len = out[0].batch[OTAP_LOGS_LOG_ATTRS].children[j]->dictionary->length;
+  otap_logs_payloads_free(out, n_out);
+  return len;
+}
+
+static void test_dictionary_adaptive(void** state) {
+  (void)state;
+  struct otap_logs_payload in[4];
+  // Two inputs with the same 600 distinct values: the first input's lookups find nothing, so
+  // after 512 of them the rest (88 + 600) are appended.
+  for (int i = 0; i < 2; i++) adaptive_input(&in[i], 600, 600);
+  assert_int_equal(adaptive_str_dict(in, 2, false), 1200);
+  assert_int_equal(adaptive_str_dict(in, 2, true), 600);
+  for (int i = 0; i < 2; i++) otap_logs_payload_reset(&in[i]);
+  // 300 distinct values repeated over four inputs: lookups keep finding them.
+  for (int i = 0; i < 4; i++) adaptive_input(&in[i], 1200, 300);
+  assert_int_equal(adaptive_str_dict(in, 4, false), 300);
+  assert_int_equal(adaptive_str_dict(in, 4, true), 300);
+  for (int i = 0; i < 4; i++) otap_logs_payload_reset(&in[i]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Property tests over the seeded generator
 
@@ -1381,6 +1464,7 @@ int main(void) {
       cmocka_unit_test(test_bad_dictionary_index),
       cmocka_unit_test(test_dictionary_choice),
       cmocka_unit_test(test_dictionary_native_fallback),
+      cmocka_unit_test(test_dictionary_adaptive),
       cmocka_unit_test(test_encoded_inputs),
       cmocka_unit_test(test_null_ids_and_body),
       cmocka_unit_test(test_property),
