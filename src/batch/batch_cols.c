@@ -981,6 +981,8 @@ static int write_dict_runs(struct otap__tcols* tc, struct bcol* c, const struct 
       }
     }
     hint = hint < reg->n[0] ? hint : reg->n[0];
+    // Adaptive tables of mostly distinct values stop growing after about 512 lookups.
+    if (!tc->exact_dicts && hint > 1024) hint = 1024;
     if (hint > 32 && otab_presize_values(&tabs[0], hint) != 0) nomem = 1;
   }
   for (int64_t i = 0; i < tc->n_in && rc == 0 && !nomem; i++) {
