@@ -8,7 +8,9 @@
 //   W0: the upstream Rust flush shape: 8 inputs x 1024 logs, 1 resource (4 attributes), 1
 //       scope (2 attributes), 4 log attributes; max_items 8192.
 // Usage: bench_batch [reps] [--no-duckdb] [--dict auto|always|never] [--only W0|W1]
-//                    [--policy none|resource,scope|resource,scope,trace_id]
+//                    [--policy none|resource,scope|resource,scope,trace_id] [--exact-dicts]
+// --dict: how the generated inputs encode their dictionary-eligible columns (auto: a random
+// mix per input and column); --exact-dicts: otap_batch_options.exact_dictionaries.
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,8 @@
 #include "otap/arrow.h"
 #include "otap/batch.h"
 #include "otap/logs.h"
+
+static bool g_exact = false;  // --exact-dicts
 
 // CPU time of this thread: the machine is shared, and every measured step is single-threaded.
 static double now(void) {
@@ -121,6 +125,7 @@ static struct result run_batch(const struct workload* w, const char* sort,
   otap_batch_options_init(&o);
   o.max_items = w->max_items;
   o.strategy = s;
+  o.exact_dictionaries = g_exact;
   struct otap_error err;
   if (otap_batch_parse_sort(sort, &o, &err)) die("sort", &err);
   double t[64];
@@ -331,9 +336,10 @@ static void bench_workload(struct workload* w, int reps, bool duckdb) {
   make_workload(w);
   int64_t in_bytes = payload_bytes(w->in, w->inputs);
   printf("\n== %s: %" PRId64 " inputs x %" PRId64 " logs = %" PRId64
-         " records, input %.1f MB, max_items %" PRId64 ", dedup on, median of %d runs\n",
+         " records, input %.1f MB, max_items %" PRId64 ", dedup on, %s dictionaries, median of "
+         "%d runs\n",
          w->name, w->inputs, w->g.records, w->records, (double)in_bytes / 1e6, w->max_items,
-         reps);
+         g_exact ? "exact" : "adaptive", reps);
   static const char* const kPolicies[3] = {"", "resource,scope", "resource,scope,trace_id"};
   static const char* const kNames[3] = {"none", "resource,scope", "resource,scope,trace_id"};
   double duck[3] = {-1, -1, -1};
@@ -371,6 +377,8 @@ int main(int argc, char** argv) {
       duckdb = false;
     } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       g_only = argv[++i];
+    } else if (strcmp(argv[i], "--exact-dicts") == 0) {
+      g_exact = true;
     } else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc) {
       g_policy = argv[++i];
     } else if (strcmp(argv[i], "--dict") == 0 && i + 1 < argc) {
