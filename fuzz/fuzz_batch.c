@@ -30,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   otap_batch_options_init(&o);
   o.max_items = 1 + (int64_t)(size % 97) * 7;
   o.dedup = (size & 1) == 0;
+  o.exact_dictionaries = (size / 582) % 2 == 1;
   if (otap_batch_parse_sort(kSorts[(size / 97) % 6], &o, &err) != 0) __builtin_trap();
   struct otap_logs_payload* out = NULL;
   int64_t n_out = 0;

@@ -1232,6 +1232,7 @@ static void property_case(uint64_t seed, int64_t max_j, int64_t max_records) {
          kSorts[rnd(&r) % 6]);
     o.dedup = rnd(&r) % 4 != 0;
     if (o.n_sort_keys == 0 && rnd(&r) % 2) o.strategy = OTAP_BATCH_STRATEGY_SORT;
+    o.exact_dictionaries = ((seed >> 1) + (uint64_t)v) % 3 == 0;
     struct otap_batch_stats st;
     if (getenv("OTAP_BATCH_VERBOSE")) {
       char sort[128];
