@@ -911,6 +911,17 @@ static void test_bad_string_offsets(void** state) {
   }
 }
 
+// Attribute table schema (parent_id plain u16, key, type, str of format str_format).
+static void attrs_schema(struct ArrowSchema* s, const char* str_format) {
+  assert_int_equal(otap_schema_init(s, "+s"), 0);
+  assert_int_equal(otap_schema_allocate_children(s, 4), 0);
+  field(s->children[0], "S", "parent_id");
+  set_plain_meta(s->children[0]);
+  field(s->children[1], "u", "key");
+  field(s->children[2], "C", "type");
+  field(s->children[3], str_format, "str");
+}
+
 // A dictionary-encoded attribute column whose index is past its dictionary is EINVAL naming
 // the input, with and without nulls in the column.
 static void test_bad_dictionary_index(void** state) {
@@ -921,13 +932,7 @@ static void test_bad_dictionary_index(void** state) {
     const int ok[3] = {0, 1, 2}, z[3] = {0, 0, 0};
     make_logs(&in[0], 3, ok, z, z, "S");
     struct ArrowSchema s;
-    assert_int_equal(otap_schema_init(&s, "+s"), 0);
-    assert_int_equal(otap_schema_allocate_children(&s, 4), 0);
-    field(s.children[0], "S", "parent_id");
-    set_plain_meta(s.children[0]);
-    field(s.children[1], "u", "key");
-    field(s.children[2], "C", "type");
-    field(s.children[3], "S", "str");
+    attrs_schema(&s, "S");
     assert_int_equal(otap_schema_allocate_dictionary(s.children[3]), 0);
     assert_int_equal(otap_schema_init(s.children[3]->dictionary, "u"), 0);
     struct ArrowArray a;
@@ -1034,6 +1039,51 @@ static void test_dictionary_choice(void** state) {
   for (int i = 0; i < 4; i++) otap_logs_payload_reset(&in[i]);
 }
 
+// Replaces child `idx` of s/a by its u16 dictionary encoding named `name`.
+static void dict_encode_child(struct ArrowSchema* s, struct ArrowArray* a, int idx,
+                              const char* name) {
+  struct ArrowSchema ds;
+  struct ArrowArray da;
+  struct otap_error err;
+  assert_int_equal(otap_dict_encode(s->children[idx], a->children[idx], OTAP_TYPE_UINT16, &ds,
+                                    &da, &err), 0);
+  assert_int_equal(otap_schema_set_name(&ds, name), 0);
+  otap_schema_release(s->children[idx]);
+  otap_schema_move(&ds, s->children[idx]);
+  otap_array_release(a->children[idx]);
+  otap_array_move(&da, a->children[idx]);
+}
+
+// LOG_ATTRS of `rows` string attributes (parent_id pids[r], key "key<r % key_mod>", value
+// "value-<r % val_mod>", or "v<input>-<r>" when val_mod is 0), the str column u16
+// dictionary-encoded, the key column too when dict_keys.
+static void str_attrs(struct otap_logs_payload* p, int rows, const int* pids, int key_mod,
+                      int val_mod, int input, bool dict_keys) {
+  struct ArrowSchema s;
+  struct ArrowArray a;
+  struct otap_error err;
+  attrs_schema(&s, "u");
+  assert_int_equal(otap_array_init_from_schema(&a, &s, &err), 0);
+  for (int r = 0; r < rows; r++) {
+    char k[16], v[32];
+    snprintf(k, sizeof(k), "key%d", r % key_mod);
+    if (val_mod > 0) {
+      snprintf(v, sizeof(v), "value-%d", r % val_mod);
+    } else {
+      snprintf(v, sizeof(v), "v%d-%d", input, r);
+    }
+    assert_int_equal(otap_array_append_int(a.children[0], pids[r]), 0);
+    assert_int_equal(otap_array_append_bytes(a.children[1], k, (int64_t)strlen(k)), 0);
+    assert_int_equal(otap_array_append_int(a.children[2], 1), 0);
+    assert_int_equal(otap_array_append_bytes(a.children[3], v, (int64_t)strlen(v)), 0);
+    assert_int_equal(otap_array_finish_element(&a), 0);
+  }
+  assert_int_equal(otap_array_finish(&a, OTAP_VALIDATE_FULL, &s, &err), 0);
+  dict_encode_child(&s, &a, 3, "str");
+  if (dict_keys) dict_encode_child(&s, &a, 1, "key");
+  otap_logs_payload_set_table(p, OTAP_LOGS_LOG_ATTRS, &s, &a);
+}
+
 // More than 65,536 distinct attribute values in one output -> native column; 300 distinct
 // keys -> u16 keys.
 static void test_dictionary_native_fallback(void** state) {
@@ -1047,44 +1097,9 @@ static void test_dictionary_native_fallback(void** state) {
   for (int i = 0; i < 2; i++) {
     otap_logs_payload_init(&in[i]);
     make_logs(&in[i], N, ids, z, z, "S");
-    // Dictionary-encode the attribute str column: unique value per row ("<pid>" + input).
-    struct ArrowSchema s;
-    struct ArrowArray a;
-    assert_int_equal(otap_schema_init(&s, "+s"), 0);
-    assert_int_equal(otap_schema_allocate_children(&s, 4), 0);
-    field(s.children[0], "S", "parent_id");
-    set_plain_meta(s.children[0]);
-    field(s.children[1], "u", "key");
-    field(s.children[2], "C", "type");
-    field(s.children[3], "u", "str");
-    assert_int_equal(otap_array_init_from_schema(&a, &s, &err), 0);
-    for (int r = 0; r < 2 * N; r++) {
-      char k[16], v[32];
-      snprintf(k, sizeof(k), "key%d", r % 300);
-      snprintf(v, sizeof(v), "v%d-%d", i, r);
-      assert_int_equal(otap_array_append_int(a.children[0], pids[r]), 0);
-      assert_int_equal(otap_array_append_bytes(a.children[1], k, (int64_t)strlen(k)), 0);
-      assert_int_equal(otap_array_append_int(a.children[2], 1), 0);
-      assert_int_equal(otap_array_append_bytes(a.children[3], v, (int64_t)strlen(v)), 0);
-      assert_int_equal(otap_array_finish_element(&a), 0);
-    }
-    assert_int_equal(otap_array_finish(&a, OTAP_VALIDATE_FULL, &s, &err), 0);
-    struct ArrowSchema ds;
-    struct ArrowArray da;
-    assert_int_equal(otap_dict_encode(s.children[3], a.children[3], OTAP_TYPE_UINT16, &ds, &da, &err), 0);
-    assert_int_equal(otap_schema_set_name(&ds, "str"), 0);
-    otap_schema_release(s.children[3]);
-    otap_schema_move(&ds, s.children[3]);
-    otap_array_release(a.children[3]);
-    otap_array_move(&da, a.children[3]);
-    // The key column too (300 distinct keys).
-    assert_int_equal(otap_dict_encode(s.children[1], a.children[1], OTAP_TYPE_UINT16, &ds, &da, &err), 0);
-    assert_int_equal(otap_schema_set_name(&ds, "key"), 0);
-    otap_schema_release(s.children[1]);
-    otap_schema_move(&ds, s.children[1]);
-    otap_array_release(a.children[1]);
-    otap_array_move(&da, a.children[1]);
-    otap_logs_payload_set_table(&in[i], OTAP_LOGS_LOG_ATTRS, &s, &a);
+    // Dictionary-encoded attribute str column, a unique value per row ("v<input>-<row>"),
+    // and key column (300 distinct keys).
+    str_attrs(&in[i], 2 * N, pids, 300, 0, i, true);
   }
   struct otap_batch_options o;
   opts(&o, 60000, "");
@@ -1113,37 +1128,7 @@ static void adaptive_input(struct otap_logs_payload* p, int n, int distinct) {
   for (int i = 0; i < n; i++) ids[i] = i, z[i] = 0;
   otap_logs_payload_init(p);
   make_logs(p, n, ids, z, z, "S");
-  struct ArrowSchema s;
-  struct ArrowArray a;
-  struct otap_error err;
-  assert_int_equal(otap_schema_init(&s, "+s"), 0);
-  assert_int_equal(otap_schema_allocate_children(&s, 4), 0);
-  field(s.children[0], "S", "parent_id");
-  set_plain_meta(s.children[0]);
-  field(s.children[1], "u", "key");
-  field(s.children[2], "C", "type");
-  field(s.children[3], "u", "str");
-  assert_int_equal(otap_array_init_from_schema(&a, &s, &err), 0);
-  for (int r = 0; r < n; r++) {
-    char v[32];
-    snprintf(v, sizeof(v), "value-%d", r % distinct);
-    assert_int_equal(otap_array_append_int(a.children[0], r), 0);
-    assert_int_equal(otap_array_append_bytes(a.children[1], "k", 1), 0);
-    assert_int_equal(otap_array_append_int(a.children[2], 1), 0);
-    assert_int_equal(otap_array_append_bytes(a.children[3], v, (int64_t)strlen(v)), 0);
-    assert_int_equal(otap_array_finish_element(&a), 0);
-  }
-  assert_int_equal(otap_array_finish(&a, OTAP_VALIDATE_FULL, &s, &err), 0);
-  struct ArrowSchema ds;
-  struct ArrowArray da;
-  assert_int_equal(otap_dict_encode(s.children[3], a.children[3], OTAP_TYPE_UINT16, &ds, &da,
-                                    &err), 0);
-  assert_int_equal(otap_schema_set_name(&ds, "str"), 0);
-  otap_schema_release(s.children[3]);
-  otap_schema_move(&ds, s.children[3]);
-  otap_array_release(a.children[3]);
-  otap_array_move(&da, a.children[3]);
-  otap_logs_payload_set_table(p, OTAP_LOGS_LOG_ATTRS, &s, &a);
+  str_attrs(p, n, ids, 1, distinct, 0, false);
 }
 
 static int64_t adaptive_str_dict(struct otap_logs_payload* in, int n_in, bool exact) {
