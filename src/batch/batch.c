@@ -199,6 +199,8 @@ struct ctx {
   struct otap__tcols* tc[OTAP_LOGS_N_TABLES];
   int32_t* order;      // row order (global row numbers)
   struct otap_buffer scratch;
+  struct otap_buffer joined;   // attr_set: the canonical set
+  struct otap_buffer entries;  // attr_set: ends, then entries
   char sort_text[256];
 };
 
@@ -378,43 +380,41 @@ static int attr_set(struct ctx* c, struct attr_index* a, int64_t pid, int32_t* o
   }
   int32_t n = attr_count(a, pid);
   struct otap_buffer* b = &c->scratch;
+  struct otap_buffer* joined = &c->joined;
   b->size = 0;
-  int rc = 0;
-  int64_t* ends = otap_malloc((size_t)(n + 1) * sizeof(int64_t));
-  struct entry* e = otap_malloc((size_t)(n + 1) * sizeof(struct entry));
-  struct otap_buffer joined;
-  otap_buffer_init(&joined);
-  if (!ends || !e) {
-    rc = otap_error_set(err, ENOMEM, "batch: out of memory (attribute set)");
-    goto done;
-  }
+  joined->size = 0;
+  // Entries of the encoded attributes (pointers taken once b stops growing).
+  int rc = otap_buffer_resize(&c->entries, (int64_t)(n + 1) * (int64_t)sizeof(struct entry),
+                              false);
+  if (rc) return otap_error_set(err, ENOMEM, "batch: out of memory (attribute set)");
+  struct entry* e = (struct entry*)(void*)c->entries.data;
   for (int32_t k = 0; k < n; k++) {
+    int64_t s0 = b->size;
     rc = encode_attr(a, a->rows[a->start[pid] + k], b);
-    if (rc) goto nomem;
-    ends[k] = b->size;
+    if (rc) return otap_error_set(err, ENOMEM, "batch: out of memory (attribute set)");
+    e[k].len = b->size - s0;
   }
+  int64_t at = 0;
   for (int32_t k = 0; k < n; k++) {
-    int64_t s = k ? ends[k - 1] : 0;
-    e[k].p = b->data + s;
-    e[k].len = ends[k] - s;
+    e[k].p = b->data + at;
+    at += e[k].len;
   }
-  if (n > 1) qsort(e, (size_t)n, sizeof(*e), cmp_entry);
-  rc = put_u32(&joined, (uint32_t)n);
+  // Sets are small: insertion sort (canonical order whatever the input order).
+  for (int32_t k = 1; k < n; k++) {
+    struct entry x = e[k];
+    int32_t j = k;
+    for (; j > 0 && cmp_entry(&e[j - 1], &x) > 0; j--) e[j] = e[j - 1];
+    e[j] = x;
+  }
+  rc = put_u32(joined, (uint32_t)n);
   for (int32_t k = 0; rc == 0 && k < n; k++) {
-    rc = put_u32(&joined, (uint32_t)e[k].len);
-    if (rc == 0) rc = otap_buffer_append(&joined, e[k].p, e[k].len);
+    rc = put_u32(joined, (uint32_t)e[k].len);
+    if (rc == 0) rc = otap_buffer_append(joined, e[k].p, e[k].len);
   }
-  if (rc) goto nomem;
-  OTAP_GOTO_NOT_OK(rc, otap__bintern_get(&c->asets, joined.data, joined.size, out, NULL, err));
+  if (rc) return otap_error_set(err, ENOMEM, "batch: out of memory (attribute set)");
+  OTAP_RETURN_NOT_OK(otap__bintern_get(&c->asets, joined->data, joined->size, out, NULL, err));
   if (pid >= 0 && pid <= a->max_id) a->aset[pid] = *out;
-  goto done;
-nomem:
-  rc = otap_error_set(err, ENOMEM, "batch: out of memory (attribute set)");
-done:
-  otap_free(ends);
-  otap_free(e);
-  otap_buffer_reset(&joined);
-  return rc;
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1245,6 +1245,8 @@ static void ctx_free(struct ctx* c) {
   for (int t = 0; t < OTAP_LOGS_N_TABLES; t++) otap__tcols_free(c->tc[t]);
   otap_free(c->order);
   otap_buffer_reset(&c->scratch);
+  otap_buffer_reset(&c->joined);
+  otap_buffer_reset(&c->entries);
 }
 
 int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
