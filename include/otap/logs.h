@@ -321,7 +321,9 @@ struct otap_records_reader_options {
 };
 OTAP_API void otap_records_reader_options_init(struct otap_records_reader_options* o);
 
-/// Opens a reader over a whole file ("-" = stdin), read into memory. options may be NULL.
+/// Opens a reader over a whole file ("-" = stdin): mapped when it is a regular file (so it
+/// must not be truncated while being read), else read into memory. Each payload's record
+/// bytes are copied once into blocks the decoded arrays share. options may be NULL.
 OTAP_API int otap_records_reader_open_file(struct otap_records_reader** out, const char* path,
                                            const struct otap_records_reader_options* options,
                                            struct otap_error* err) OTAP_WUR;

@@ -274,7 +274,10 @@ int otap_ipc_decoder_pull(struct otap_ipc_decoder* d, enum otap_ipc_event* event
     if (avail < total) return 0;
     const uint8_t* body = data + prefix + meta_len;
     struct otap_shared* owner = NULL;
-    if (from_piece) {
+    // A body at an address that is not 8-byte aligned would have each buffer copied on its
+    // own: one copy of the whole body is cheaper.
+    bool aligned = ((uintptr_t)body & 7) == 0;
+    if (from_piece && aligned) {
       owner = d->piece;
       otap_shared_ref(owner);
     } else if (msg.body_length > 0) {

@@ -23,7 +23,8 @@ struct type_stream {
 
 struct otap_records_reader {
   struct otap_records_reader_options o;
-  struct otap_buffer owned;  // file contents when opened from a path
+  struct otap_source file;   // mapped file when opened from a path (else unset)
+  struct otap_buffer owned;  // file contents when the file could not be mapped
   const uint8_t* data;
   int64_t size, pos, index;
   int64_t batch_id;
@@ -76,13 +77,30 @@ int otap_records_reader_open_file(struct otap_records_reader** out, const char* 
   *out = NULL;
   struct otap_records_reader* r = NULL;
   OTAP_RETURN_NOT_OK(reader_new(&r, path, options, err));
-  int rc = otap_read_file(path, &r->owned, err);
+  // Mapped when possible: each record is copied once anyway (read_table), so reading the
+  // whole file into memory first would copy every byte twice.
+  // Anything that cannot be mapped (stdin as "-", a pipe, an empty file) is read instead,
+  // which also gives the error for a path that cannot be opened.
+  struct otap_error ignored;
+  uint64_t size = 0;
+  const uint8_t* mapped = NULL;
+  int rc = 0;
+  if (strcmp(path, "-") != 0 && otap_source_open_file(&r->file, path, &ignored) == 0 &&
+      r->file.size(&r->file, &size, &ignored) == 0 && size > 0 && r->file.view_at &&
+      r->file.view_at(&r->file, 0, (size_t)size, &mapped, &ignored) == 0) {
+    r->data = mapped;
+    r->size = (int64_t)size;
+  } else {
+    otap_source_release(&r->file);
+    memset(&r->file, 0, sizeof(r->file));
+    rc = otap_read_file(path, &r->owned, err);
+    r->data = r->owned.data;
+    r->size = r->owned.size;
+  }
   if (rc) {
     otap_records_reader_free(r);
     return rc;
   }
-  r->data = r->owned.data;
-  r->size = r->owned.size;
   *out = r;
   return 0;
 }
@@ -96,6 +114,7 @@ void otap_records_reader_free(struct otap_records_reader* r) {
     }
   }
   otap_buffer_reset(&r->owned);
+  otap_source_release(&r->file);
   otap_free(r->name);
   otap_free(r);
 }
@@ -142,7 +161,21 @@ static int read_table(struct otap_records_reader* r, const struct otap_arrow_pay
     OTAP_RETURN_NOT_OK(otap_ipc_decoder_new(&st->dec, &ro, err));
     st->pushed = 0;
   }
-  int rc = otap_ipc_decoder_push(st->dec, pm->record, (size_t)pm->record_len, err);
+  // The record bytes are copied once into a block of their own that the decoded arrays share
+  // (zero-copy from there: IPC messages start 8-byte aligned within the record, which the
+  // file's protobuf framing does not give), so the file can be freed after reading.
+  int rc = 0;
+  if (pm->record_len > 0) {
+    uint8_t* copy = otap_malloc((size_t)pm->record_len);
+    struct otap_shared* sh = NULL;
+    if (!copy || otap_shared_new(&sh, copy, pm->record_len, NULL, NULL) != 0) {
+      otap_free(copy);
+      return otap_error_set(err, ENOMEM, "out of memory reading a %s payload", tname);
+    }
+    memcpy(copy, pm->record, (size_t)pm->record_len);
+    rc = otap_ipc_decoder_push_shared(st->dec, sh, copy, (size_t)pm->record_len, err);
+    otap_shared_unref(sh);
+  }
   st->pushed += pm->record_len;
   struct ArrowArray batches[2];
   int64_t n_batches = 0;
