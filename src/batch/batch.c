@@ -194,8 +194,9 @@ struct ctx {
   int64_t* rep_input[2];            // per class: representative input and local id
   int32_t* rep_local[2];
   int64_t rep_cap[2];
-  int32_t* memo_cls[2];  // per local id (65536 + 1): class of the memo row, -1 unset
+  int32_t* memo_cls[2];  // per local id + 1 (memo_cap entries): class of the memo row, -1 unset
   int32_t* memo_row[2];
+  int64_t memo_cap[2];
   struct otap__tcols* tc[OTAP_LOGS_N_TABLES];
   int32_t* order;      // row order (global row numbers)
   struct otap_buffer scratch;
@@ -721,6 +722,22 @@ static int slow_class(struct ctx* c, int64_t i, int k, int64_t r, int32_t local,
 
 // Per LOGS row: input, plain id, resource and scope local ids and classes; the input's
 // id -> row map (duplicate ids rejected); orphan attribute rows counted.
+// Makes the resource/scope memo (k) hold local ids up to n - 2 (entry = local id + 1); new
+// entries start unset.
+static int memo_reserve(struct ctx* c, int k, int64_t n, struct otap_error* err) {
+  if (n <= c->memo_cap[k]) return 0;
+  int64_t cap = c->memo_cap[k] ? c->memo_cap[k] : 64;
+  while (cap < n) cap *= 2;
+  int32_t* mc = otap_realloc(c->memo_cls[k], (size_t)cap * sizeof(int32_t));
+  if (mc) c->memo_cls[k] = mc;
+  int32_t* mr = mc ? otap_realloc(c->memo_row[k], (size_t)cap * sizeof(int32_t)) : NULL;
+  if (mr) c->memo_row[k] = mr;
+  OTAP_RETURN_IF(!mr, err, ENOMEM, "batch: out of memory (class memo)");
+  for (int64_t q = c->memo_cap[k]; q < cap; q++) mc[q] = -1;
+  c->memo_cap[k] = cap;
+  return 0;
+}
+
 static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error* err) {
   struct input* in = &c->in[i];
   if (in->n_logs == 0) {
@@ -743,7 +760,7 @@ static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error
   struct col url = find_col(v, s, "resource", "schema_url");
   struct col sname = find_col(v, s, "scope", "name");
   struct col sversion = find_col(v, s, "scope", "version");
-  memset(seen, 0, 3 * 8192);
+  int32_t maxl_seen[2] = {-1, -1};  // largest resource / scope local id
   // LOGS.id -> row.
   int32_t* lid = c->log_id + g0;
   read_ids(&id, n, lid);
@@ -770,6 +787,10 @@ static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error
     int32_t* loc = c->local[k] + g0;
     int32_t* cls = c->cls[k] + g0;
     read_ids(&sid[k], n, loc);
+    int32_t maxl = -1;
+    for (int64_t r = 0; r < n; r++) maxl = loc[r] > maxl ? loc[r] : maxl;
+    maxl_seen[k] = maxl;
+    OTAP_RETURN_NOT_OK(memo_reserve(c, k, (int64_t)maxl + 2, err));
     int32_t* mc = c->memo_cls[k];
     int32_t* mr = c->memo_row[k];
     struct fcmp f1, f2, f3;
@@ -814,6 +835,11 @@ static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error
     for (int64_t p = 0; p <= a->max_id; p++) {
       if (!otap_bit_get(seen + 8192 * k, p)) *counters[k] += attr_count(a, p);
     }
+  }
+  // Leave the bitmaps zero for the next input: only the bytes of the ids set here.
+  int32_t top[K_N] = {mx, maxl_seen[0], maxl_seen[1]};
+  for (int k = 0; k < K_N; k++) {
+    if (top[k] >= 0) memset(seen + 8192 * k, 0, (size_t)(top[k] >> 3) + 1);
   }
   return 0;
 }
@@ -1283,17 +1309,10 @@ int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
   otap_buffer_init(&meta);
   int rc = 0;
   c.in = otap_calloc((size_t)(n_in > 0 ? n_in : 1), sizeof(struct input));
-  seen = otap_malloc(3 * 8192);
-  for (int k = 0; k < 2; k++) {
-    c.memo_cls[k] = otap_malloc(65537 * sizeof(int32_t));
-    c.memo_row[k] = otap_malloc(65537 * sizeof(int32_t));
-  }
-  if (!c.in || !seen || !c.memo_cls[0] || !c.memo_cls[1] || !c.memo_row[0] || !c.memo_row[1]) {
+  seen = otap_calloc(3, 8192);  // index_rows clears what it sets
+  if (!c.in || !seen) {
     rc = otap_error_set(err, ENOMEM, "batch: out of memory (%lld inputs)", (long long)n_in);
     goto done;
-  }
-  for (int k = 0; k < 2; k++) {
-    for (int q = 0; q < 65537; q++) c.memo_cls[k][q] = -1;
   }
   for (int64_t i = 0; i < n_in; i++) {
     OTAP_GOTO_NOT_OK(rc, prepare_input(&c, i, &in[i], err));
