@@ -972,7 +972,8 @@ done:
 // ---------------------------------------------------------------------------------------------
 // Placement: output positions, new ids, copy runs
 
-int otap__runs_add(struct otap__runs* rs, int64_t src, int64_t dst, struct otap_error* err) {
+int otap__runs_add(struct otap__runs* rs, int64_t src, int64_t dst, int32_t len,
+                   struct otap_error* err) {
   if (rs->n == rs->cap) {
     int64_t nc = rs->cap ? rs->cap * 2 : 16;
     struct otap__run* g = otap_realloc(rs->r, (size_t)nc * sizeof(*g));
@@ -981,7 +982,7 @@ int otap__runs_add(struct otap__runs* rs, int64_t src, int64_t dst, struct otap_
     rs->cap = nc;
   }
   rs->r[rs->n].src = (int32_t)src;
-  rs->r[rs->n].len = 1;
+  rs->r[rs->n].len = len;
   rs->r[rs->n].dst = dst;
   rs->n++;
   return 0;
@@ -1181,9 +1182,13 @@ static int place_attrs(struct ctx* c, struct place* pl, int kind, int64_t K,
         int64_t base = reg->pstart[kg] + pl->acur[g];
         uint16_t np = (uint16_t)pl->newid[g];
         const int32_t* rows = a->rows + a->start[p];
+        for (int32_t q = 0; q < cnt; q++) pid[base + q] = np;
+        if (rows[cnt - 1] - rows[0] == cnt - 1) {  // increasing rows: consecutive ones
+          OTAP_RETURN_NOT_OK(otap__runs_push_n(&runs[i], rows[0], base, cnt, err));
+          continue;
+        }
         for (int32_t q = 0; q < cnt; q++) {
           OTAP_RETURN_NOT_OK(otap__runs_push(&runs[i], rows[q], base + q, err));
-          pid[base + q] = np;
         }
       }
     }

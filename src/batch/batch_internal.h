@@ -143,18 +143,26 @@ struct otap__runs {
   int64_t n;
   int64_t cap;
 };
-int otap__runs_add(struct otap__runs* rs, int64_t src, int64_t dst, struct otap_error* err);
-/// Appends row src -> position dst, extending the last run when both continue it.
-static inline int otap__runs_push(struct otap__runs* rs, int64_t src, int64_t dst,
-                                  struct otap_error* err) {
+int otap__runs_add(struct otap__runs* rs, int64_t src, int64_t dst, int32_t len,
+                   struct otap_error* err);
+/// Appends rows [src, src + len) -> positions [dst, dst + len), extending the last run when
+/// both continue it.
+static inline int otap__runs_push_n(struct otap__runs* rs, int64_t src, int64_t dst, int32_t len,
+                                    struct otap_error* err) {
   if (rs->n > 0) {
     struct otap__run* l = &rs->r[rs->n - 1];
-    if ((int64_t)l->src + l->len == src && l->dst + l->len == dst && l->len < INT32_MAX) {
-      l->len++;
+    if ((int64_t)l->src + l->len == src && l->dst + l->len == dst &&
+        (int64_t)l->len + len <= INT32_MAX) {
+      l->len += len;
       return 0;
     }
   }
-  return otap__runs_add(rs, src, dst, err);
+  return otap__runs_add(rs, src, dst, len, err);
+}
+/// Appends row src -> position dst (see otap__runs_push_n).
+static inline int otap__runs_push(struct otap__runs* rs, int64_t src, int64_t dst,
+                                  struct otap_error* err) {
+  return otap__runs_push_n(rs, src, dst, 1, err);
 }
 
 enum otap__col_role {
