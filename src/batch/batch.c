@@ -201,7 +201,7 @@ struct ctx {
   int32_t* order;      // row order (global row numbers)
   struct otap_buffer scratch;
   struct otap_buffer joined;   // attr_set: the canonical set
-  struct otap_buffer entries;  // attr_set: ends, then entries
+  struct otap_buffer entries;  // attr_set: the sorted entries
   char sort_text[256];
 };
 
@@ -720,8 +720,6 @@ static int slow_class(struct ctx* c, int64_t i, int k, int64_t r, int32_t local,
   return 0;
 }
 
-// Per LOGS row: input, plain id, resource and scope local ids and classes; the input's
-// id -> row map (duplicate ids rejected); orphan attribute rows counted.
 // Makes the resource/scope memo (k) hold local ids up to n - 2 (entry = local id + 1); new
 // entries start unset.
 static int memo_reserve(struct ctx* c, int k, int64_t n, struct otap_error* err) {
@@ -738,6 +736,9 @@ static int memo_reserve(struct ctx* c, int k, int64_t n, struct otap_error* err)
   return 0;
 }
 
+// Per LOGS row: input, plain id, resource and scope local ids and classes; the input's
+// id -> row map (duplicate ids rejected); orphan attribute rows counted. `seen` (three id
+// bitmaps) is zero on entry and left zero.
 static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error* err) {
   struct input* in = &c->in[i];
   if (in->n_logs == 0) {

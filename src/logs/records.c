@@ -78,9 +78,9 @@ int otap_records_reader_open_file(struct otap_records_reader** out, const char* 
   struct otap_records_reader* r = NULL;
   OTAP_RETURN_NOT_OK(reader_new(&r, path, options, err));
   // Mapped when possible: each record is copied once anyway (read_table), so reading the
-  // whole file into memory first would copy every byte twice.
-  // Anything that cannot be mapped (stdin as "-", a pipe, an empty file) is read instead,
-  // which also gives the error for a path that cannot be opened.
+  // whole file into memory first would copy every byte twice. Anything that cannot be mapped
+  // (stdin as "-", a pipe, an empty file) is read instead, which also gives the error for a
+  // path that cannot be opened.
   struct otap_error ignored;
   uint64_t size = 0;
   const uint8_t* mapped = NULL;
