@@ -25,6 +25,10 @@ grep -q '"equal":false' "$T/diff.json" || fail "json lacks equal:false"
 [ $rc -eq 3 ] || fail "missing records not detected ($rc)"
 "$OTAP" diff "$T/a.otap" "$T/missing.otap" 2>/dev/null; rc=$?
 [ $rc -eq 1 ] || fail "unreadable input exited $rc"
+# Records read from stdin ("-", not mappable) and from a mapped file are the same.
+"$OTAP" diff - "$T/a.otap" < "$T/a.otap" >/dev/null || fail "stdin records differ"
+"$OTAP" batch --max-items 100 - -o "$T/s.otap" < "$T/a.otap" 2>/dev/null || fail "batch from stdin"
+"$OTAP" diff "$T/a.otap" "$T/s.otap" >/dev/null || fail "batch from stdin lost records"
 printf 'garbage' > "$T/bad.otap"
 "$OTAP" diff "$T/a.otap" "$T/bad.otap" 2>/dev/null; rc=$?
 [ $rc -eq 1 ] || fail "malformed input exited $rc"
