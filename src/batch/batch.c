@@ -210,6 +210,26 @@ static const char* key_col_name(enum otap_logs_table t) {
   return "parent_id";
 }
 
+// Checks the int32 offsets of a string/binary column (its dictionary when it has one) over
+// the whole view: from >= 0, in order, ending inside the data. The readers of single values
+// (resource/scope classes, attribute sets) rely on it; the column writers check what they copy.
+static int check_col_offsets(const struct col* cl, int64_t input, const char* table,
+                             const char* name, struct otap_error* err) {
+  if (!cl->v) return 0;
+  const struct otap_array_view* v = cl->v->dictionary ? cl->v->dictionary : cl->v;
+  if ((v->storage_type != OTAP_TYPE_STRING && v->storage_type != OTAP_TYPE_BINARY) ||
+      v->length == 0)
+    return 0;
+  const int32_t* o = (const int32_t*)(const void*)v->buffers[1] + v->offset;
+  int64_t n = v->length;
+  uint32_t bad = (uint32_t)(o[0] < 0) | (uint32_t)(o[n] > v->buffer_sizes[2]);
+  for (int64_t q = 0; q < n; q++) bad |= (uint32_t)(o[q + 1] < o[q]);
+  OTAP_RETURN_IF(bad, err, EINVAL, "batch: input %lld, table %s, column %s%s: string offsets "
+                 "out of order or out of bounds", (long long)input, table, name,
+                 cl->v->dictionary ? " (dictionary)" : "");
+  return 0;
+}
+
 static int index_attrs(struct input* in, int kind, int64_t input_no, struct otap_error* err) {
   struct attr_index* a = &in->ai[kind];
   a->max_id = -1;
@@ -230,6 +250,14 @@ static int index_attrs(struct input* in, int kind, int64_t input_no, struct otap
   OTAP_RETURN_IF(!a->parent_id.v && a->n > 0, err, EINVAL,
                  "batch: input %lld, table %s: no parent_id column", (long long)input_no,
                  otap_logs_table_name(t));
+  if (kind != K_LOG) {  // resource and scope attributes are read value by value (attr_set)
+    const struct col* sc[4] = {&a->key, &a->str, &a->bytes, &a->ser};
+    static const char* const kNames[4] = {"key", "str", "bytes", "ser"};
+    for (int j = 0; j < 4; j++) {
+      OTAP_RETURN_NOT_OK(check_col_offsets(sc[j], input_no, otap_logs_table_name(t), kNames[j],
+                                           err));
+    }
+  }
   OTAP_RETURN_IF(a->n > INT32_MAX - 2, err, EINVAL,
                  "batch: input %lld, table %s: too many rows (%lld)", (long long)input_no,
                  otap_logs_table_name(t), (long long)a->n);
@@ -761,6 +789,9 @@ static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error
   struct col url = find_col(v, s, "resource", "schema_url");
   struct col sname = find_col(v, s, "scope", "name");
   struct col sversion = find_col(v, s, "scope", "version");
+  OTAP_RETURN_NOT_OK(check_col_offsets(&url, i, "LOGS", "resource.schema_url", err));
+  OTAP_RETURN_NOT_OK(check_col_offsets(&sname, i, "LOGS", "scope.name", err));
+  OTAP_RETURN_NOT_OK(check_col_offsets(&sversion, i, "LOGS", "scope.version", err));
   int32_t maxl_seen[2] = {-1, -1};  // largest resource / scope local id
   // LOGS.id -> row.
   int32_t* lid = c->log_id + g0;
@@ -902,6 +933,7 @@ static int build_order(struct ctx* c, struct otap_error* err) {
           NULL, NULL, "trace_id", "span_id", "event_name", "severity_number",
           "time_unix_nano", "observed_time_unix_nano"};
       struct col cl = kCol[key] ? find_col(v, s, kCol[key], NULL) : (struct col){0};
+      if (kCol[key]) OTAP_GOTO_NOT_OK(rc, check_col_offsets(&cl, i, "LOGS", kCol[key], err));
       for (int64_t r = 0; r < in->n_logs; r++) {
         int64_t g = in->row0 + r;
         uint64_t* kw = keys + g * words + w0;

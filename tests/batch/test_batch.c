@@ -911,6 +911,48 @@ static void test_bad_string_offsets(void** state) {
   }
 }
 
+// Corrupt offsets in the columns read value by value (LOGS scope.name behind scope classes,
+// resource attribute keys behind resource classes, event_name as a sort key): EINVAL, never a
+// read out of bounds. The first and last offsets stay valid (what view validation checks).
+static void test_bad_class_offsets(void** state) {
+  (void)state;
+  for (int v = 0; v < 3; v++) {
+    struct otap_logs_payload in[1];
+    otap_logs_payload_init(&in[0]);
+    const int ok[3] = {0, 1, 2}, z[3] = {0, 0, 0};
+    make_logs(&in[0], 3, ok, z, z, "S");
+    make_attrs(&in[0], OTAP_LOGS_RESOURCE_ATTRS, 3, z, false);
+    struct ArrowArray* col;
+    if (v == 0) {  // scope.name: [0, 1000000, 12, 18], first and last unchanged
+      col = in[0].batch[OTAP_LOGS_LOGS].children[2]->children[1];
+      ((int32_t*)(uintptr_t)col->buffers[1])[col->offset + 1] = 1000000;
+    } else if (v == 1) {  // resource attribute key: [0, 6, 4, 6]
+      col = in[0].batch[OTAP_LOGS_RESOURCE_ATTRS].children[1];
+      ((int32_t*)(uintptr_t)col->buffers[1])[col->offset + 1] = 6;
+    } else {  // event_name of a generated input, as a sort key: a negative offset
+      otap_logs_payload_reset(&in[0]);
+      struct otap_logs_gen_options g;
+      otap_logs_gen_options_init(&g);
+      g.records = 3;
+      g.dict = OTAP_LOGS_GEN_DICT_NEVER;
+      struct otap_error gerr;
+      assert_int_equal(otap_logs_gen(&g, 0, &in[0], &gerr), 0);
+      int64_t j = fidx(&in[0].schema[OTAP_LOGS_LOGS], "event_name");
+      assert_true(j >= 0);
+      col = in[0].batch[OTAP_LOGS_LOGS].children[j];
+      ((int32_t*)(uintptr_t)col->buffers[1])[col->offset + 1] = -5;
+    }
+    struct otap_batch_options o;
+    opts(&o, 3, v == 2 ? "event_name" : "");
+    struct otap_logs_payload* out = NULL;
+    int64_t n_out = 0;
+    struct otap_error err;
+    assert_int_equal(otap_batch_logs(in, 1, &o, &out, &n_out, NULL, &err), EINVAL);
+    assert_null(out);
+    otap_logs_payload_reset(&in[0]);
+  }
+}
+
 // Attribute table schema (parent_id plain u16, key, type, str of format str_format).
 static void attrs_schema(struct ArrowSchema* s, const char* str_format) {
   assert_int_equal(otap_schema_init(s, "+s"), 0);
@@ -1447,6 +1489,7 @@ int main(void) {
       cmocka_unit_test(test_dedup_typed),
       cmocka_unit_test(test_bad_inputs),
       cmocka_unit_test(test_bad_string_offsets),
+      cmocka_unit_test(test_bad_class_offsets),
       cmocka_unit_test(test_bad_dictionary_index),
       cmocka_unit_test(test_dictionary_choice),
       cmocka_unit_test(test_dictionary_native_fallback),
