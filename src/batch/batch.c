@@ -202,6 +202,7 @@ struct ctx {
   struct otap_buffer scratch;
   struct otap_buffer joined;   // attr_set: the canonical set
   struct otap_buffer entries;  // attr_set: the sorted entries
+  struct otap_buffer prev_eq;  // index_rows: per row, equal to the previous row
   char sort_text[256];
 };
 
@@ -688,6 +689,37 @@ static inline bool fcmp_eq(const struct fcmp* f, int64_t r1, int64_t r2) {
   return col_same(f->c, r1, r2, f->bytes);
 }
 
+// eq[r] &= (field of row r == field of row r-1), for r in [1, n). Strings: rows r-1 .. e-1 of
+// one length L hold equal values iff their bytes equal themselves shifted by L, so a run of
+// equal values costs one memcmp over its bytes (offsets were checked: check_col_offsets).
+static void fcmp_prev(const struct fcmp* f, int64_t n, uint8_t* eq) {
+  if (f->kind == F_ABSENT) return;
+  if (f->kind != F_STR) {
+    for (int64_t r = 1; r < n; r++) {
+      if (eq[r]) eq[r] = fcmp_eq(f, r, r - 1);
+    }
+    return;
+  }
+  const int32_t* o = f->o;
+  const uint8_t* d = f->data;
+  int64_t r = 1;
+  while (r < n) {
+    if (!eq[r]) {
+      r++;
+      continue;
+    }
+    int32_t len = o[r] - o[r - 1];
+    int64_t e = r;
+    while (e < n && eq[e] && o[e + 1] - o[e] == len) e++;
+    if (e > r && len > 0 &&
+        memcmp(d + o[r - 1], d + o[r], (size_t)((int64_t)o[e] - o[r])) != 0) {
+      for (int64_t x = r; x < e; x++) eq[x] = fcmp_eq(f, x, x - 1);
+    }
+    if (e < n && eq[e]) eq[e] = 0;  // stopped at a different length
+    r = e + 1;
+  }
+}
+
 // Reads a u16 id column (struct child or top level) into out (-1 = null).
 static void read_ids(const struct col* cl, int64_t n, int32_t* out) {
   const struct otap_array_view* v = cl->v;
@@ -830,10 +862,18 @@ static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error
     fcmp_init(&f2, &sversion, true);
     if (k == 0) f2.kind = F_ABSENT;
     fcmp_init(&f3, &dropped[k], false);
+    // Rows equal to the previous one (same local id and fields), field by field.
+    OTAP_RETURN_IF(otap_buffer_resize(&c->prev_eq, n > 0 ? n : 1, false), err, ENOMEM,
+                   "batch: out of memory (classes)");
+    uint8_t* eq = c->prev_eq.data;
+    eq[0] = 0;
+    for (int64_t r = 1; r < n; r++) eq[r] = loc[r] == loc[r - 1];
+    fcmp_prev(&f1, n, eq);
+    fcmp_prev(&f2, n, eq);
+    fcmp_prev(&f3, n, eq);
     for (int64_t r = 0; r < n; r++) {
       int32_t local = loc[r];
-      if (r > 0 && local == loc[r - 1] && fcmp_eq(&f1, r, r - 1) && fcmp_eq(&f2, r, r - 1) &&
-          fcmp_eq(&f3, r, r - 1)) {
+      if (eq[r]) {
         cls[r] = cls[r - 1];
         continue;
       }
@@ -1311,6 +1351,7 @@ static void ctx_free(struct ctx* c) {
   otap_buffer_reset(&c->scratch);
   otap_buffer_reset(&c->joined);
   otap_buffer_reset(&c->entries);
+  otap_buffer_reset(&c->prev_eq);
 }
 
 int otap_batch_logs(const struct otap_logs_payload* in, int64_t n_in,
