@@ -214,8 +214,11 @@ static int add_cols(struct otap__tcols* tc, struct bcol** cols, int64_t* n, cons
                    EINVAL, "batch: input %lld, table %s, column %s%s%s: unsupported type '%s'",
                    (long long)input, otap_logs_table_name(t), parent ? parent : "",
                    parent ? "." : "", name, vf);
+    // Names are unique (spec validation); inputs mostly share a column order, so the same
+    // position is tried first.
     struct bcol* u = NULL;
-    for (int64_t j = 0; j < *n; j++) {
+    if (i < *n && strcmp((*cols)[i].name, name) == 0) u = &(*cols)[i];
+    for (int64_t j = 0; !u && j < *n; j++) {
       if (strcmp((*cols)[j].name, name) == 0) u = &(*cols)[j];
     }
     if (u) {
@@ -269,8 +272,10 @@ static void bind_cols(struct bcol* cols, int64_t n, int64_t input,
                       int64_t pbase, int64_t n_rows) {
   for (int64_t i = 0; i < n; i++) {
     struct bcol* c = &cols[i];
-    int64_t j = -1;
-    for (int64_t q = 0; q < ps->n_children; q++) {
+    int64_t j = -1;  // the same position first (see add_cols)
+    if (i < ps->n_children && ps->children[i]->name && strcmp(ps->children[i]->name, c->name) == 0)
+      j = i;
+    for (int64_t q = 0; j < 0 && q < ps->n_children; q++) {
       if (ps->children[q]->name && strcmp(ps->children[q]->name, c->name) == 0) j = q;
     }
     struct bsrc* s = &c->src[input];
