@@ -270,12 +270,12 @@ static int index_attrs(struct input* in, int kind, int64_t input_no, struct otap
     p16 = (const uint16_t*)pv->buffers[1] + pv->offset + a->parent_id.base;
   }
   bool sorted = false;
-  if (p16) {
-    uint16_t mx = 0;
-    int64_t desc = 0;  // number of descents (0: already ordered by parent_id)
-    for (int64_t i = 0; i < a->n; i++) {
+  if (p16) {  // branch-free scans (they vectorize)
+    uint16_t mx = p16[0];
+    int32_t desc = 0;  // number of descents (0: already ordered by parent_id)
+    for (int64_t i = 1; i < a->n; i++) {
       mx = p16[i] > mx ? p16[i] : mx;
-      desc += i > 0 && p16[i] < p16[i - 1];
+      desc += p16[i] < p16[i - 1];
     }
     a->max_id = mx;
     sorted = desc == 0;
@@ -294,6 +294,15 @@ static int index_attrs(struct input* in, int kind, int64_t input_no, struct otap
   OTAP_RETURN_IF(!a->start || !a->rows || !a->aset, err, ENOMEM,
                  "batch: out of memory (attribute index)");
   for (int64_t p = 0; p < nb; p++) a->aset[p] = -1;
+  if (p16 && sorted) {  // start[p]: the first row whose parent is p or more
+    int64_t i = 0;
+    for (int64_t p = 0; p < nb; p++) {
+      while (i < a->n && p16[i] < p) i++;
+      a->start[p] = (int32_t)i;
+    }
+    for (int32_t i32 = 0; i32 < (int32_t)a->n; i32++) a->rows[i32] = i32;
+    return 0;
+  }
   if (p16) {
     for (int64_t i = 0; i < a->n; i++) a->start[p16[i] + 1]++;
   }
