@@ -222,10 +222,7 @@ static int check_col_offsets(const struct col* cl, int64_t input, const char* ta
       v->length == 0)
     return 0;
   const int32_t* o = (const int32_t*)(const void*)v->buffers[1] + v->offset;
-  int64_t n = v->length;
-  uint32_t bad = (uint32_t)(o[0] < 0) | (uint32_t)(o[n] > v->buffer_sizes[2]);
-  for (int64_t q = 0; q < n; q++) bad |= (uint32_t)(o[q + 1] < o[q]);
-  OTAP_RETURN_IF(bad, err, EINVAL, "batch: input %lld, table %s, column %s%s: string offsets "
+  OTAP_RETURN_IF(otap__offsets_bad(o, v->length, v->buffer_sizes[2]), err, EINVAL, "batch: input %lld, table %s, column %s%s: string offsets "
                  "out of order or out of bounds", (long long)input, table, name,
                  cl->v->dictionary ? " (dictionary)" : "");
   return 0;
@@ -740,14 +737,13 @@ static void fcmp_prev(const struct fcmp* f, int64_t n, uint8_t* eq) {
   }
 }
 
-// Reads a u16 id column (struct child or top level) into out (-1 = null).
-static void read_ids(const struct col* cl, int64_t n, int32_t* out) {
+// Reads a u16 id column (struct child or top level) into out (-1 = null); returns the largest
+// id (-1 when every row is null).
+static int32_t read_ids(const struct col* cl, int64_t n, int32_t* out) {
   const struct otap_array_view* v = cl->v;
   if (!v) {
     for (int64_t r = 0; r < n; r++) out[r] = -1;
-    return;
-  }
-  if (!v->dictionary && v->storage_type == OTAP_TYPE_UINT16) {
+  } else if (!v->dictionary && v->storage_type == OTAP_TYPE_UINT16) {
     const uint16_t* p = (const uint16_t*)(const void*)v->buffers[1] + v->offset + cl->base;
     for (int64_t r = 0; r < n; r++) out[r] = p[r];
     const uint8_t* vb = v->buffers[0];
@@ -761,12 +757,15 @@ static void read_ids(const struct col* cl, int64_t n, int32_t* out) {
         if (otap_view_is_null(cl->parent, cl->pbase + r)) out[r] = -1;
       }
     }
-    return;
+  } else {
+    for (int64_t r = 0; r < n; r++) {
+      int64_t x;
+      out[r] = col_int(cl, r, &x) ? (int32_t)x : -1;
+    }
   }
-  for (int64_t r = 0; r < n; r++) {
-    int64_t x;
-    out[r] = col_int(cl, r, &x) ? (int32_t)x : -1;
-  }
+  int32_t mx = -1;
+  for (int64_t r = 0; r < n; r++) mx = out[r] > mx ? out[r] : mx;
+  return mx;
 }
 
 // Class of row r (local id `local`) of resource (k = 0) or scope (k = 1) by content.
@@ -847,9 +846,7 @@ static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error
   int32_t maxl_seen[2] = {-1, -1};  // largest resource / scope local id
   // LOGS.id -> row.
   int32_t* lid = c->log_id + g0;
-  read_ids(&id, n, lid);
-  int32_t mx = -1;
-  for (int64_t r = 0; r < n; r++) mx = lid[r] > mx ? lid[r] : mx;
+  int32_t mx = read_ids(&id, n, lid);
   in->max_id = mx;
   in->id2row = otap_malloc((size_t)(mx + 2) * sizeof(int32_t));
   OTAP_RETURN_IF(!in->id2row, err, ENOMEM, "batch: out of memory (id index)");
@@ -870,9 +867,7 @@ static int index_rows(struct ctx* c, int64_t i, uint8_t* seen, struct otap_error
   for (int k = 0; k < 2; k++) {
     int32_t* loc = c->local[k] + g0;
     int32_t* cls = c->cls[k] + g0;
-    read_ids(&sid[k], n, loc);
-    int32_t maxl = -1;
-    for (int64_t r = 0; r < n; r++) maxl = loc[r] > maxl ? loc[r] : maxl;
+    int32_t maxl = read_ids(&sid[k], n, loc);
     maxl_seen[k] = maxl;
     OTAP_RETURN_NOT_OK(memo_reserve(c, k, (int64_t)maxl + 2, err));
     int32_t* mc = c->memo_cls[k];

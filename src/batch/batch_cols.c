@@ -481,9 +481,7 @@ static int bad_offsets(const struct bcol* c, int64_t input, int64_t e0,
 static inline int check_offsets(const struct bcol* c, const struct otap_array_view* v,
                                 int64_t e0, int64_t n, int64_t input, struct otap_error* err) {
   const int32_t* o = (const int32_t*)(const void*)v->buffers[1] + e0;
-  uint32_t bad = 0;
-  for (int64_t q = 0; q < n; q++) bad |= (uint32_t)(o[q + 1] < o[q]);
-  if (OTAP_UNLIKELY(bad || o[0] < 0 || o[n] > v->buffer_sizes[2])) {
+  if (OTAP_UNLIKELY(otap__offsets_bad(o, n, v->buffer_sizes[2]))) {
     return bad_offsets(c, input, e0, err);
   }
   return 0;

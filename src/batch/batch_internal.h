@@ -90,6 +90,14 @@ static inline bool otap__same_bytes(const uint8_t* a, const uint8_t* b, int64_t 
   return true;
 }
 
+/// True when the int32 offsets o[0..n] of a string/binary range are bad: o[0] < 0, out of
+/// order, or o[n] past the data (data_size bytes). Written to vectorize.
+static inline bool otap__offsets_bad(const int32_t* o, int64_t n, int64_t data_size) {
+  uint32_t bad = (uint32_t)(o[0] < 0) | (uint32_t)(o[n] > data_size);
+  for (int64_t q = 0; q < n; q++) bad |= (uint32_t)(o[q + 1] < o[q]);
+  return bad != 0;
+}
+
 void otap__bintern_init(struct otap__bintern* t);
 void otap__bintern_reset(struct otap__bintern* t);
 /// Finds or adds `data`; *id receives its id, *added whether it was new.
