@@ -886,6 +886,17 @@ static void test_bad_inputs(void** state) {
   otap_logs_payload_reset(&in[1]);
 }
 
+// Batches the single input `in` and expects EINVAL with no outputs; err receives the error.
+static void expect_einval(struct otap_logs_payload* in, int64_t max, const char* sort,
+                          struct otap_error* err) {
+  struct otap_batch_options o;
+  opts(&o, max, sort);
+  struct otap_logs_payload* out = NULL;
+  int64_t n_out = 0;
+  assert_int_equal(otap_batch_logs(in, 1, &o, &out, &n_out, NULL, err), EINVAL);
+  assert_null(out);
+}
+
 // String offsets that are out of order inside a column (first and last offsets valid, so
 // DEFAULT-level validation passes) are rejected with EINVAL, never read out of bounds.
 static void test_bad_string_offsets(void** state) {
@@ -900,13 +911,8 @@ static void test_bad_string_offsets(void** state) {
     struct ArrowArray* key = in[0].batch[OTAP_LOGS_LOG_ATTRS].children[1];
     int32_t* offs = (int32_t*)(uintptr_t)key->buffers[1];
     offs[key->offset + 1] = 6;  // [0, 6, 4, 6]: first and last unchanged
-    struct otap_batch_options o;
-    opts(&o, 2, kSort[v]);
-    struct otap_logs_payload* out = NULL;
-    int64_t n_out = 0;
     struct otap_error err;
-    assert_int_equal(otap_batch_logs(in, 1, &o, &out, &n_out, NULL, &err), EINVAL);
-    assert_null(out);
+    expect_einval(in, 2, kSort[v], &err);
     otap_logs_payload_reset(&in[0]);
   }
 }
@@ -942,13 +948,8 @@ static void test_bad_class_offsets(void** state) {
       col = in[0].batch[OTAP_LOGS_LOGS].children[j];
       ((int32_t*)(uintptr_t)col->buffers[1])[col->offset + 1] = -5;
     }
-    struct otap_batch_options o;
-    opts(&o, 3, v == 2 ? "event_name" : "");
-    struct otap_logs_payload* out = NULL;
-    int64_t n_out = 0;
     struct otap_error err;
-    assert_int_equal(otap_batch_logs(in, 1, &o, &out, &n_out, NULL, &err), EINVAL);
-    assert_null(out);
+    expect_einval(in, 3, v == 2 ? "event_name" : "", &err);
     otap_logs_payload_reset(&in[0]);
   }
 }
@@ -996,12 +997,7 @@ static void test_bad_dictionary_index(void** state) {
     }
     assert_int_equal(otap_array_finish(&a, OTAP_VALIDATE_DEFAULT, &s, &err), 0);
     otap_logs_payload_set_table(&in[0], OTAP_LOGS_LOG_ATTRS, &s, &a);
-    struct otap_batch_options o;
-    opts(&o, 2, with_null ? "trace_id" : "");
-    struct otap_logs_payload* out = NULL;
-    int64_t n_out = 0;
-    assert_int_equal(otap_batch_logs(in, 1, &o, &out, &n_out, NULL, &err), EINVAL);
-    assert_null(out);
+    expect_einval(in, 2, with_null ? "trace_id" : "", &err);
     assert_non_null(strstr(err.message, "input 0"));
     assert_non_null(strstr(err.message, "row 2"));
     otap_logs_payload_reset(&in[0]);
